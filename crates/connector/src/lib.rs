@@ -1,0 +1,103 @@
+//! The contract every vendor connector implements, and nothing about any one vendor.
+//!
+//! A connector is registered once ([`Connector`]); for each route of the config it
+//! prepares a [`PreparedRoute`] from that route's catalog and defaults and its
+//! connection's vendor settings. Preparation is where config mistakes are found (a
+//! catalog entry of the wrong type is a `check-config` error, not a failed order).
+//! A prepared route then translates orders (pure: no I/O, no clock, no randomness) and
+//! interprets vendor answers.
+
+pub mod failure;
+pub mod json;
+pub mod redact;
+pub mod request;
+#[cfg(feature = "sim")]
+pub mod sim;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use order_model::{CanonicalOrder, FieldError, VendorOrder};
+use serde_json::Value;
+
+pub use failure::{FailureClass, Outcome, VendorFailure};
+pub use redact::redact_message;
+pub use request::{RetrySafety, VendorRequest, VendorResponse};
+
+/// How the vendor expects to be authenticated; `check-config` verifies that the
+/// connection's auth config is of this kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    OAuth2ClientCredentials,
+    StaticHeader,
+}
+
+/// One vendor kind (`juniper`, `axim`...).
+pub trait Connector: Send + Sync + 'static {
+    /// The vendor kind as written in config and as the key of `vendorOptions`.
+    fn kind(&self) -> &'static str;
+    fn auth_kind(&self) -> AuthKind;
+    /// JSON Schema (2020-12) of `vendorOptions.<kind>` at order level.
+    fn order_options_schema(&self) -> Value;
+    /// JSON Schema (2020-12) of `lines[].vendorOptions.<kind>`.
+    fn line_options_schema(&self) -> Value;
+    /// Checks and compiles one route's vendor config. Issues point into `RouteConfig`
+    /// (`/catalog/<sku>/productId`, `/defaults/daysSupply`, `/settings/zipField`).
+    fn prepare(&self, config: RouteConfig<'_>) -> Result<Arc<dyn PreparedRoute>, Vec<ConfigIssue>>;
+}
+
+/// The vendor-facing parts of one route, as written in the gateway config.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteConfig<'a> {
+    /// Name of the connection the route sends to.
+    pub connection: &'a str,
+    /// The connection's `vendorSettings` (an object; `Null` when absent).
+    pub settings: &'a Value,
+    /// The route catalog: caller sku -> vendor product identifiers (vendor-typed).
+    pub catalog: &'a BTreeMap<String, Value>,
+    /// The route's `defaults`: vendor fields the route supplies (an object; `Null` when absent).
+    pub defaults: &'a Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    /// JSON Pointer relative to the route config: starts with `/catalog`, `/defaults` or `/settings`.
+    pub pointer: String,
+    pub message: String,
+}
+
+impl ConfigIssue {
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigIssue { pointer: pointer.into(), message: message.into() }
+    }
+}
+
+/// Per-call facts a translator needs that are not in the order, passed in explicitly so
+/// the translator stays pure.
+#[derive(Debug, Clone, Copy)]
+pub struct TranslateContext<'a> {
+    /// The inbound client (from its API key).
+    pub client: &'a str,
+    /// The connection's name.
+    pub connection: &'a str,
+    /// A deterministic key derived from (client, orderRef) (or the caller's
+    /// `Idempotency-Key`): the same on every retry of one order, at most 64 chars of
+    /// `[A-Za-z0-9-]`. Vendors with idempotency keys send it (Adobe `X-Correlation-Id`).
+    pub idempotency_key: &'a str,
+}
+
+pub trait PreparedRoute: Send + Sync {
+    /// Canonical order -> the vendor's create call, or every vendor rule the order breaks,
+    /// each pointing into the caller's order.
+    fn translate(&self, order: &CanonicalOrder, ctx: &TranslateContext<'_>) -> Result<VendorRequest, Vec<FieldError>>;
+
+    /// The vendor's answer to the create call -> canonical.
+    fn interpret(&self, order: &CanonicalOrder, response: &VendorResponse) -> Result<VendorOrder, VendorFailure>;
+
+    /// A call that reads the order back (reconciliation of unknown outcomes), where the
+    /// vendor documents one.
+    fn lookup(&self, order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest>;
+
+    /// Interprets the answer to [`PreparedRoute::lookup`].
+    fn interpret_lookup(&self, order: &CanonicalOrder, response: &VendorResponse) -> Result<VendorOrder, VendorFailure>;
+}
