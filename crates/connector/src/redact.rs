@@ -60,7 +60,12 @@ fn replace_case_insensitive(haystack: &str, needle: &str, with: &str) -> String 
     let mut out = String::with_capacity(haystack.len());
     let mut rest = 0;
     for (i, _) in lower_h.match_indices(&lower_n) {
-        if i < rest {
+        // Whole words only: a customer called "Pat" must not turn "Patient" into
+        // "[redacted]ient". Values are replaced where they stand as words.
+        let before = haystack[..i].chars().next_back();
+        let after = haystack[i + needle.len()..].chars().next();
+        let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        if i < rest || !bounded(before) || !bounded(after) {
             continue;
         }
         out.push_str(&haystack[rest..i]);
@@ -92,6 +97,13 @@ mod tests {
             assert!(!m.contains(leaked), "{leaked} leaked in {m}");
         }
         assert!(m.starts_with("bad email [redacted] for"));
+    }
+
+    #[test]
+    fn replaces_whole_words_only() {
+        let mut o = order();
+        o.customer.first_name = Some("Pat".into());
+        assert_eq!(redact_message("Patient required; Pat is not known", &o), "Patient required; [redacted] is not known");
     }
 
     #[test]

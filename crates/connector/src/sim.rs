@@ -167,10 +167,8 @@ async fn knobs_middleware(State(control): State<Arc<SimControl>>, req: Request, 
         Some(Fault::Status { status, body, retry_after, .. }) => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = (code, Json(body)).into_response();
-            if let Some(s) = retry_after {
-                if let Ok(v) = s.to_string().parse() {
-                    resp.headers_mut().insert("retry-after", v);
-                }
+            if let Some(v) = retry_after.and_then(|s| s.to_string().parse().ok()) {
+                resp.headers_mut().insert("retry-after", v);
             }
             resp
         }

@@ -1,0 +1,283 @@
+//! The `order-gateway` command line.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::config::{load_and_check, CheckMode, Checked, Severity};
+use crate::pipeline::{self, VendorSchemas};
+use crate::registry::Registry;
+use crate::secrets::{process_env, EnvLookup};
+
+/// Exit code for an invalid config (EX_CONFIG from sysexits.h).
+pub const EX_CONFIG: i32 = 78;
+
+#[derive(Parser)]
+#[command(name = "order-gateway", version, about = "Place canonical orders with fulfilment vendors")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        #[arg(long, default_value = "config/gateway.yaml")]
+        config: PathBuf,
+        /// Override `server.listen`.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Override `server.adminListen`.
+        #[arg(long)]
+        admin_listen: Option<std::net::SocketAddr>,
+    },
+    /// Check a config offline and report every problem with file:line:column.
+    CheckConfig {
+        config: PathBuf,
+        /// Treat warnings (e.g. unset secrets) as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Print the vendor request an order would become, offline (nothing is sent).
+    Translate {
+        #[arg(long, default_value = "config/gateway.yaml")]
+        config: PathBuf,
+        order: PathBuf,
+        /// Use the first route that sends to this connection instead of routing.
+        #[arg(long)]
+        connection: Option<String>,
+        #[arg(long, default_value = "dev")]
+        client: String,
+    },
+    /// Run the config's `tests:` offline: order fixture -> expected route (and body).
+    TestConfig { config: PathBuf },
+    /// Print the SHA-256 of an API key, for a `clients[].keySha256` entry.
+    HashKey { key: String },
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config, listen, admin_listen } => serve(config, listen, admin_listen),
+        Command::CheckConfig { config, deny_warnings } => check_config(&config, deny_warnings),
+        Command::Translate { config, order, connection, client } => translate(&config, &order, connection.as_deref(), &client),
+        Command::TestConfig { config } => test_config(&config),
+        Command::HashKey { key } => {
+            println!("{}", hex::encode(Sha256::digest(key.as_bytes())));
+            0
+        }
+    }
+}
+
+fn serve(config: PathBuf, listen: Option<std::net::SocketAddr>, admin_listen: Option<std::net::SocketAddr>) -> i32 {
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async move {
+        let telemetry = crate::telemetry::init();
+        let env: Arc<EnvLookup> = Arc::new(process_env);
+        let running = match crate::server::start(crate::server::Options { config, listen, admin_listen }, env).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e}");
+                return EX_CONFIG;
+            }
+        };
+        let _watcher = crate::server::watch_config(running.state.clone()).map_err(|e| tracing::warn!(error = %e, "config file watching is off"));
+        let state = running.state.clone();
+        tokio::spawn(async move {
+            let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+            while hup.recv().await.is_some() {
+                let _ = crate::server::reload(&state);
+            }
+        });
+        wait_for_stop().await;
+        tracing::info!("stopping: readiness false, draining in-flight requests");
+        let clean = running.shutdown().await;
+        if !clean {
+            tracing::warn!("grace period over with requests still in flight");
+        }
+        telemetry.shutdown();
+        0
+    })
+}
+
+async fn wait_for_stop() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+fn check_config(path: &Path, deny_warnings: bool) -> i32 {
+    let registry = Registry::builtin();
+    match load_and_check(path, &registry, CheckMode::Offline, &process_env) {
+        Ok(checked) => {
+            for w in &checked.warnings {
+                println!("{w}");
+            }
+            if deny_warnings && !checked.warnings.is_empty() {
+                println!("{}: {} warning(s), denied", path.display(), checked.warnings.len());
+                return EX_CONFIG;
+            }
+            println!("{}: ok (version {}, {} routes, {} connections)", path.display(), checked.version(), checked.routes.len(), checked.config.connections.len());
+            0
+        }
+        Err(issues) => {
+            for i in &issues {
+                println!("{i}");
+            }
+            let errors = issues.iter().filter(|i| i.severity == Severity::Error).count();
+            println!("{}: {errors} error(s)", path.display());
+            EX_CONFIG
+        }
+    }
+}
+
+/// Secrets are not needed offline: a preview masks them.
+fn offline_env(name: &str) -> Option<String> {
+    process_env(name).or_else(|| Some(format!("unset-{name}")))
+}
+
+fn offline(path: &Path) -> Result<(Registry, Checked), i32> {
+    let registry = Registry::builtin();
+    match load_and_check(path, &registry, CheckMode::Offline, &offline_env) {
+        Ok(c) => Ok((registry, c)),
+        Err(issues) => {
+            for i in &issues {
+                eprintln!("{i}");
+            }
+            Err(EX_CONFIG)
+        }
+    }
+}
+
+fn read_order(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
+}
+
+/// Plans an order against a checked config and renders the preview document.
+pub fn preview_offline(registry: &Registry, checked: Checked, doc: &Value, connection: Option<&str>, client: &str) -> Result<Value, order_model::Problem> {
+    let schemas = VendorSchemas::compile(registry).map_err(|e| order_model::Problem::new(order_model::ProblemCode::Internal, e))?;
+    let runtime = crate::wiring::build_runtime(checked, &offline_env, None).map_err(|e| order_model::Problem::new(order_model::ProblemCode::Internal, e))?;
+    let key = crate::order_flow::key_for(doc, None);
+    let idem = pipeline::idempotency_key(client, &key);
+    let (routes, fallback): (Vec<&crate::routing::CompiledRoute>, Option<usize>) = match connection {
+        Some(c) => (runtime.checked.routes.iter().filter(|r| r.connection == c).take(1).collect(), None),
+        None => (runtime.checked.routes.iter().collect(), runtime.checked.fallback),
+    };
+    if routes.is_empty() {
+        return Err(order_model::Problem::new(order_model::ProblemCode::NoRoute, "no route sends to that connection"));
+    }
+    let idx: Vec<usize> = routes.iter().filter_map(|r| runtime.checked.routes.iter().position(|x| std::ptr::eq(x, *r))).collect();
+    let subset: Vec<crate::routing::CompiledRoute> = idx
+        .iter()
+        .filter_map(|i| runtime.checked.routes.get(*i))
+        .map(|r| crate::routing::CompiledRoute { name: r.name.clone(), conditions: if connection.is_some() { Default::default() } else { r.conditions.clone() }, connection: r.connection.clone(), vendor: r.vendor, prepared: r.prepared.clone() })
+        .collect();
+    let planned = pipeline::plan(doc, &subset, fallback, &schemas, client, &idem).map_err(|r| r.problem)?;
+    let conn = runtime
+        .connections
+        .get(&planned.route.connection)
+        .ok_or_else(|| order_model::Problem::new(order_model::ProblemCode::Internal, "connection missing"))?;
+    Ok(crate::http::api::preview_document(&planned, conn.preview(&planned.request)))
+}
+
+fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str) -> i32 {
+    let (registry, checked) = match offline(config) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let doc = match read_order(order) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{e}");
+            return 65;
+        }
+    };
+    match preview_offline(&registry, checked, &doc, connection, client) {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            0
+        }
+        Err(p) => {
+            println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+            1
+        }
+    }
+}
+
+fn test_config(path: &Path) -> i32 {
+    let (registry, checked) = match offline(path) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let tests = checked.config.tests.clone();
+    if tests.is_empty() {
+        println!("{}: no tests", path.display());
+        return 1;
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for t in &tests {
+        let doc = match &t.order {
+            Value::String(file) => match read_order(&base.join(file)) {
+                Ok(d) => d,
+                Err(e) => {
+                    println!("FAIL {}: {e}", t.name);
+                    failed += 1;
+                    continue;
+                }
+            },
+            other => other.clone(),
+        };
+        let Ok((_, checked)) = offline(path) else { return EX_CONFIG };
+        let outcome = preview_offline(&registry, checked, &doc, None, &t.client);
+        let verdict = match (&outcome, t.expect_route.as_str()) {
+            (Err(p), "none") if p.code == "no_route" => Ok(()),
+            (Err(p), _) => Err(format!("expected route {}, got {} ({})", t.expect_route, p.code, p.detail.clone().unwrap_or_default())),
+            (Ok(v), want) => {
+                let route = v["route"].as_str().unwrap_or_default();
+                let conn = v["connection"].as_str().unwrap_or_default();
+                if route != want {
+                    Err(format!("expected route {want}, got {route}"))
+                } else if t.expect_connection.as_deref().is_some_and(|c| c != conn) {
+                    Err(format!("expected connection {:?}, got {conn}", t.expect_connection))
+                } else if t.expect_body.as_ref().is_some_and(|b| *b != v["request"]["body"]) {
+                    Err("the vendor body differs from expectBody".to_owned())
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        match verdict {
+            Ok(()) => {
+                println!("ok   {}", t.name);
+                passed += 1;
+            }
+            Err(why) => {
+                println!("FAIL {}: {why}", t.name);
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 { 1 } else { 0 }
+}

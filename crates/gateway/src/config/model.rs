@@ -1,0 +1,184 @@
+//! The gateway config file, typed. Parts owned by other crates (a connection's outbound
+//! settings, the ledger, a route's vendor catalog and defaults) stay JSON here and are
+//! handed to their owners to parse, so each crate validates its own section.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Config format version; only 1 exists.
+    pub version: u32,
+    /// A sandbox config may hold literal secrets (the simulators' well-known ones).
+    #[serde(default)]
+    pub sandbox: bool,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default = "default_ledger")]
+    pub ledger: Value,
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+    #[serde(default)]
+    pub simulators: Vec<SimulatorConfig>,
+    #[serde(default)]
+    pub connections: Vec<ConnectionConfig>,
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// What happens when no route matches: `none` (a 422 `no_route`) or a route name.
+    #[serde(default = "default_fallback")]
+    pub fallback: String,
+    /// Config tests: order fixture -> expected route (run by `test-config`).
+    #[serde(default)]
+    pub tests: Vec<ConfigTest>,
+}
+
+fn default_ledger() -> Value {
+    serde_json::json!({"kind": "sqlite", "path": "data/ledger.db"})
+}
+fn default_fallback() -> String {
+    "none".to_owned()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    #[serde(default = "default_admin_listen")]
+    pub admin_listen: SocketAddr,
+    #[serde(default = "default_body_limit")]
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace_secs: u64,
+    /// How long readiness reports false before the listener closes, so load balancers
+    /// stop sending first.
+    #[serde(default)]
+    pub drain_delay_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            admin_listen: default_admin_listen(),
+            body_limit_bytes: default_body_limit(),
+            shutdown_grace_secs: default_grace(),
+            drain_delay_secs: 0,
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9090))
+}
+fn default_body_limit() -> usize {
+    256 * 1024
+}
+fn default_grace() -> u64 {
+    25
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientConfig {
+    pub id: String,
+    /// Hex SHA-256 of the client's API key (the key itself is never stored), or a
+    /// `${ENV}` reference to one.
+    pub key_sha256: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SimulatorConfig {
+    pub vendor: String,
+    pub listen: SocketAddr,
+    #[serde(default)]
+    pub settings: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectionConfig {
+    pub name: String,
+    pub vendor: String,
+    /// Vendor-specific connection settings, checked by the vendor's connector.
+    #[serde(default)]
+    pub vendor_settings: Value,
+    /// Base URL, auth, limits, timeouts, retries and breaker: the outbound stack's settings.
+    pub outbound: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouteConfig {
+    pub name: String,
+    #[serde(default)]
+    pub when: Conditions,
+    pub connection: String,
+    /// sku -> vendor product ids, inline.
+    #[serde(default)]
+    pub catalog: BTreeMap<String, Value>,
+    /// A JSON or YAML file (relative to the config file) holding more catalog entries.
+    #[serde(default)]
+    pub catalog_file: Option<String>,
+    /// Vendor fields the route supplies when the order does not.
+    #[serde(default)]
+    pub defaults: Value,
+}
+
+/// All conditions present must hold (AND). Order-level conditions look at the order;
+/// line-level ones (`skus`, `lineKinds`) must hold for EVERY line.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Conditions {
+    #[serde(default)]
+    pub clients: Option<Vec<String>>,
+    #[serde(default)]
+    pub types: Option<Vec<String>>,
+    #[serde(default)]
+    pub intents: Option<Vec<String>>,
+    #[serde(default)]
+    pub ship_to_countries: Option<Vec<String>>,
+    #[serde(default)]
+    pub ship_to_regions: Option<Vec<String>>,
+    /// Sku patterns: exact (`JH-100`), prefix (`JH-*`) or glob (`JH-*-PACK`, `?`).
+    #[serde(default)]
+    pub skus: Option<Vec<String>>,
+    #[serde(default)]
+    pub line_kinds: Option<Vec<String>>,
+    /// Every key must be present in the order's metadata with this value.
+    #[serde(default)]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The order carries `vendorOptions.<name>`.
+    #[serde(default)]
+    pub has_vendor_options: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigTest {
+    pub name: String,
+    /// The order: inline, or a file path (relative to the config file).
+    pub order: Value,
+    #[serde(default = "default_test_client")]
+    pub client: String,
+    /// Expected route name, or `none` for a no-route refusal.
+    pub expect_route: String,
+    #[serde(default)]
+    pub expect_connection: Option<String>,
+    /// Optional exact vendor body the order must translate to.
+    #[serde(default)]
+    pub expect_body: Option<Value>,
+}
+
+fn default_test_client() -> String {
+    "dev".to_owned()
+}

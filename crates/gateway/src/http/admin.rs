@@ -1,0 +1,49 @@
+//! The admin listener: probes, Prometheus metrics, the active config.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::state::AppState;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/config", get(config))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.is_ready() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let mut resp = state.metrics.render().into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    resp
+}
+
+/// The active config's version hash and the last refused reload, for operators.
+async fn config(State(state): State<Arc<AppState>>) -> Response {
+    let rt = state.runtime.load();
+    let last_error = state.last_reload_error.lock().map(|e| e.clone()).unwrap_or(None);
+    Json(json!({
+        "version": rt.checked.version(),
+        "hash": rt.checked.hash,
+        "path": rt.checked.path,
+        "routes": rt.checked.routes.iter().map(|r| json!({"name": r.name, "connection": r.connection, "vendor": r.vendor})).collect::<Vec<_>>(),
+        "lastReloadError": last_error,
+    }))
+    .into_response()
+}

@@ -1,0 +1,18 @@
+//! order-gateway: one canonical order in, the right vendor's order out.
+//!
+//! Flow is one way: `http` -> `pipeline` (schema, routing, translation) -> `order_flow`
+//! (ledger, outbound) -> vendor. No vendor-specific code lives in this crate: vendors
+//! are registered in `registry`.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod order_flow;
+pub mod pipeline;
+pub mod registry;
+pub mod routing;
+pub mod secrets;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+pub mod wiring;

@@ -1,0 +1,188 @@
+//! The gateway API over real HTTP: errors, auth, previews, and every example order placed
+//! end to end at its vendor's simulator.
+
+mod common;
+
+use common::{examples, Gateway, VENDORS};
+use serde_json::{json, Value};
+
+fn assert_problem(headers: &reqwest::header::HeaderMap, body: &Value, code: &str) {
+    assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"), "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["traceId"].as_str().is_some_and(|t| t.len() == 32), "trace id in {body}");
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("https://")), "{body}");
+}
+
+async fn raw(g: &Gateway, ct: &str, body: Vec<u8>) -> (u16, reqwest::header::HeaderMap, Value) {
+    let resp = g.http.post(g.url("/v1/orders")).bearer_auth("dev-key").header("content-type", ct).body(body).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_with_line_and_column() {
+    let g = Gateway::start().await;
+    let (status, headers, body) = raw(&g, "application/json", br#"{"orderRef": "#.to_vec()).await;
+    assert_eq!(status, 400);
+    assert_problem(&headers, &body, "malformed_json");
+    assert_eq!(body["context"]["line"], 1);
+    assert!(body["detail"].as_str().unwrap().contains("line 1, column"));
+}
+
+#[tokio::test]
+async fn empty_object_is_422_listing_each_missing_field() {
+    let g = Gateway::start().await;
+    let (status, headers, body) = g.post("/v1/orders", &json!({})).await;
+    assert_eq!(status, 422);
+    assert_problem(&headers, &body, "invalid_order");
+    let pointers: Vec<&str> = body["errors"].as_array().unwrap().iter().filter_map(|e| e["pointer"].as_str()).collect();
+    assert_eq!(pointers, vec!["/orderRef", "/customer", "/lines"]);
+}
+
+#[tokio::test]
+async fn a_5mb_body_is_413() {
+    let g = Gateway::start().await;
+    let big = format!("{{\"orderRef\": \"{}\"}}", "x".repeat(5 * 1024 * 1024));
+    let (status, headers, body) = raw(&g, "application/json", big.into_bytes()).await;
+    assert_eq!(status, 413);
+    assert_problem(&headers, &body, "payload_too_large");
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_413_too() {
+    let g = Gateway::start().await;
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..40).map(|_| Ok(vec![b' '; 16 * 1024])).collect();
+    let resp = g
+        .http
+        .post(g.url("/v1/orders"))
+        .bearer_auth("dev-key")
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415_and_unknown_path_404() {
+    let g = Gateway::start().await;
+    let (status, headers, body) = raw(&g, "text/plain", b"{}".to_vec()).await;
+    assert_eq!(status, 415);
+    assert_problem(&headers, &body, "unsupported_media_type");
+    let resp = g.http.get(g.url("/v2/nothing")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    let headers = resp.headers().clone();
+    assert_problem(&headers, &resp.json().await.unwrap(), "not_found");
+}
+
+#[tokio::test]
+async fn missing_or_unknown_key_is_401() {
+    let g = Gateway::start().await;
+    for auth in [None, Some("Bearer nope")] {
+        let mut req = g.http.post(g.url("/v1/orders")).header("content-type", "application/json").body("{}");
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 401);
+        let headers = resp.headers().clone();
+        assert_problem(&headers, &resp.json().await.unwrap(), "unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn every_example_previews_to_its_vendor_with_secrets_masked() {
+    let g = Gateway::start().await;
+    for vendor in VENDORS {
+        for (name, order) in examples(vendor) {
+            let (status, _, body) = g.post("/v1/orders/preview", &order).await;
+            assert_eq!(status, 200, "{vendor}/{name}: {body}");
+            assert_eq!(body["vendor"], vendor, "{vendor}/{name}");
+            assert!(body["request"]["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+            let text = body.to_string();
+            for secret in ["juniper-sandbox-secret", "axim-sandbox-token", "adobe-sandbox-secret", "impilo-sandbox-key"] {
+                assert!(!text.contains(secret), "{vendor}/{name} leaks {secret}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_example_is_placed_end_to_end_and_replays() {
+    let g = Gateway::start().await;
+    for vendor in VENDORS {
+        for (name, order) in examples(vendor) {
+            let (status, headers, body) = g.post("/v1/orders", &order).await;
+            let want = if order["intent"] == "quote" { 200 } else { 201 };
+            assert_eq!(status, want, "{vendor}/{name}: {body}");
+            assert_eq!(body["vendor"], vendor);
+            assert_eq!(body["orderRef"], order["orderRef"]);
+            assert!(body["id"].as_str().unwrap().starts_with("ord_"));
+            assert!(body["traceId"].is_string());
+            if want == 201 {
+                assert!(body["vendorOrderId"].is_string(), "{vendor}/{name}: {body}");
+                assert!(headers.get("location").is_some());
+            }
+            let (again, headers2, body2) = g.post("/v1/orders", &order).await;
+            assert_eq!(again, want);
+            assert_eq!(body2, body, "{vendor}/{name}: the replay differs");
+            assert_eq!(headers2.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+            let id = body["id"].as_str().unwrap();
+            let got: Value = g.http.get(g.url(&format!("/v1/orders/{id}"))).bearer_auth("dev-key").send().await.unwrap().json().await.unwrap();
+            assert_eq!(got["state"], "accepted", "{got}");
+            assert_eq!(got["answer"], body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn same_ref_different_body_is_409() {
+    let g = Gateway::start().await;
+    let (_, order) = examples("juniper").remove(0);
+    let (status, _, _) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201);
+    let mut changed = order.clone();
+    changed["lines"][0]["quantity"] = json!(order["lines"][0]["quantity"].as_u64().unwrap() + 1);
+    let (status, headers, body) = g.post("/v1/orders", &changed).await;
+    assert_eq!(status, 409);
+    assert_problem(&headers, &body, "idempotency_conflict");
+}
+
+#[tokio::test]
+async fn an_order_no_route_takes_is_422_no_route_with_reasons() {
+    let g = Gateway::start().await;
+    let order = json!({"orderRef": "nr-1", "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]});
+    let (status, headers, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 422);
+    assert_problem(&headers, &body, "no_route");
+    let rules = body["context"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 4);
+    assert!(rules.iter().all(|r| r["failed"].as_str().unwrap().contains("skus")));
+}
+
+#[tokio::test]
+async fn lines_for_two_vendors_are_422_split_required() {
+    let g = Gateway::start().await;
+    let mut order = examples("juniper").remove(0).1;
+    let axim_line = examples("axim").remove(0).1["lines"][0].clone();
+    order["lines"].as_array_mut().unwrap().push(axim_line);
+    let (status, headers, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 422);
+    assert_problem(&headers, &body, "split_required");
+    assert_eq!(body["context"]["groups"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn probes_metrics_and_active_config() {
+    let g = Gateway::start().await;
+    assert_eq!(g.http.get(g.admin("/healthz")).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(g.http.get(g.admin("/readyz")).send().await.unwrap().status().as_u16(), 200);
+    let cfg: Value = g.http.get(g.admin("/config")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(cfg["version"].as_str().unwrap().len(), 16);
+    let (_, order) = examples("juniper").remove(0);
+    g.post("/v1/orders", &order).await;
+    let metrics = g.http.get(g.admin("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("orders_total"), "{metrics}");
+}

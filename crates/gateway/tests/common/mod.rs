@@ -1,0 +1,103 @@
+//! A real gateway on loopback, on the default config with fresh ports and a temp ledger.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use gateway::secrets::EnvLookup;
+use gateway::server::{start, Options, Running};
+use serde_json::Value;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// The default config, rewritten to free ports and a temp ledger; catalogs copied beside it.
+pub fn default_config_in(dir: &Path) -> PathBuf {
+    let mut text = std::fs::read_to_string(repo().join("config/gateway.yaml")).expect("default config");
+    for port in ["18101", "18102", "18103", "18104"] {
+        text = text.replace(&format!("127.0.0.1:{port}"), &format!("127.0.0.1:{}", free_port()));
+    }
+    text = text.replace("path: data/ledger.db", &format!("path: {}", dir.join("ledger.db").display()));
+    std::fs::create_dir_all(dir.join("catalogs")).expect("catalog dir");
+    for entry in std::fs::read_dir(repo().join("config/catalogs")).expect("catalogs") {
+        let p = entry.expect("entry").path();
+        std::fs::copy(&p, dir.join("catalogs").join(p.file_name().expect("name"))).expect("copy catalog");
+    }
+    let path = dir.join("gateway.yaml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+pub struct Gateway {
+    pub running: Running,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+impl Gateway {
+    pub async fn start() -> Gateway {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = default_config_in(dir.path());
+        Self::start_with(dir, config).await
+    }
+
+    pub async fn start_with(dir: tempfile::TempDir, config: PathBuf) -> Gateway {
+        let env: Arc<EnvLookup> = Arc::new(|_: &str| None);
+        let running = start(
+            Options { config, listen: Some("127.0.0.1:0".parse().expect("addr")), admin_listen: Some("127.0.0.1:0".parse().expect("addr")) },
+            env,
+        )
+        .await
+        .expect("gateway starts");
+        Gateway { running, dir, http: reqwest::Client::new() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.running.api_addr)
+    }
+    pub fn admin(&self, path: &str) -> String {
+        format!("http://{}{path}", self.running.admin_addr)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .bearer_auth("dev-key")
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(body).expect("json"))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+
+    pub fn sim(&self, vendor_index: usize) -> &connector::sim::RunningSim {
+        &self.running.sims[vendor_index]
+    }
+}
+
+pub fn examples(vendor: &str) -> Vec<(String, Value)> {
+    let dir = repo().join("examples/orders").join(vendor);
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .expect("examples")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let v = serde_json::from_str(&std::fs::read_to_string(&p).expect("read")).expect("json");
+            (p.file_name().expect("name").to_string_lossy().into_owned(), v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+pub const VENDORS: [&str; 4] = ["juniper", "axim", "adobe-vipmp", "impilo"];

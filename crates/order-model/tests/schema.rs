@@ -1,0 +1,74 @@
+use order_model::{parse_order, FieldError};
+use serde_json::json;
+
+fn errors(doc: serde_json::Value) -> Vec<FieldError> {
+    parse_order(&doc).expect_err("should be invalid")
+}
+
+fn pointers(errs: &[FieldError]) -> Vec<&str> {
+    errs.iter().map(|e| e.pointer.as_str()).collect()
+}
+
+#[test]
+fn empty_object_lists_each_missing_field() {
+    let errs = errors(json!({}));
+    let p = pointers(&errs);
+    for want in ["/orderRef", "/customer", "/lines"] {
+        assert!(p.contains(&want), "{want} missing from {p:?}");
+    }
+    assert!(errs.iter().all(|e| e.code == "required"));
+}
+
+#[test]
+fn every_violation_is_reported_with_a_pointer_to_the_field() {
+    let errs = errors(json!({
+        "orderRef": "r-1",
+        "customer": {"ref": "c1", "email": "not-an-email", "nickname": "x"},
+        "currency": "usd",
+        "lines": [{"sku": "A", "quantity": 0, "unitPrice": 1.5}]
+    }));
+    let p = pointers(&errs);
+    for want in ["/customer/email", "/customer/nickname", "/currency", "/lines/0/quantity", "/lines/0/unitPrice"] {
+        assert!(p.contains(&want), "{want} missing from {p:?}");
+    }
+    let unknown = errs.iter().find(|e| e.pointer == "/customer/nickname").unwrap();
+    assert_eq!(unknown.code, "unknown_field");
+}
+
+#[test]
+fn messages_never_echo_the_callers_values() {
+    let errs = errors(json!({
+        "orderRef": "r-1",
+        "customer": {"ref": "c1", "email": "secret-person-at-example", "firstName": ""},
+        "lines": [{"sku": "A", "quantity": 1}]
+    }));
+    for e in &errs {
+        assert!(!e.message.contains("secret-person"), "{e:?}");
+    }
+}
+
+#[test]
+fn money_must_be_a_decimal_string() {
+    for bad in [json!(1.5), json!("1.5.0"), json!("-1"), json!("1e3"), json!("01.0")] {
+        let errs = errors(json!({
+            "orderRef": "r-1", "customer": {"ref": "c1"},
+            "lines": [{"sku": "A", "quantity": 1, "unitPrice": bad}]
+        }));
+        assert_eq!(pointers(&errs), vec!["/lines/0/unitPrice"]);
+    }
+    let ok = parse_order(&json!({
+        "orderRef": "r-1", "customer": {"ref": "c1"},
+        "lines": [{"sku": "A", "quantity": 1, "unitPrice": "31.84"}]
+    }))
+    .unwrap();
+    assert_eq!(ok.lines[0].unit_price.unwrap().to_string(), "31.84");
+}
+
+#[test]
+fn timestamps_must_be_utc() {
+    let errs = errors(json!({
+        "orderRef": "r-1", "customer": {"ref": "c1"}, "placedAt": "2024-01-01T10:00:00+02:00",
+        "lines": [{"sku": "A", "quantity": 1}]
+    }));
+    assert_eq!(pointers(&errs), vec!["/placedAt"]);
+}
