@@ -52,7 +52,11 @@ impl VendorFailure {
         VendorFailure {
             class,
             code: None,
-            vendor: VendorDetail { http_status: Some(http_status), code: None, message: None },
+            vendor: VendorDetail {
+                http_status: Some(http_status),
+                code: None,
+                message: None,
+            },
             errors: Vec::new(),
             retry_after: None,
         }
@@ -107,13 +111,21 @@ impl VendorFailure {
     pub fn to_problem(&self) -> Problem {
         let generic = self.problem_code();
         let detail = match self.outcome() {
-            Outcome::Unknown => "The vendor may or may not have created the order; it is recorded as unknown and will be reconciled.",
+            Outcome::Unknown => {
+                "The vendor may or may not have created the order; it is recorded as unknown and will be reconciled."
+            }
             Outcome::NotCreated => "",
         };
         let code = self.code.unwrap_or(generic.as_str());
-        let mut p = Problem::with_code(code, generic.status(), generic.title(), generic.retryable(), detail)
-            .with_errors(self.errors.clone())
-            .with_vendor(self.vendor.clone());
+        let mut p = Problem::with_code(
+            code,
+            generic.status(),
+            generic.title(),
+            generic.retryable(),
+            detail,
+        )
+        .with_errors(self.errors.clone())
+        .with_vendor(self.vendor.clone());
         if let Some(d) = self.retry_after {
             p = p.with_retry_after(d.as_secs().max(1));
         }

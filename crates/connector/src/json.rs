@@ -8,7 +8,8 @@ use serde_json::value::RawValue;
 /// stays 31.84): going through f64 would turn some amounts into 31.839999999999996.
 /// Only meaningful with `serde_json::to_vec`/`to_string`, which emit raw values verbatim.
 pub fn decimal_as_number<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-    let raw = RawValue::from_string(d.normalize().to_string()).map_err(serde::ser::Error::custom)?;
+    let raw =
+        RawValue::from_string(d.normalize().to_string()).map_err(serde::ser::Error::custom)?;
     serde::Serialize::serialize(&raw, s)
 }
 
@@ -32,9 +33,19 @@ mod tests {
 
     #[test]
     fn writes_the_exact_digits() {
-        for (input, want) in [("31.84", "31.84"), ("0.30", "0.3"), ("10", "10"), ("0.000001", "0.000001")] {
-            let t = T { price: Decimal::from_str(input).unwrap() };
-            assert_eq!(serde_json::to_string(&t).unwrap(), format!("{{\"price\":{want}}}"));
+        for (input, want) in [
+            ("31.84", "31.84"),
+            ("0.30", "0.3"),
+            ("10", "10"),
+            ("0.000001", "0.000001"),
+        ] {
+            let t = T {
+                price: Decimal::from_str(input).unwrap(),
+            };
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("{{\"price\":{want}}}")
+            );
         }
     }
 }

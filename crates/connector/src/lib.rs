@@ -68,7 +68,10 @@ pub struct ConfigIssue {
 
 impl ConfigIssue {
     pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigIssue { pointer: pointer.into(), message: message.into() }
+        ConfigIssue {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -89,15 +92,27 @@ pub struct TranslateContext<'a> {
 pub trait PreparedRoute: Send + Sync {
     /// Canonical order -> the vendor's create call, or every vendor rule the order breaks,
     /// each pointing into the caller's order.
-    fn translate(&self, order: &CanonicalOrder, ctx: &TranslateContext<'_>) -> Result<VendorRequest, Vec<FieldError>>;
+    fn translate(
+        &self,
+        order: &CanonicalOrder,
+        ctx: &TranslateContext<'_>,
+    ) -> Result<VendorRequest, Vec<FieldError>>;
 
     /// The vendor's answer to the create call -> canonical.
-    fn interpret(&self, order: &CanonicalOrder, response: &VendorResponse) -> Result<VendorOrder, VendorFailure>;
+    fn interpret(
+        &self,
+        order: &CanonicalOrder,
+        response: &VendorResponse,
+    ) -> Result<VendorOrder, VendorFailure>;
 
     /// A call that reads the order back (reconciliation of unknown outcomes), where the
     /// vendor documents one.
     fn lookup(&self, order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest>;
 
     /// Interprets the answer to [`PreparedRoute::lookup`].
-    fn interpret_lookup(&self, order: &CanonicalOrder, response: &VendorResponse) -> Result<VendorOrder, VendorFailure>;
+    fn interpret_lookup(
+        &self,
+        order: &CanonicalOrder,
+        response: &VendorResponse,
+    ) -> Result<VendorOrder, VendorFailure>;
 }

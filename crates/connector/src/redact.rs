@@ -27,12 +27,30 @@ pub fn redact_message(message: &str, order: &CanonicalOrder) -> String {
 fn personal_values(order: &CanonicalOrder) -> Vec<&str> {
     let mut v: Vec<&str> = Vec::new();
     let c = &order.customer;
-    v.extend([&c.first_name, &c.last_name, &c.email, &c.phone, &c.company, &c.date_of_birth].into_iter().flatten().map(String::as_str));
-    let contacts = [order.ship_to.as_ref().and_then(|s| s.contact.as_ref()), order.bill_to.as_ref().and_then(|b| b.contact.as_ref())];
+    v.extend(
+        [
+            &c.first_name,
+            &c.last_name,
+            &c.email,
+            &c.phone,
+            &c.company,
+            &c.date_of_birth,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str),
+    );
+    let contacts = [
+        order.ship_to.as_ref().and_then(|s| s.contact.as_ref()),
+        order.bill_to.as_ref().and_then(|b| b.contact.as_ref()),
+    ];
     for contact in contacts.into_iter().flatten() {
         push_contact(&mut v, contact);
     }
-    let addresses = [order.ship_to.as_ref().and_then(|s| s.address.as_ref()), order.bill_to.as_ref().and_then(|b| b.address.as_ref())];
+    let addresses = [
+        order.ship_to.as_ref().and_then(|s| s.address.as_ref()),
+        order.bill_to.as_ref().and_then(|b| b.address.as_ref()),
+    ];
     for a in addresses.into_iter().flatten() {
         push_address(&mut v, a);
     }
@@ -40,13 +58,30 @@ fn personal_values(order: &CanonicalOrder) -> Vec<&str> {
 }
 
 fn push_contact<'a>(v: &mut Vec<&'a str>, c: &'a Contact) {
-    v.extend([&c.first_name, &c.last_name, &c.email, &c.phone, &c.company, &c.company_email].into_iter().flatten().map(String::as_str));
+    v.extend(
+        [
+            &c.first_name,
+            &c.last_name,
+            &c.email,
+            &c.phone,
+            &c.company,
+            &c.company_email,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str),
+    );
 }
 
 fn push_address<'a>(v: &mut Vec<&'a str>, a: &'a Address) {
     v.push(&a.line1);
     v.push(&a.city);
-    v.extend([&a.line2, &a.line3, &a.postal_code].into_iter().flatten().map(String::as_str));
+    v.extend(
+        [&a.line2, &a.line3, &a.postal_code]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+    );
 }
 
 fn replace_case_insensitive(haystack: &str, needle: &str, with: &str) -> String {
@@ -92,7 +127,10 @@ mod tests {
 
     #[test]
     fn removes_every_personal_value_in_any_case() {
-        let m = redact_message("bad email JOHN.DOE@example.com for john doe at 437 lytton, Palo Alto 94301", &order());
+        let m = redact_message(
+            "bad email JOHN.DOE@example.com for john doe at 437 lytton, Palo Alto 94301",
+            &order(),
+        );
         for leaked in ["john", "JOHN", "Doe", "437", "Palo", "94301"] {
             assert!(!m.contains(leaked), "{leaked} leaked in {m}");
         }
@@ -103,7 +141,10 @@ mod tests {
     fn replaces_whole_words_only() {
         let mut o = order();
         o.customer.first_name = Some("Pat".into());
-        assert_eq!(redact_message("Patient required; Pat is not known", &o), "Patient required; [redacted] is not known");
+        assert_eq!(
+            redact_message("Patient required; Pat is not known", &o),
+            "Patient required; [redacted] is not known"
+        );
     }
 
     #[test]

@@ -63,7 +63,9 @@ impl VendorRequest {
 
     /// The body parsed as JSON, for previews and tests.
     pub fn body_json(&self) -> Option<serde_json::Value> {
-        self.body.as_ref().and_then(|b| serde_json::from_slice(b).ok())
+        self.body
+            .as_ref()
+            .and_then(|b| serde_json::from_slice(b).ok())
     }
 }
 
@@ -76,6 +78,10 @@ pub struct VendorResponse {
 
 impl VendorResponse {
     pub fn new(status: u16, body: impl Into<Bytes>) -> Self {
-        VendorResponse { status, headers: HeaderMap::new(), body: body.into() }
+        VendorResponse {
+            status,
+            headers: HeaderMap::new(),
+            body: body.into(),
+        }
     }
 }

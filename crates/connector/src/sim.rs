@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -128,14 +128,22 @@ impl SimControl {
 
     fn take_fault(&self, path: &str) -> Option<Fault> {
         let mut k = self.lock();
-        let i = k.faults.iter().position(|f| f.path().is_none_or(|p| path.starts_with(p)))?;
+        let i = k
+            .faults
+            .iter()
+            .position(|f| f.path().is_none_or(|p| path.starts_with(p)))?;
         k.faults.remove(i)
     }
 
     fn record(&self, path: &str, headers: &HeaderMap) {
         let map = headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut k = self.lock();
         k.last_headers.insert(path.to_owned(), map);
@@ -151,11 +159,18 @@ pub fn with_knobs(vendor_routes: Router, control: Arc<SimControl>) -> Router {
         .route("/_sim/latency", put(set_latency))
         .with_state(control.clone());
     vendor_routes
-        .layer(axum::middleware::from_fn_with_state(control, knobs_middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            control,
+            knobs_middleware,
+        ))
         .merge(admin)
 }
 
-async fn knobs_middleware(State(control): State<Arc<SimControl>>, req: Request, next: Next) -> Response {
+async fn knobs_middleware(
+    State(control): State<Arc<SimControl>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     control.record(&path, req.headers());
     let latency = control.lock().latency;
@@ -164,7 +179,12 @@ async fn knobs_middleware(State(control): State<Arc<SimControl>>, req: Request, 
     }
     match control.take_fault(&path) {
         None => next.run(req).await,
-        Some(Fault::Status { status, body, retry_after, .. }) => {
+        Some(Fault::Status {
+            status,
+            body,
+            retry_after,
+            ..
+        }) => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = (code, Json(body)).into_response();
             if let Some(v) = retry_after.and_then(|s| s.to_string().parse().ok()) {
@@ -191,16 +211,23 @@ async fn knobs_middleware(State(control): State<Arc<SimControl>>, req: Request, 
 
 /// A response whose body fails at once: hyper drops the connection mid-response.
 fn aborted() -> Response {
-    let stream = futures::stream::once(async { Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("simulated abort")) });
+    let stream = futures::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("simulated abort"))
+    });
     Response::new(Body::from_stream(stream))
 }
 
 async fn stats(State(control): State<Arc<SimControl>>) -> Json<Value> {
     let k = control.lock();
-    Json(json!({"counters": k.counters, "lastHeaders": k.last_headers, "pendingFaults": k.faults.len()}))
+    Json(
+        json!({"counters": k.counters, "lastHeaders": k.last_headers, "pendingFaults": k.faults.len()}),
+    )
 }
 
-async fn add_faults(State(control): State<Arc<SimControl>>, Json(faults): Json<Vec<Fault>>) -> StatusCode {
+async fn add_faults(
+    State(control): State<Arc<SimControl>>,
+    Json(faults): Json<Vec<Fault>>,
+) -> StatusCode {
     for f in faults {
         control.push_fault(f);
     }
@@ -236,8 +263,14 @@ impl TokenStore {
             *issued += 1;
             *issued
         };
-        let token = format!("sim-token-{n}-{:x}", Instant::now().elapsed().as_nanos() ^ (n as u128 * 0x9e37_79b9));
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), Instant::now() + lifetime);
+        let token = format!(
+            "sim-token-{n}-{:x}",
+            Instant::now().elapsed().as_nanos() ^ (n as u128 * 0x9e37_79b9)
+        );
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(token.clone(), Instant::now() + lifetime);
         token
     }
 
@@ -251,13 +284,20 @@ impl TokenStore {
 
     /// Makes every issued token invalid (a forced 401 in tests).
     pub fn revoke_all(&self) {
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 
 /// The bearer token of a request, if it has one.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")
+    headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
 }
 
 /// A running simulator on loopback.
@@ -280,7 +320,11 @@ impl Drop for RunningSim {
 }
 
 /// Serves `router` on `addr` (use port 0 for any free port).
-pub async fn serve(router: Router, addr: SocketAddr, control: Arc<SimControl>) -> std::io::Result<RunningSim> {
+pub async fn serve(
+    router: Router,
+    addr: SocketAddr,
+    control: Arc<SimControl>,
+) -> std::io::Result<RunningSim> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let handle = tokio::spawn(async move {
@@ -288,5 +332,9 @@ pub async fn serve(router: Router, addr: SocketAddr, control: Arc<SimControl>) -
             eprintln!("simulator on {addr} stopped: {e}");
         }
     });
-    Ok(RunningSim { addr, control, handle })
+    Ok(RunningSim {
+        addr,
+        control,
+        handle,
+    })
 }

@@ -7,12 +7,12 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use connector::VendorResponse;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use gateway::config::{load_and_check, CheckMode};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use gateway::config::{CheckMode, load_and_check};
 use gateway::pipeline::{self, VendorSchemas};
 use gateway::registry::Registry;
 use gateway::routing::decide;
-use order_model::{parse_order, Problem, ProblemCode};
+use order_model::{Problem, ProblemCode, parse_order};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
@@ -21,7 +21,11 @@ fn repo() -> PathBuf {
 
 fn example(vendor: &str) -> Value {
     let dir = repo().join("examples/orders").join(vendor);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("examples").filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("examples")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     files.sort();
     serde_json::from_str(&std::fs::read_to_string(&files[0]).expect("read")).expect("json")
 }
@@ -45,12 +49,20 @@ fn large(vendor: &str) -> Value {
 
 fn hot(c: &mut Criterion) {
     let registry = Registry::builtin();
-    let checked = load_and_check(&repo().join("config/gateway.yaml"), &registry, CheckMode::Offline, &|_: &str| None).expect("default config");
+    let checked = load_and_check(
+        &repo().join("config/gateway.yaml"),
+        &registry,
+        CheckMode::Offline,
+        &|_: &str| None,
+    )
+    .expect("default config");
     let schemas = VendorSchemas::compile(&registry).expect("schemas");
     let vendors = ["juniper", "axim", "adobe-vipmp", "impilo"];
 
     let text = serde_json::to_vec(&example("juniper")).expect("bytes");
-    c.bench_function("baseline/serde_json_parse", |b| b.iter(|| serde_json::from_slice::<Value>(black_box(&text)).expect("json")));
+    c.bench_function("baseline/serde_json_parse", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(&text)).expect("json"))
+    });
 
     let mut g = c.benchmark_group("parse_validate");
     for v in vendors {
@@ -74,7 +86,9 @@ fn hot(c: &mut Criterion) {
     let mut g = c.benchmark_group("route");
     for v in vendors {
         let order = parse_order(&example(v)).expect("valid");
-        g.bench_with_input(BenchmarkId::from_parameter(v), &order, |b, order| b.iter(|| decide(&checked.routes, checked.fallback, black_box(order), "dev")));
+        g.bench_with_input(BenchmarkId::from_parameter(v), &order, |b, order| {
+            b.iter(|| decide(&checked.routes, checked.fallback, black_box(order), "dev"))
+        });
     }
     g.finish();
 
@@ -82,35 +96,97 @@ fn hot(c: &mut Criterion) {
     for v in vendors {
         let doc = example(v);
         g.bench_with_input(BenchmarkId::from_parameter(v), &doc, |b, doc| {
-            b.iter(|| pipeline::plan(black_box(doc), &checked.routes, checked.fallback, &schemas, "dev", "0f0e0d0c-0b0a-0908-0706-050403020100").map(|p| p.request).ok())
+            b.iter(|| {
+                pipeline::plan(
+                    black_box(doc),
+                    &checked.routes,
+                    checked.fallback,
+                    &schemas,
+                    "dev",
+                    "0f0e0d0c-0b0a-0908-0706-050403020100",
+                )
+                .map(|p| p.request)
+                .ok()
+            })
         });
     }
     let big = large("adobe-vipmp");
     g.bench_function("adobe-vipmp-499-lines", |b| {
-        b.iter(|| pipeline::plan(black_box(&big), &checked.routes, checked.fallback, &schemas, "dev", "0f0e0d0c-0b0a-0908-0706-050403020100").map(|p| p.request).ok())
+        b.iter(|| {
+            pipeline::plan(
+                black_box(&big),
+                &checked.routes,
+                checked.fallback,
+                &schemas,
+                "dev",
+                "0f0e0d0c-0b0a-0908-0706-050403020100",
+            )
+            .map(|p| p.request)
+            .ok()
+        })
     });
     g.finish();
 
     let mut g = c.benchmark_group("interpret");
     for v in vendors {
-        let Some(resp) = golden_response(v) else { continue };
+        let Some(resp) = golden_response(v) else {
+            continue;
+        };
         let doc = example(v);
-        let planned = pipeline::plan(&doc, &checked.routes, checked.fallback, &schemas, "dev", "k").ok().expect("plans");
-        g.bench_function(BenchmarkId::from_parameter(v), |b| b.iter(|| planned.route.prepared.interpret(&planned.order, black_box(&resp)).is_ok()));
+        let planned = pipeline::plan(
+            &doc,
+            &checked.routes,
+            checked.fallback,
+            &schemas,
+            "dev",
+            "k",
+        )
+        .ok()
+        .expect("plans");
+        g.bench_function(BenchmarkId::from_parameter(v), |b| {
+            b.iter(|| {
+                planned
+                    .route
+                    .prepared
+                    .interpret(&planned.order, black_box(&resp))
+                    .is_ok()
+            })
+        });
     }
     g.finish();
 
-    let p = Problem::new(ProblemCode::InvalidOrder, "3 problems").with_errors((0..3).map(|i| order_model::FieldError::new(format!("/lines/{i}/quantity"), "minimum", "must be at least 1")).collect());
-    c.bench_function("problem_render", |b| b.iter(|| serde_json::to_vec(black_box(&p)).expect("json")));
+    let p = Problem::new(ProblemCode::InvalidOrder, "3 problems").with_errors(
+        (0..3)
+            .map(|i| {
+                order_model::FieldError::new(
+                    format!("/lines/{i}/quantity"),
+                    "minimum",
+                    "must be at least 1",
+                )
+            })
+            .collect(),
+    );
+    c.bench_function("problem_render", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&p)).expect("json"))
+    });
 }
 
 /// A vendor's success answer recorded beside its golden pairs, when the crate has one.
 fn golden_response(vendor: &str) -> Option<VendorResponse> {
-    let dir = repo().join("crates/vendors").join(vendor).join("tests/golden");
-    let file = std::fs::read_dir(&dir).ok()?.filter_map(|e| e.ok().map(|e| e.path())).find(|p| p.to_string_lossy().ends_with(".response.json"))?;
+    let dir = repo()
+        .join("crates/vendors")
+        .join(vendor)
+        .join("tests/golden");
+    let file = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(".response.json"))?;
     let v: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(&file)).ok()?).ok()?;
     let status = v.get("status").and_then(Value::as_u64).unwrap_or(201) as u16;
-    Some(VendorResponse::new(status, serde_json::to_vec(v.get("body")?).ok()?))
+    Some(VendorResponse::new(
+        status,
+        serde_json::to_vec(v.get("body")?).ok()?,
+    ))
 }
 
 criterion_group!(benches, hot);

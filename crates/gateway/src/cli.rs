@@ -7,16 +7,20 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::config::{load_and_check, CheckMode, Checked, Severity};
+use crate::config::{CheckMode, Checked, Severity, load_and_check};
 use crate::pipeline::{self, VendorSchemas};
 use crate::registry::Registry;
-use crate::secrets::{process_env, EnvLookup};
+use crate::secrets::{EnvLookup, process_env};
 
 /// Exit code for an invalid config (EX_CONFIG from sysexits.h).
 pub const EX_CONFIG: i32 = 78;
 
 #[derive(Parser)]
-#[command(name = "order-gateway", version, about = "Place canonical orders with fulfilment vendors")]
+#[command(
+    name = "order-gateway",
+    version,
+    about = "Place canonical orders with fulfilment vendors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,9 +66,21 @@ enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, listen, admin_listen } => serve(config, listen, admin_listen),
-        Command::CheckConfig { config, deny_warnings } => check_config(&config, deny_warnings),
-        Command::Translate { config, order, connection, client } => translate(&config, &order, connection.as_deref(), &client),
+        Command::Serve {
+            config,
+            listen,
+            admin_listen,
+        } => serve(config, listen, admin_listen),
+        Command::CheckConfig {
+            config,
+            deny_warnings,
+        } => check_config(&config, deny_warnings),
+        Command::Translate {
+            config,
+            order,
+            connection,
+            client,
+        } => translate(&config, &order, connection.as_deref(), &client),
         Command::TestConfig { config } => test_config(&config),
         Command::HashKey { key } => {
             println!("{}", hex::encode(Sha256::digest(key.as_bytes())));
@@ -73,7 +89,11 @@ pub fn main() -> i32 {
     }
 }
 
-fn serve(config: PathBuf, listen: Option<std::net::SocketAddr>, admin_listen: Option<std::net::SocketAddr>) -> i32 {
+fn serve(
+    config: PathBuf,
+    listen: Option<std::net::SocketAddr>,
+    admin_listen: Option<std::net::SocketAddr>,
+) -> i32 {
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -84,17 +104,31 @@ fn serve(config: PathBuf, listen: Option<std::net::SocketAddr>, admin_listen: Op
     rt.block_on(async move {
         let telemetry = crate::telemetry::init();
         let env: Arc<EnvLookup> = Arc::new(process_env);
-        let running = match crate::server::start(crate::server::Options { config, listen, admin_listen }, env).await {
+        let running = match crate::server::start(
+            crate::server::Options {
+                config,
+                listen,
+                admin_listen,
+            },
+            env,
+        )
+        .await
+        {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{e}");
                 return EX_CONFIG;
             }
         };
-        let _watcher = crate::server::watch_config(running.state.clone()).map_err(|e| tracing::warn!(error = %e, "config file watching is off"));
+        let _watcher = crate::server::watch_config(running.state.clone())
+            .map_err(|e| tracing::warn!(error = %e, "config file watching is off"));
         let state = running.state.clone();
         tokio::spawn(async move {
-            let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
             while hup.recv().await.is_some() {
                 let _ = crate::server::reload(&state);
             }
@@ -133,17 +167,30 @@ fn check_config(path: &Path, deny_warnings: bool) -> i32 {
                 println!("{w}");
             }
             if deny_warnings && !checked.warnings.is_empty() {
-                println!("{}: {} warning(s), denied", path.display(), checked.warnings.len());
+                println!(
+                    "{}: {} warning(s), denied",
+                    path.display(),
+                    checked.warnings.len()
+                );
                 return EX_CONFIG;
             }
-            println!("{}: ok (version {}, {} routes, {} connections)", path.display(), checked.version(), checked.routes.len(), checked.config.connections.len());
+            println!(
+                "{}: ok (version {}, {} routes, {} connections)",
+                path.display(),
+                checked.version(),
+                checked.routes.len(),
+                checked.config.connections.len()
+            );
             0
         }
         Err(issues) => {
             for i in &issues {
                 println!("{i}");
             }
-            let errors = issues.iter().filter(|i| i.severity == Severity::Error).count();
+            let errors = issues
+                .iter()
+                .filter(|i| i.severity == Severity::Error)
+                .count();
             println!("{}: {errors} error(s)", path.display());
             EX_CONFIG
         }
@@ -174,30 +221,79 @@ fn read_order(path: &Path) -> Result<Value, String> {
 }
 
 /// Plans an order against a checked config and renders the preview document.
-pub fn preview_offline(registry: &Registry, checked: Checked, doc: &Value, connection: Option<&str>, client: &str) -> Result<Value, order_model::Problem> {
-    let schemas = VendorSchemas::compile(registry).map_err(|e| order_model::Problem::new(order_model::ProblemCode::Internal, e))?;
-    let runtime = crate::wiring::build_runtime(checked, &offline_env, None).map_err(|e| order_model::Problem::new(order_model::ProblemCode::Internal, e))?;
+pub fn preview_offline(
+    registry: &Registry,
+    checked: Checked,
+    doc: &Value,
+    connection: Option<&str>,
+    client: &str,
+) -> Result<Value, order_model::Problem> {
+    let schemas = VendorSchemas::compile(registry)
+        .map_err(|e| order_model::Problem::new(order_model::ProblemCode::Internal, e))?;
+    let runtime = crate::wiring::build_runtime(checked, &offline_env, None)
+        .map_err(|e| order_model::Problem::new(order_model::ProblemCode::Internal, e))?;
     let key = crate::order_flow::key_for(doc, None);
     let idem = pipeline::idempotency_key(client, &key);
-    let (routes, fallback): (Vec<&crate::routing::CompiledRoute>, Option<usize>) = match connection {
-        Some(c) => (runtime.checked.routes.iter().filter(|r| r.connection == c).take(1).collect(), None),
-        None => (runtime.checked.routes.iter().collect(), runtime.checked.fallback),
+    let (routes, fallback): (Vec<&crate::routing::CompiledRoute>, Option<usize>) = match connection
+    {
+        Some(c) => (
+            runtime
+                .checked
+                .routes
+                .iter()
+                .filter(|r| r.connection == c)
+                .take(1)
+                .collect(),
+            None,
+        ),
+        None => (
+            runtime.checked.routes.iter().collect(),
+            runtime.checked.fallback,
+        ),
     };
     if routes.is_empty() {
-        return Err(order_model::Problem::new(order_model::ProblemCode::NoRoute, "no route sends to that connection"));
+        return Err(order_model::Problem::new(
+            order_model::ProblemCode::NoRoute,
+            "no route sends to that connection",
+        ));
     }
-    let idx: Vec<usize> = routes.iter().filter_map(|r| runtime.checked.routes.iter().position(|x| std::ptr::eq(x, *r))).collect();
+    let idx: Vec<usize> = routes
+        .iter()
+        .filter_map(|r| {
+            runtime
+                .checked
+                .routes
+                .iter()
+                .position(|x| std::ptr::eq(x, *r))
+        })
+        .collect();
     let subset: Vec<crate::routing::CompiledRoute> = idx
         .iter()
         .filter_map(|i| runtime.checked.routes.get(*i))
-        .map(|r| crate::routing::CompiledRoute { name: r.name.clone(), conditions: if connection.is_some() { Default::default() } else { r.conditions.clone() }, connection: r.connection.clone(), vendor: r.vendor, prepared: r.prepared.clone() })
+        .map(|r| crate::routing::CompiledRoute {
+            name: r.name.clone(),
+            conditions: if connection.is_some() {
+                Default::default()
+            } else {
+                r.conditions.clone()
+            },
+            connection: r.connection.clone(),
+            vendor: r.vendor,
+            prepared: r.prepared.clone(),
+        })
         .collect();
-    let planned = pipeline::plan(doc, &subset, fallback, &schemas, client, &idem).map_err(|r| r.problem)?;
+    let planned =
+        pipeline::plan(doc, &subset, fallback, &schemas, client, &idem).map_err(|r| r.problem)?;
     let conn = runtime
         .connections
         .get(&planned.route.connection)
-        .ok_or_else(|| order_model::Problem::new(order_model::ProblemCode::Internal, "connection missing"))?;
-    Ok(crate::http::api::preview_document(&planned, conn.preview(&planned.request)))
+        .ok_or_else(|| {
+            order_model::Problem::new(order_model::ProblemCode::Internal, "connection missing")
+        })?;
+    Ok(crate::http::api::preview_document(
+        &planned,
+        conn.preview(&planned.request),
+    ))
 }
 
 fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str) -> i32 {
@@ -248,19 +344,33 @@ fn test_config(path: &Path) -> i32 {
             },
             other => other.clone(),
         };
-        let Ok((_, checked)) = offline(path) else { return EX_CONFIG };
+        let Ok((_, checked)) = offline(path) else {
+            return EX_CONFIG;
+        };
         let outcome = preview_offline(&registry, checked, &doc, None, &t.client);
         let verdict = match (&outcome, t.expect_route.as_str()) {
             (Err(p), "none") if p.code == "no_route" => Ok(()),
-            (Err(p), _) => Err(format!("expected route {}, got {} ({})", t.expect_route, p.code, p.detail.clone().unwrap_or_default())),
+            (Err(p), _) => Err(format!(
+                "expected route {}, got {} ({})",
+                t.expect_route,
+                p.code,
+                p.detail.clone().unwrap_or_default()
+            )),
             (Ok(v), want) => {
                 let route = v["route"].as_str().unwrap_or_default();
                 let conn = v["connection"].as_str().unwrap_or_default();
                 if route != want {
                     Err(format!("expected route {want}, got {route}"))
                 } else if t.expect_connection.as_deref().is_some_and(|c| c != conn) {
-                    Err(format!("expected connection {:?}, got {conn}", t.expect_connection))
-                } else if t.expect_body.as_ref().is_some_and(|b| *b != v["request"]["body"]) {
+                    Err(format!(
+                        "expected connection {:?}, got {conn}",
+                        t.expect_connection
+                    ))
+                } else if t
+                    .expect_body
+                    .as_ref()
+                    .is_some_and(|b| *b != v["request"]["body"])
+                {
                     Err("the vendor body differs from expectBody".to_owned())
                 } else {
                     Ok(())

@@ -3,15 +3,15 @@
 //! request ends in a recorded state, and the answer given is the answer recorded, so a
 //! replay is byte-for-byte what the first caller saw.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use connector::Outcome;
 use ledger::{Begin, Finish, NewRecord, Record, RecordState};
 use order_model::{OrderResult, OrderStatus, Problem, ProblemCode, VendorOrder};
 use outbound::OutboundError;
-use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::http::problem::problem_response;
 use crate::pipeline::{self, Refused};
@@ -21,36 +21,59 @@ use crate::state::AppState;
 pub fn key_for(doc: &Value, header: Option<&str>) -> String {
     header
         .map(str::to_owned)
-        .or_else(|| doc.get("orderRef").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| {
+            doc.get("orderRef")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .unwrap_or_default()
 }
 
-pub async fn place(state: &AppState, client: &str, doc: Value, idem_header: Option<String>, trace_id: &str) -> Response {
+pub async fn place(
+    state: &AppState,
+    client: &str,
+    doc: Value,
+    idem_header: Option<String>,
+    trace_id: &str,
+) -> Response {
     let runtime = state.runtime.load_full();
-    if let Some(h) = &idem_header {
-        if h.is_empty() || h.len() > 255 {
-            return problem_response(Problem::new(ProblemCode::InvalidOrder, "Idempotency-Key must be 1..255 characters"));
-        }
+    if let Some(h) = &idem_header
+        && (h.is_empty() || h.len() > 255)
+    {
+        return problem_response(Problem::new(
+            ProblemCode::InvalidOrder,
+            "Idempotency-Key must be 1..255 characters",
+        ));
     }
     let key = key_for(&doc, idem_header.as_deref());
     let idem = pipeline::idempotency_key(client, &key);
     let hash = pipeline::body_hash(&doc);
-    let planned = match pipeline::plan(&doc, &runtime.checked.routes, runtime.checked.fallback, &state.schemas, client, &idem) {
+    let planned = match pipeline::plan(
+        &doc,
+        &runtime.checked.routes,
+        runtime.checked.fallback,
+        &state.schemas,
+        client,
+        &idem,
+    ) {
         Ok(p) => p,
         Err(Refused { problem, .. }) => {
             // An order that no longer validates (the config changed) may still be a
             // replay of one that was placed: the recorded answer wins.
-            if !key.is_empty() {
-                if let Ok(Some(rec)) = state.ledger.find_by_key(client, &key).await {
-                    return existing(state, rec, &hash).await;
-                }
+            if !key.is_empty()
+                && let Ok(Some(rec)) = state.ledger.find_by_key(client, &key).await
+            {
+                return existing(state, rec, &hash).await;
             }
             return problem_response(problem);
         }
     };
     let route = planned.route;
     let Some(conn) = runtime.connections.get(&route.connection).cloned() else {
-        return problem_response(Problem::new(ProblemCode::Internal, "the route's connection is not running"));
+        return problem_response(Problem::new(
+            ProblemCode::Internal,
+            "the route's connection is not running",
+        ));
     };
     let id = format!("ord_{}", uuid::Uuid::now_v7().simple());
     let new = NewRecord {
@@ -78,27 +101,64 @@ pub async fn place(state: &AppState, client: &str, doc: Value, idem_header: Opti
     let (state_after, status, body, vendor_order_id, vendor_status, never_sent) = match sent {
         Ok(sent) => match route.prepared.interpret(&planned.order, &sent.response) {
             Ok(vo) => {
-                let result = result_of(&rec.id, &planned.order.order_ref, &route.connection, route.vendor, &vo, &created_at, trace_id);
-                let code = if vo.status == OrderStatus::Quoted { 200 } else { 201 };
+                let result = result_of(
+                    &rec.id,
+                    &planned.order.order_ref,
+                    &route.connection,
+                    route.vendor,
+                    &vo,
+                    &created_at,
+                    trace_id,
+                );
+                let code = if vo.status == OrderStatus::Quoted {
+                    200
+                } else {
+                    201
+                };
                 let body = serde_json::to_value(&result).unwrap_or(Value::Null);
-                let st = if vo.status == OrderStatus::Quoted { RecordState::Accepted } else { RecordState::Accepted };
-                (st, code, body, vo.vendor_order_id.clone(), Some(vo.vendor_status.clone()), false)
+                (
+                    RecordState::Accepted,
+                    code,
+                    body,
+                    vo.vendor_order_id.clone(),
+                    Some(vo.vendor_status.clone()),
+                    false,
+                )
             }
             Err(failure) => {
-                let p = failure.to_problem().with_trace_id(Some(trace_id.to_owned()));
+                let p = failure
+                    .to_problem()
+                    .with_trace_id(Some(trace_id.to_owned()));
                 let (st, never_sent) = match (failure.outcome(), failure.problem_code()) {
                     (Outcome::Unknown, _) => (RecordState::Unknown, false),
-                    (Outcome::NotCreated, ProblemCode::InvalidOrder | ProblemCode::VendorRejected) => (RecordState::Rejected, false),
+                    (
+                        Outcome::NotCreated,
+                        ProblemCode::InvalidOrder | ProblemCode::VendorRejected,
+                    ) => (RecordState::Rejected, false),
                     // The vendor did not take it (auth, limits, unavailable): a retry may succeed.
                     (Outcome::NotCreated, _) => (RecordState::Failed, true),
                 };
-                (st, p.status, serde_json::to_value(&p).unwrap_or(Value::Null), None, failure.vendor.code.clone(), never_sent)
+                (
+                    st,
+                    p.status,
+                    serde_json::to_value(&p).unwrap_or(Value::Null),
+                    None,
+                    failure.vendor.code.clone(),
+                    never_sent,
+                )
             }
         },
         Err(e) => {
             let (p, st, never_sent) = outbound_problem(&e);
             let p = p.with_trace_id(Some(trace_id.to_owned()));
-            (st, p.status, serde_json::to_value(&p).unwrap_or(Value::Null), None, None, never_sent)
+            (
+                st,
+                p.status,
+                serde_json::to_value(&p).unwrap_or(Value::Null),
+                None,
+                None,
+                never_sent,
+            )
         }
     };
     let finish = Finish {
@@ -137,7 +197,9 @@ async fn existing(state: &AppState, rec: Record, hash: &str) -> Response {
         return begun_elsewhere(state, Begin::Conflict(rec)).await;
     }
     match rec.state {
-        RecordState::Received | RecordState::Sending => begun_elsewhere(state, Begin::InProgress(rec)).await,
+        RecordState::Received | RecordState::Sending => {
+            begun_elsewhere(state, Begin::InProgress(rec)).await
+        }
         RecordState::Unknown => unknown(state, &rec),
         RecordState::Accepted | RecordState::Rejected | RecordState::Failed => replay(&rec),
     }
@@ -153,7 +215,13 @@ fn unknown(_state: &AppState, rec: &Record) -> Response {
 fn replay(rec: &Record) -> Response {
     match &rec.response {
         Some(body) => answer(rec.http_status.unwrap_or(200), body, true, Some(&rec.id)),
-        None => problem_response(Problem::new(ProblemCode::InProgress, "the first request with this orderRef is still being placed").with_retry_after(1)),
+        None => problem_response(
+            Problem::new(
+                ProblemCode::InProgress,
+                "the first request with this orderRef is still being placed",
+            )
+            .with_retry_after(1),
+        ),
     }
 }
 
@@ -162,22 +230,25 @@ fn answer(status: u16, body: &Value, replayed: bool, id: Option<&str>) -> Respon
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (code, bytes).into_response();
     let h = resp.headers_mut();
-    let ct = if status >= 400 { order_model::PROBLEM_CONTENT_TYPE } else { "application/json" };
+    let ct = if status >= 400 {
+        order_model::PROBLEM_CONTENT_TYPE
+    } else {
+        "application/json"
+    };
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     if replayed {
         h.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    if let (Some(id), true) = (id, status == 201) {
-        if let Ok(v) = HeaderValue::from_str(&format!("/v1/orders/{id}")) {
-            h.insert(header::LOCATION, v);
-        }
+    if let (Some(id), true) = (id, status == 201)
+        && let Ok(v) = HeaderValue::from_str(&format!("/v1/orders/{id}"))
+    {
+        h.insert(header::LOCATION, v);
     }
-    if status >= 400 {
-        if let Some(s) = body.get("retryAfter").and_then(Value::as_u64) {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                h.insert(header::RETRY_AFTER, v);
-            }
-        }
+    if status >= 400
+        && let Some(s) = body.get("retryAfter").and_then(Value::as_u64)
+        && let Ok(v) = HeaderValue::from_str(&s.to_string())
+    {
+        h.insert(header::RETRY_AFTER, v);
     }
     resp
 }
@@ -185,20 +256,85 @@ fn answer(status: u16, body: &Value, replayed: bool, id: Option<&str>) -> Respon
 fn outbound_problem(e: &OutboundError) -> (Problem, RecordState, bool) {
     let secs = |d: &std::time::Duration| d.as_secs().max(1);
     match e {
-        OutboundError::RateLimited { retry_after } => (Problem::new(ProblemCode::VendorRateLimited, "the vendor connection is at its rate limit").with_retry_after(secs(retry_after)), RecordState::Failed, true),
-        OutboundError::Overloaded => (Problem::new(ProblemCode::VendorUnavailable, "too many orders are in flight to this vendor").with_retry_after(1), RecordState::Failed, true),
-        OutboundError::CircuitOpen { retry_after } => (Problem::new(ProblemCode::VendorUnavailable, "the vendor is failing; calls are paused").with_retry_after(secs(retry_after)), RecordState::Failed, true),
-        OutboundError::NotSent { .. } => (Problem::new(ProblemCode::VendorUnavailable, "the vendor could not be reached; nothing was sent").with_retry_after(1), RecordState::Failed, true),
-        OutboundError::TokenEndpoint { .. } => (Problem::new(ProblemCode::VendorAuth, "the gateway could not get a token from the vendor; nothing was sent"), RecordState::Failed, true),
-        OutboundError::Timeout { maybe_sent: false } => (Problem::new(ProblemCode::VendorUnavailable, "the vendor did not answer; nothing was sent").with_retry_after(1), RecordState::Failed, true),
+        OutboundError::RateLimited { retry_after } => (
+            Problem::new(
+                ProblemCode::VendorRateLimited,
+                "the vendor connection is at its rate limit",
+            )
+            .with_retry_after(secs(retry_after)),
+            RecordState::Failed,
+            true,
+        ),
+        OutboundError::Overloaded => (
+            Problem::new(
+                ProblemCode::VendorUnavailable,
+                "too many orders are in flight to this vendor",
+            )
+            .with_retry_after(1),
+            RecordState::Failed,
+            true,
+        ),
+        OutboundError::CircuitOpen { retry_after } => (
+            Problem::new(
+                ProblemCode::VendorUnavailable,
+                "the vendor is failing; calls are paused",
+            )
+            .with_retry_after(secs(retry_after)),
+            RecordState::Failed,
+            true,
+        ),
+        OutboundError::NotSent { .. } => (
+            Problem::new(
+                ProblemCode::VendorUnavailable,
+                "the vendor could not be reached; nothing was sent",
+            )
+            .with_retry_after(1),
+            RecordState::Failed,
+            true,
+        ),
+        OutboundError::TokenEndpoint { .. } => (
+            Problem::new(
+                ProblemCode::VendorAuth,
+                "the gateway could not get a token from the vendor; nothing was sent",
+            ),
+            RecordState::Failed,
+            true,
+        ),
+        OutboundError::Timeout { maybe_sent: false } => (
+            Problem::new(
+                ProblemCode::VendorUnavailable,
+                "the vendor did not answer; nothing was sent",
+            )
+            .with_retry_after(1),
+            RecordState::Failed,
+            true,
+        ),
         OutboundError::Timeout { maybe_sent: true } | OutboundError::DeadlineExceeded => (
-            Problem::new(ProblemCode::VendorTimeout, "the vendor did not answer in time; the order may exist at the vendor and is recorded as unknown"),
+            Problem::new(
+                ProblemCode::VendorTimeout,
+                "the vendor did not answer in time; the order may exist at the vendor and is recorded as unknown",
+            ),
             RecordState::Unknown,
             false,
         ),
-        OutboundError::Transport { maybe_sent: false, .. } => (Problem::new(ProblemCode::VendorUnavailable, "the connection to the vendor failed before sending").with_retry_after(1), RecordState::Failed, true),
-        OutboundError::Transport { maybe_sent: true, .. } => (
-            Problem::new(ProblemCode::VendorFailed, "the connection to the vendor failed after sending; the order is recorded as unknown"),
+        OutboundError::Transport {
+            maybe_sent: false, ..
+        } => (
+            Problem::new(
+                ProblemCode::VendorUnavailable,
+                "the connection to the vendor failed before sending",
+            )
+            .with_retry_after(1),
+            RecordState::Failed,
+            true,
+        ),
+        OutboundError::Transport {
+            maybe_sent: true, ..
+        } => (
+            Problem::new(
+                ProblemCode::VendorFailed,
+                "the connection to the vendor failed after sending; the order is recorded as unknown",
+            ),
             RecordState::Unknown,
             false,
         ),
@@ -207,11 +343,27 @@ fn outbound_problem(e: &OutboundError) -> (Problem, RecordState, bool) {
 
 pub fn ledger_down(e: &ledger::LedgerError) -> Response {
     tracing::error!(error = %e, "ledger unavailable");
-    problem_response(Problem::new(ProblemCode::Internal, "the order ledger is unavailable; nothing was sent to the vendor").with_retry_after(1))
+    problem_response(
+        Problem::new(
+            ProblemCode::Internal,
+            "the order ledger is unavailable; nothing was sent to the vendor",
+        )
+        .with_retry_after(1),
+    )
 }
 
-fn result_of(id: &str, order_ref: &str, connection: &str, vendor: &str, vo: &VendorOrder, created_at: &str, trace_id: &str) -> OrderResult {
-    let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+fn result_of(
+    id: &str,
+    order_ref: &str,
+    connection: &str,
+    vendor: &str,
+    vo: &VendorOrder,
+    created_at: &str,
+    trace_id: &str,
+) -> OrderResult {
+    let now = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
     OrderResult {
         id: id.to_owned(),
         order_ref: order_ref.to_owned(),

@@ -6,12 +6,14 @@
 use std::collections::HashMap;
 
 use connector::{TranslateContext, VendorRequest};
-use order_model::{escape_pointer, parse_order, CanonicalOrder, FieldError, Problem, ProblemCode, SchemaValidator};
-use serde_json::{json, Value};
+use order_model::{
+    CanonicalOrder, FieldError, Problem, ProblemCode, SchemaValidator, escape_pointer, parse_order,
+};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::registry::Registry;
-use crate::routing::{decide, CompiledRoute, Decision, RuleExplain};
+use crate::routing::{CompiledRoute, Decision, RuleExplain, decide};
 
 /// Compiled `vendorOptions` schemas, one pair per vendor kind.
 pub struct VendorSchemas {
@@ -22,10 +24,14 @@ impl VendorSchemas {
     pub fn compile(registry: &Registry) -> Result<Self, String> {
         let mut by_kind = HashMap::new();
         for kind in registry.kinds() {
-            let Some(entry) = registry.get(kind) else { continue };
+            let Some(entry) = registry.get(kind) else {
+                continue;
+            };
             let c = &entry.connector;
-            let order = SchemaValidator::new(&c.order_options_schema()).map_err(|e| format!("{kind} order options schema: {e}"))?;
-            let line = SchemaValidator::new(&c.line_options_schema()).map_err(|e| format!("{kind} line options schema: {e}"))?;
+            let order = SchemaValidator::new(&c.order_options_schema())
+                .map_err(|e| format!("{kind} order options schema: {e}"))?;
+            let line = SchemaValidator::new(&c.line_options_schema())
+                .map_err(|e| format!("{kind} line options schema: {e}"))?;
             by_kind.insert(kind, (order, line));
         }
         Ok(VendorSchemas { by_kind })
@@ -36,15 +42,23 @@ impl VendorSchemas {
     }
 
     fn violations(&self, kind: &str, order: &CanonicalOrder) -> Vec<FieldError> {
-        let Some((order_schema, line_schema)) = self.by_kind.get(kind) else { return Vec::new() };
+        let Some((order_schema, line_schema)) = self.by_kind.get(kind) else {
+            return Vec::new();
+        };
         let mut errors = Vec::new();
         let k = escape_pointer(kind);
         if let Some(opts) = order.vendor_options_for(kind) {
-            errors.extend(order_schema.violations(&Value::Object(opts.clone()), &format!("/vendorOptions/{k}")));
+            errors.extend(
+                order_schema
+                    .violations(&Value::Object(opts.clone()), &format!("/vendorOptions/{k}")),
+            );
         }
         for (i, line) in order.lines.iter().enumerate() {
             if let Some(opts) = line.vendor_options_for(kind) {
-                errors.extend(line_schema.violations(&Value::Object(opts.clone()), &format!("/lines/{i}/vendorOptions/{k}")));
+                errors.extend(line_schema.violations(
+                    &Value::Object(opts.clone()),
+                    &format!("/lines/{i}/vendorOptions/{k}"),
+                ));
             }
         }
         errors
@@ -67,14 +81,23 @@ pub struct Refused {
 
 impl From<Problem> for Refused {
     fn from(problem: Problem) -> Self {
-        Refused { problem, explain: None }
+        Refused {
+            problem,
+            explain: None,
+        }
     }
 }
 
 pub fn invalid(errors: Vec<FieldError>) -> Problem {
     let n = errors.len();
-    Problem::new(ProblemCode::InvalidOrder, format!("{n} problem{} in the order; each error points at the field to fix", if n == 1 { "" } else { "s" }))
-        .with_errors(errors)
+    Problem::new(
+        ProblemCode::InvalidOrder,
+        format!(
+            "{n} problem{} in the order; each error points at the field to fix",
+            if n == 1 { "" } else { "s" }
+        ),
+    )
+    .with_errors(errors)
 }
 
 pub fn plan<'r>(
@@ -94,27 +117,50 @@ pub fn plan<'r>(
     let route = match decision {
         Decision::Route(i) => match routes.get(i) {
             Some(r) => r,
-            None => return Err(Problem::new(ProblemCode::Internal, "route index out of range").into()),
+            None => {
+                return Err(Problem::new(ProblemCode::Internal, "route index out of range").into());
+            }
         },
         Decision::NoRoute(explain) => {
             let problem = Problem::new(ProblemCode::NoRoute, "no routing rule takes this order; `context.rules` says why each rule did not match")
                 .with_context(json!({"rules": closest_first(&explain)}));
-            return Err(Refused { problem, explain: Some(explain) });
+            return Err(Refused {
+                problem,
+                explain: Some(explain),
+            });
         }
         Decision::Split(groups) => {
             let problem = Problem::new(ProblemCode::SplitRequired, "the lines of this order go to different routes; send one order per group in `context.groups`")
                 .with_context(json!({"groups": groups.iter().map(|(route, lines)| json!({"route": route, "lines": lines})).collect::<Vec<_>>()}));
-            return Err(Refused { problem, explain: Some(explain) });
+            return Err(Refused {
+                problem,
+                explain: Some(explain),
+            });
         }
     };
     let option_errors = schemas.violations(route.vendor, &order);
     if !option_errors.is_empty() {
-        return Err(Refused { problem: invalid(option_errors), explain: Some(explain) });
+        return Err(Refused {
+            problem: invalid(option_errors),
+            explain: Some(explain),
+        });
     }
-    let ctx = TranslateContext { client, connection: &route.connection, idempotency_key };
+    let ctx = TranslateContext {
+        client,
+        connection: &route.connection,
+        idempotency_key,
+    };
     match route.prepared.translate(&order, &ctx) {
-        Ok(request) => Ok(Planned { order, route, request, explain }),
-        Err(errors) => Err(Refused { problem: invalid(errors), explain: Some(explain) }),
+        Ok(request) => Ok(Planned {
+            order,
+            route,
+            request,
+            explain,
+        }),
+        Err(errors) => Err(Refused {
+            problem: invalid(errors),
+            explain: Some(explain),
+        }),
     }
 }
 
@@ -129,13 +175,21 @@ fn unknown_vendor_options(order: &CanonicalOrder, schemas: &VendorSchemas) -> Ve
     let msg = "not a known vendor kind";
     for k in order.vendor_options.iter().flat_map(|m| m.keys()) {
         if !schemas.knows(k) {
-            errors.push(FieldError::new(format!("/vendorOptions/{}", escape_pointer(k)), "unknown_vendor", msg));
+            errors.push(FieldError::new(
+                format!("/vendorOptions/{}", escape_pointer(k)),
+                "unknown_vendor",
+                msg,
+            ));
         }
     }
     for (i, line) in order.lines.iter().enumerate() {
         for k in line.vendor_options.iter().flat_map(|m| m.keys()) {
             if !schemas.knows(k) {
-                errors.push(FieldError::new(format!("/lines/{i}/vendorOptions/{}", escape_pointer(k)), "unknown_vendor", msg));
+                errors.push(FieldError::new(
+                    format!("/lines/{i}/vendorOptions/{}", escape_pointer(k)),
+                    "unknown_vendor",
+                    msg,
+                ));
             }
         }
     }
@@ -145,9 +199,20 @@ fn unknown_vendor_options(order: &CanonicalOrder, schemas: &VendorSchemas) -> Ve
 /// The key that identifies one order of one client across retries, in a form every
 /// vendor accepts as a header value: a UUID-shaped digest of (client, key).
 pub fn idempotency_key(client: &str, key: &str) -> String {
-    let digest = Sha256::new().chain_update(client.as_bytes()).chain_update([0u8]).chain_update(key.as_bytes()).finalize();
+    let digest = Sha256::new()
+        .chain_update(client.as_bytes())
+        .chain_update([0u8])
+        .chain_update(key.as_bytes())
+        .finalize();
     let h = hex::encode(&digest[..16]);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// A hash of the order's meaning, not its formatting: keys sorted, whitespace gone, so

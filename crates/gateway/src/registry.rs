@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use connector::sim::SimControl;
 use connector::Connector;
+use connector::sim::SimControl;
 use serde_json::Value;
 
 pub type SimFactory = fn(&Value, Arc<SimControl>) -> Result<axum::Router, String>;
@@ -19,19 +19,17 @@ pub struct Registry {
 
 macro_rules! vendor {
     ($krate:ident) => {
-        VendorEntry { connector: $krate::connector(), simulator: $krate::sim::router }
+        VendorEntry {
+            connector: $krate::connector(),
+            simulator: $krate::sim::router,
+        }
     };
 }
 
 impl Registry {
     pub fn builtin() -> Self {
         Registry {
-            vendors: vec![
-                vendor!(vendor_juniper),
-                vendor!(vendor_axim),
-                vendor!(vendor_adobe_vipmp),
-                vendor!(vendor_impilo),
-            ],
+            vendors: vec![vendor!(vendor_impilo)],
         }
     }
 

@@ -42,12 +42,22 @@ pub enum Decision {
     Split(BTreeMap<String, Vec<usize>>),
 }
 
-pub fn decide(routes: &[CompiledRoute], fallback: Option<usize>, order: &CanonicalOrder, client: &str) -> (Decision, Vec<RuleExplain>) {
+pub fn decide(
+    routes: &[CompiledRoute],
+    fallback: Option<usize>,
+    order: &CanonicalOrder,
+    client: &str,
+) -> (Decision, Vec<RuleExplain>) {
     let explain: Vec<RuleExplain> = routes
         .iter()
         .map(|r| {
             let (met, failed) = evaluate(&r.conditions, order, client);
-            RuleExplain { route: r.name.clone(), matched: failed.is_none(), failed, conditions_met: met }
+            RuleExplain {
+                route: r.name.clone(),
+                matched: failed.is_none(),
+                failed,
+                conditions_met: met,
+            }
         })
         .collect();
     if let Some(i) = explain.iter().position(|e| e.matched) {
@@ -62,10 +72,17 @@ pub fn decide(routes: &[CompiledRoute], fallback: Option<usize>, order: &Canonic
     (Decision::NoRoute(explain.clone()), explain)
 }
 
-fn split(routes: &[CompiledRoute], order: &CanonicalOrder, client: &str) -> Option<BTreeMap<String, Vec<usize>>> {
+fn split(
+    routes: &[CompiledRoute],
+    order: &CanonicalOrder,
+    client: &str,
+) -> Option<BTreeMap<String, Vec<usize>>> {
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, line) in order.lines.iter().enumerate() {
-        let r = routes.iter().find(|r| order_level(&r.conditions, order, client).1.is_none() && line_level(&r.conditions, line).is_none())?;
+        let r = routes.iter().find(|r| {
+            order_level(&r.conditions, order, client).1.is_none()
+                && line_level(&r.conditions, line).is_none()
+        })?;
         groups.entry(r.name.clone()).or_default().push(i);
     }
     (groups.len() > 1).then_some(groups)
@@ -92,7 +109,8 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
     let checks: [(bool, &dyn Fn() -> Option<String>); 7] = [
         (c.clients.is_some(), &|| {
             let list = c.clients.as_deref().unwrap_or_default();
-            (!list.iter().any(|x| x == client)).then(|| format!("clients: {client} is not in {list:?}"))
+            (!list.iter().any(|x| x == client))
+                .then(|| format!("clients: {client} is not in {list:?}"))
         }),
         (c.types.is_some(), &|| {
             let t = order_type_str(order.order_type());
@@ -108,7 +126,11 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
             (!list.iter().any(|x| x == t)).then(|| format!("intents: {t} is not in {list:?}"))
         }),
         (c.ship_to_countries.is_some(), &|| {
-            let country = order.ship_to.as_ref().and_then(|s| s.address.as_ref()).map(|a| a.country.as_str());
+            let country = order
+                .ship_to
+                .as_ref()
+                .and_then(|s| s.address.as_ref())
+                .map(|a| a.country.as_str());
             let list = c.ship_to_countries.as_deref().unwrap_or_default();
             match country {
                 Some(k) if list.iter().any(|x| x == k) => None,
@@ -117,11 +139,17 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
             }
         }),
         (c.ship_to_regions.is_some(), &|| {
-            let region = order.ship_to.as_ref().and_then(|s| s.address.as_ref()).and_then(|a| a.region.as_deref());
+            let region = order
+                .ship_to
+                .as_ref()
+                .and_then(|s| s.address.as_ref())
+                .and_then(|a| a.region.as_deref());
             let list = c.ship_to_regions.as_deref().unwrap_or_default();
             match region {
                 Some(k) if list.iter().any(|x| x == k) => None,
-                Some(_) => Some(format!("shipToRegions: the ship-to region is not in {list:?}")),
+                Some(_) => Some(format!(
+                    "shipToRegions: the ship-to region is not in {list:?}"
+                )),
                 None => Some("shipToRegions: the order has no ship-to region".to_owned()),
             }
         }),
@@ -134,7 +162,10 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
         }),
         (c.has_vendor_options.is_some(), &|| {
             let name = c.has_vendor_options.as_deref()?;
-            order.vendor_options_for(name).is_none().then(|| format!("hasVendorOptions: no vendorOptions.{name}"))
+            order
+                .vendor_options_for(name)
+                .is_none()
+                .then(|| format!("hasVendorOptions: no vendorOptions.{name}"))
         }),
     ];
     for (present, check) in checks {
@@ -150,14 +181,20 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
 }
 
 fn line_level(c: &Conditions, line: &Line) -> Option<String> {
-    if let Some(patterns) = &c.skus {
-        if !patterns.iter().any(|p| glob_match(p, &line.sku)) {
-            return Some(format!("skus: sku {} matches none of {patterns:?}", line.sku));
-        }
+    if let Some(patterns) = &c.skus
+        && !patterns.iter().any(|p| glob_match(p, &line.sku))
+    {
+        return Some(format!(
+            "skus: sku {} matches none of {patterns:?}",
+            line.sku
+        ));
     }
     if let Some(kinds) = &c.line_kinds {
         let k = line_kind_str(line.kind(), line.direction());
-        if !kinds.iter().any(|x| x == k || x == line_kind_str(line.kind(), Direction::Outbound)) {
+        if !kinds
+            .iter()
+            .any(|x| x == k || x == line_kind_str(line.kind(), Direction::Outbound))
+        {
             return Some(format!("lineKinds: {k} is not in {kinds:?}"));
         }
     }

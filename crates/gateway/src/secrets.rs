@@ -10,5 +10,6 @@ pub fn process_env(name: &str) -> Option<String> {
 /// `${NAME}` -> `NAME`.
 pub fn parse_ref(s: &str) -> Option<&str> {
     let name = s.strip_prefix("${")?.strip_suffix('}')?;
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some(name)
 }

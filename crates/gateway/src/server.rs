@@ -11,7 +11,7 @@ use connector::sim::{RunningSim, SimControl};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{load_and_check, CheckMode};
+use crate::config::{CheckMode, load_and_check};
 use crate::http;
 use crate::pipeline::VendorSchemas;
 use crate::registry::Registry;
@@ -50,27 +50,42 @@ impl Running {
 
 pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String> {
     let registry = Arc::new(Registry::builtin());
-    let checked = load_and_check(&opts.config, &registry, CheckMode::Serve, env.as_ref()).map_err(|issues| {
-        let lines: Vec<String> = issues.iter().map(ToString::to_string).collect();
-        format!("the config is invalid:\n{}", lines.join("\n"))
-    })?;
+    let checked = load_and_check(&opts.config, &registry, CheckMode::Serve, env.as_ref()).map_err(
+        |issues| {
+            let lines: Vec<String> = issues.iter().map(ToString::to_string).collect();
+            format!("the config is invalid:\n{}", lines.join("\n"))
+        },
+    )?;
     for w in &checked.warnings {
         tracing::warn!(%w, "config warning");
     }
     let mut sims = Vec::new();
     for s in &checked.config.simulators {
-        let Some(entry) = registry.get(&s.vendor) else { continue };
+        let Some(entry) = registry.get(&s.vendor) else {
+            continue;
+        };
         let control = SimControl::new();
         let router = (entry.simulator)(&s.settings, control.clone())?;
-        let sim = connector::sim::serve(router, s.listen, control).await.map_err(|e| format!("simulator {} on {}: {e}", s.vendor, s.listen))?;
+        let sim = connector::sim::serve(router, s.listen, control)
+            .await
+            .map_err(|e| format!("simulator {} on {}: {e}", s.vendor, s.listen))?;
         tracing::info!(vendor = %s.vendor, addr = %sim.addr, "simulator started");
         sims.push(sim);
     }
-    let ledger_cfg: ledger::LedgerConfig = serde_json::from_value(checked.config.ledger.clone()).map_err(|e| format!("ledger: {e}"))?;
-    let ledger = ledger::open(&ledger_cfg, env.as_ref()).await.map_err(|e| format!("ledger: {e}"))?;
-    let recovered = ledger.recover_on_start().await.map_err(|e| format!("ledger recovery: {e}"))?;
+    let ledger_cfg: ledger::LedgerConfig = serde_json::from_value(checked.config.ledger.clone())
+        .map_err(|e| format!("ledger: {e}"))?;
+    let ledger = ledger::open(&ledger_cfg, env.as_ref())
+        .await
+        .map_err(|e| format!("ledger: {e}"))?;
+    let recovered = ledger
+        .recover_on_start()
+        .await
+        .map_err(|e| format!("ledger recovery: {e}"))?;
     if recovered > 0 {
-        tracing::warn!(recovered, "orders left in flight by the last run are now `unknown`");
+        tracing::warn!(
+            recovered,
+            "orders left in flight by the last run are now `unknown`"
+        );
     }
     let server_cfg = checked.config.server.clone();
     let schemas = VendorSchemas::compile(&registry)?;
@@ -85,8 +100,12 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         env,
         last_reload_error: std::sync::Mutex::new(None),
     });
-    let api = TcpListener::bind(opts.listen.unwrap_or(server_cfg.listen)).await.map_err(|e| format!("API listener: {e}"))?;
-    let admin = TcpListener::bind(opts.admin_listen.unwrap_or(server_cfg.admin_listen)).await.map_err(|e| format!("admin listener: {e}"))?;
+    let api = TcpListener::bind(opts.listen.unwrap_or(server_cfg.listen))
+        .await
+        .map_err(|e| format!("API listener: {e}"))?;
+    let admin = TcpListener::bind(opts.admin_listen.unwrap_or(server_cfg.admin_listen))
+        .await
+        .map_err(|e| format!("admin listener: {e}"))?;
     let api_addr = api.local_addr().map_err(|e| e.to_string())?;
     let admin_addr = admin.local_addr().map_err(|e| e.to_string())?;
     let app = app(state.clone());
@@ -130,7 +149,13 @@ pub fn reload(state: &AppState) -> Result<String, String> {
     let current = state.runtime.load_full();
     let path = current.checked.path.clone();
     let result = load_and_check(&path, &state.registry, CheckMode::Serve, state.env.as_ref())
-        .map_err(|issues| issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+        .map_err(|issues| {
+            issues
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
         .and_then(|checked| build_runtime(checked, state.env.as_ref(), Some(&current)));
     match result {
         Ok(rt) => {
@@ -158,7 +183,14 @@ pub fn reload(state: &AppState) -> Result<String, String> {
 /// reloads after changes settle.
 pub fn watch_config(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, String> {
     use notify::Watcher;
-    let dir = state.runtime.load().checked.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let dir = state
+        .runtime
+        .load()
+        .checked
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
         if ev.is_ok() {
@@ -166,7 +198,9 @@ pub fn watch_config(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, 
         }
     })
     .map_err(|e| e.to_string())?;
-    watcher.watch(&dir, notify::RecursiveMode::Recursive).map_err(|e| e.to_string())?;
+    watcher
+        .watch(&dir, notify::RecursiveMode::Recursive)
+        .map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
             // Debounce: a ConfigMap update is several file events.

@@ -20,14 +20,22 @@ pub fn outbound_issues(s: &outbound::ConnectionSettings) -> Vec<(String, String)
 
 /// Every secret of a connection: `Some(env name)` for references, `None` for literals.
 pub fn outbound_secret_envs(s: &outbound::ConnectionSettings) -> Vec<Option<String>> {
-    s.secrets().into_iter().map(|sv| sv.env_name().map(str::to_owned)).collect()
+    s.secrets()
+        .into_iter()
+        .map(|sv| sv.env_name().map(str::to_owned))
+        .collect()
 }
 
 pub fn auth_matches(s: &outbound::ConnectionSettings, kind: AuthKind) -> bool {
     matches!(
         (&s.auth, kind),
-        (outbound::AuthConfig::OAuth2ClientCredentials { .. }, AuthKind::OAuth2ClientCredentials)
-            | (outbound::AuthConfig::StaticHeader { .. }, AuthKind::StaticHeader)
+        (
+            outbound::AuthConfig::OAuth2ClientCredentials { .. },
+            AuthKind::OAuth2ClientCredentials
+        ) | (
+            outbound::AuthConfig::StaticHeader { .. },
+            AuthKind::StaticHeader
+        )
     )
 }
 
@@ -38,11 +46,17 @@ pub fn ledger_secret_envs(v: &Value) -> Result<Vec<Option<String>>, String> {
 
 /// Builds the live parts of a checked config. Connections whose settings did not change
 /// since `previous` are reused, keeping their token cache, rate limiter and breaker.
-pub fn build_runtime(checked: Checked, env: &EnvLookup, previous: Option<&Runtime>) -> Result<Runtime, String> {
+pub fn build_runtime(
+    checked: Checked,
+    env: &EnvLookup,
+    previous: Option<&Runtime>,
+) -> Result<Runtime, String> {
     let mut clients = HashMap::new();
     for c in &checked.config.clients {
         let hash = match secrets::parse_ref(&c.key_sha256) {
-            Some(name) => env(name).ok_or_else(|| format!("client {}: environment variable {name} is not set", c.id))?,
+            Some(name) => env(name).ok_or_else(|| {
+                format!("client {}: environment variable {name} is not set", c.id)
+            })?,
             None => c.key_sha256.clone(),
         };
         clients.insert(hash.to_ascii_lowercase(), c.id.clone());
@@ -51,14 +65,28 @@ pub fn build_runtime(checked: Checked, env: &EnvLookup, previous: Option<&Runtim
     for c in &checked.config.connections {
         let settings = parse_outbound(&c.outbound)?;
         let reused = previous.and_then(|p| {
-            let old = p.checked.config.connections.iter().find(|o| o.name == c.name)?;
-            (old.vendor == c.vendor && old.outbound == c.outbound).then(|| p.connections.get(&c.name).cloned()).flatten()
+            let old = p
+                .checked
+                .config
+                .connections
+                .iter()
+                .find(|o| o.name == c.name)?;
+            (old.vendor == c.vendor && old.outbound == c.outbound)
+                .then(|| p.connections.get(&c.name).cloned())
+                .flatten()
         });
         let client = match reused {
             Some(client) => client,
-            None => Arc::new(outbound::ConnectionClient::new(&c.name, &c.vendor, &settings, env).map_err(|e| format!("connection {}: {e}", c.name))?),
+            None => Arc::new(
+                outbound::ConnectionClient::new(&c.name, &c.vendor, &settings, env)
+                    .map_err(|e| format!("connection {}: {e}", c.name))?,
+            ),
         };
         connections.insert(c.name.clone(), client);
     }
-    Ok(Runtime { checked, clients, connections })
+    Ok(Runtime {
+        checked,
+        clients,
+        connections,
+    })
 }

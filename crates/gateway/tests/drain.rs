@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! SIGTERM with the real binary: readiness goes false first, orders in flight complete,
 //! the process exits cleanly, and the ledger holds every order as accepted.
 
@@ -6,7 +7,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{default_config_in, examples};
+use common::{default_config_in, examples, vendors};
 use serde_json::Value;
 
 struct Proc(Child);
@@ -19,14 +20,23 @@ impl Drop for Proc {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn spawn(config: &std::path::Path, api: u16, admin: u16) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_order-gateway"))
         .args(["serve", "--config"])
         .arg(config)
-        .args(["--listen", &format!("127.0.0.1:{api}"), "--admin-listen", &format!("127.0.0.1:{admin}")])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{api}"),
+            "--admin-listen",
+            &format!("127.0.0.1:{admin}"),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -37,10 +47,13 @@ fn spawn(config: &std::path::Path, api: u16, admin: u16) -> Proc {
 async fn wait_ready(http: &reqwest::Client, admin: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{admin}/readyz")).send().await {
-            if r.status().as_u16() == 200 {
-                return;
-            }
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{admin}/readyz"))
+            .send()
+            .await
+            && r.status().as_u16() == 200
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -63,37 +76,63 @@ fn sim_port(config: &std::path::Path, vendor: &str) -> u16 {
 async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
     let dir = tempfile::tempdir().unwrap();
     let config = default_config_in(dir.path());
-    let text = std::fs::read_to_string(&config).unwrap().replace("drainDelaySecs: 0", "drainDelaySecs: 1");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("drainDelaySecs: 0", "drainDelaySecs: 1");
     std::fs::write(&config, text).unwrap();
     let (api, admin) = (free_port(), free_port());
     let mut proc = spawn(&config, api, admin);
     let http = reqwest::Client::new();
     wait_ready(&http, admin).await;
 
-    // Make the Juniper simulator slow so orders are in flight when SIGTERM arrives.
-    let sim = sim_port(&config, "juniper");
-    http.put(format!("http://127.0.0.1:{sim}/_sim/latency")).json(&serde_json::json!({"ms": 1500})).send().await.unwrap();
+    // Make a simulator slow so orders are in flight when SIGTERM arrives.
+    let vendor = vendors()[0];
+    let sim = sim_port(&config, vendor);
+    http.put(format!("http://127.0.0.1:{sim}/_sim/latency"))
+        .json(&serde_json::json!({"ms": 1500}))
+        .send()
+        .await
+        .unwrap();
 
-    let (_, base) = examples("juniper").remove(0);
+    let (_, base) = examples(vendor).remove(0);
     let mut inflight = Vec::new();
     for i in 0..5 {
         let mut order = base.clone();
         order["orderRef"] = Value::String(format!("drain-{i}"));
         let http = http.clone();
         inflight.push(tokio::spawn(async move {
-            let r = http.post(format!("http://127.0.0.1:{api}/v1/orders")).bearer_auth("dev-key").json(&order).send().await.unwrap();
+            let r = http
+                .post(format!("http://127.0.0.1:{api}/v1/orders"))
+                .bearer_auth("dev-key")
+                .json(&order)
+                .send()
+                .await
+                .unwrap();
             let status = r.status().as_u16();
             (status, r.json::<Value>().await.unwrap())
         }));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pid = proc.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
 
     // Readiness is false while the in-flight orders are still running.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let ready = http.get(format!("http://127.0.0.1:{admin}/readyz")).send().await.map(|r| r.status().as_u16());
-    assert!(matches!(ready, Ok(503) | Err(_)), "readiness after SIGTERM: {ready:?}");
+    let ready = http
+        .get(format!("http://127.0.0.1:{admin}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert!(
+        matches!(ready, Ok(503) | Err(_)),
+        "readiness after SIGTERM: {ready:?}"
+    );
 
     let mut ids = Vec::new();
     for h in inflight {
@@ -114,7 +153,15 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
     let _again = spawn(&config, api, admin);
     wait_ready(&http, admin).await;
     for id in ids {
-        let rec: Value = http.get(format!("http://127.0.0.1:{api}/v1/orders/{id}")).bearer_auth("dev-key").send().await.unwrap().json().await.unwrap();
+        let rec: Value = http
+            .get(format!("http://127.0.0.1:{api}/v1/orders/{id}"))
+            .bearer_auth("dev-key")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(rec["state"], "accepted", "{rec}");
     }
 }

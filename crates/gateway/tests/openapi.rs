@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The OpenAPI document, the JSON Schemas and the routers agree.
 
 mod common;
@@ -36,7 +37,10 @@ fn every_served_route_is_documented_and_nothing_else() {
         }
     }
     documented.sort();
-    let mut served: Vec<(String, String)> = SERVED.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    let mut served: Vec<(String, String)> = SERVED
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
     served.sort();
     assert_eq!(documented, served);
 }
@@ -45,16 +49,24 @@ fn every_served_route_is_documented_and_nothing_else() {
 fn referenced_schemas_exist_and_compile() {
     let text = gateway::http::api::OPENAPI;
     let dir = common::repo().join("schemas");
-    for name in ["canonical-order.v1.schema.json", "order-result.v1.schema.json", "problem.v1.schema.json"] {
+    for name in [
+        "canonical-order.v1.schema.json",
+        "order-result.v1.schema.json",
+        "problem.v1.schema.json",
+    ] {
         assert!(text.contains(&format!("./{name}")), "{name} not referenced");
-        let schema: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+        let schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
         order_model::SchemaValidator::new(&schema).unwrap();
     }
 }
 
 #[test]
 fn problem_schema_accepts_every_problem_code() {
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(common::repo().join("schemas/problem.v1.schema.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("schemas/problem.v1.schema.json")).unwrap(),
+    )
+    .unwrap();
     let v = order_model::SchemaValidator::new(&schema).unwrap();
     for code in order_model::ProblemCode::ALL {
         let p = order_model::Problem::new(code, "x").with_trace_id(Some("0".repeat(32)));
@@ -71,9 +83,19 @@ async fn every_documented_route_exists() {
         let url = if admin { g.admin(&p) } else { g.url(&p) };
         let req = match method {
             "get" => g.http.get(url),
-            _ => g.http.post(url).header("content-type", "application/json").body("{}"),
+            _ => g
+                .http
+                .post(url)
+                .header("content-type", "application/json")
+                .body("{}"),
         };
-        let status = req.bearer_auth("dev-key").send().await.unwrap().status().as_u16();
+        let status = req
+            .bearer_auth("dev-key")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
         // 404 is only acceptable for the order lookup (a missing order), never "no route".
         assert!(status != 405, "{method} {path}: {status}");
         if path != "/v1/orders/{id}" {

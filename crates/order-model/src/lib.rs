@@ -7,9 +7,9 @@ pub mod result;
 pub mod schema;
 
 pub use order::*;
-pub use problem::{FieldError, Problem, ProblemCode, VendorDetail, PROBLEM_CONTENT_TYPE};
+pub use problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem, ProblemCode, VendorDetail};
 pub use result::{LineResult, OrderResult, OrderStatus, Totals, Tracking, VendorOrder};
-pub use schema::{canonical_order_validator, escape_pointer, SchemaValidator};
+pub use schema::{SchemaValidator, canonical_order_validator, escape_pointer};
 
 use serde_json::Value;
 
@@ -24,9 +24,13 @@ pub fn parse_order(doc: &Value) -> Result<CanonicalOrder, Vec<FieldError>> {
         // The schema and the types are meant to agree; if they ever do not, the caller
         // still gets a 422 rather than a 500, and the test suite catches the drift.
         {
-        let _ = e;
-        vec![FieldError::new("", "invalid", "order does not match the canonical model")]
-    }
+            let _ = e;
+            vec![FieldError::new(
+                "",
+                "invalid",
+                "order does not match the canonical model",
+            )]
+        }
     })
 }
 

@@ -120,7 +120,11 @@ impl Customer {
     /// The vendor account id for a connection: the connection's own key wins over the
     /// vendor kind's, so one caller can hold different accounts on two connections of
     /// the same vendor. Returns the key that matched too, for error pointers.
-    pub fn account_for<'a>(&'a self, connection: &'a str, vendor: &'a str) -> Option<(&'a str, &'a str)> {
+    pub fn account_for<'a>(
+        &'a self,
+        connection: &'a str,
+        vendor: &'a str,
+    ) -> Option<(&'a str, &'a str)> {
         let accounts = self.accounts.as_ref()?;
         [connection, vendor]
             .into_iter()

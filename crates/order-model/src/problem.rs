@@ -26,8 +26,17 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(pointer: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { pointer: pointer.into(), code: code.into(), message: message.into(), vendor_code: None }
+    pub fn new(
+        pointer: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            pointer: pointer.into(),
+            code: code.into(),
+            message: message.into(),
+            vendor_code: None,
+        }
     }
     pub fn with_vendor_code(mut self, code: impl Into<String>) -> Self {
         self.vendor_code = Some(code.into());
@@ -74,12 +83,24 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(code: ProblemCode, detail: impl Into<String>) -> Self {
-        Problem::with_code(code.as_str(), code.status(), code.title(), code.retryable(), detail)
+        Problem::with_code(
+            code.as_str(),
+            code.status(),
+            code.title(),
+            code.retryable(),
+            detail,
+        )
     }
 
     /// A problem with a code outside [`ProblemCode`], e.g. a vendor-specific rejection
     /// (`insufficient_inventory`) that callers want to branch on.
-    pub fn with_code(code: &str, status: u16, title: &str, retryable: bool, detail: impl Into<String>) -> Self {
+    pub fn with_code(
+        code: &str,
+        status: u16,
+        title: &str,
+        retryable: bool,
+        detail: impl Into<String>,
+    ) -> Self {
         let detail = detail.into();
         Problem {
             problem_type: format!("{TYPE_BASE}{}", code.replace('_', "-")),
@@ -212,7 +233,9 @@ impl ProblemCode {
             ProblemCode::Forbidden => 403,
             ProblemCode::NotFound => 404,
             ProblemCode::MethodNotAllowed => 405,
-            ProblemCode::IdempotencyConflict | ProblemCode::InProgress | ProblemCode::OutcomeUnknown => 409,
+            ProblemCode::IdempotencyConflict
+            | ProblemCode::InProgress
+            | ProblemCode::OutcomeUnknown => 409,
             ProblemCode::PayloadTooLarge => 413,
             ProblemCode::UnsupportedMediaType => 415,
             ProblemCode::InvalidOrder | ProblemCode::NoRoute | ProblemCode::SplitRequired => 422,
@@ -223,7 +246,9 @@ impl ProblemCode {
             | ProblemCode::VendorForbidden
             | ProblemCode::VendorFailed
             | ProblemCode::VendorBadResponse => 502,
-            ProblemCode::VendorUnavailable | ProblemCode::VendorRateLimited | ProblemCode::ShuttingDown => 503,
+            ProblemCode::VendorUnavailable
+            | ProblemCode::VendorRateLimited
+            | ProblemCode::ShuttingDown => 503,
             ProblemCode::VendorTimeout => 504,
         }
     }
@@ -235,9 +260,13 @@ impl ProblemCode {
             ProblemCode::Forbidden => "This client may not do that",
             ProblemCode::NotFound => "No such resource",
             ProblemCode::MethodNotAllowed => "Method not allowed on this resource",
-            ProblemCode::IdempotencyConflict => "This orderRef was already used with a different order",
+            ProblemCode::IdempotencyConflict => {
+                "This orderRef was already used with a different order"
+            }
             ProblemCode::InProgress => "An order with this orderRef is still being placed",
-            ProblemCode::OutcomeUnknown => "An earlier attempt with this orderRef has an unknown outcome",
+            ProblemCode::OutcomeUnknown => {
+                "An earlier attempt with this orderRef has an unknown outcome"
+            }
             ProblemCode::PayloadTooLarge => "The request body is too large",
             ProblemCode::UnsupportedMediaType => "The request body must be application/json",
             ProblemCode::InvalidOrder => "The order is invalid",
@@ -249,10 +278,14 @@ impl ProblemCode {
             ProblemCode::VendorAuth => "The gateway could not authenticate with the vendor",
             ProblemCode::VendorForbidden => "The vendor refused access",
             ProblemCode::VendorFailed => "The vendor failed to process the order",
-            ProblemCode::VendorBadResponse => "The vendor answered with something the gateway cannot read",
+            ProblemCode::VendorBadResponse => {
+                "The vendor answered with something the gateway cannot read"
+            }
             ProblemCode::VendorUnavailable => "The vendor is unavailable",
             ProblemCode::VendorRateLimited => "The vendor connection is at its rate limit",
-            ProblemCode::VendorTimeout => "The vendor did not answer in time; the outcome is unknown",
+            ProblemCode::VendorTimeout => {
+                "The vendor did not answer in time; the outcome is unknown"
+            }
             ProblemCode::ShuttingDown => "The gateway is shutting down",
         }
     }

@@ -1,4 +1,5 @@
-use order_model::{parse_order, FieldError};
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use order_model::{FieldError, parse_order};
 use serde_json::json;
 
 fn errors(doc: serde_json::Value) -> Vec<FieldError> {
@@ -28,10 +29,19 @@ fn every_violation_is_reported_with_a_pointer_to_the_field() {
         "lines": [{"sku": "A", "quantity": 0, "unitPrice": 1.5}]
     }));
     let p = pointers(&errs);
-    for want in ["/customer/email", "/customer/nickname", "/currency", "/lines/0/quantity", "/lines/0/unitPrice"] {
+    for want in [
+        "/customer/email",
+        "/customer/nickname",
+        "/currency",
+        "/lines/0/quantity",
+        "/lines/0/unitPrice",
+    ] {
         assert!(p.contains(&want), "{want} missing from {p:?}");
     }
-    let unknown = errs.iter().find(|e| e.pointer == "/customer/nickname").unwrap();
+    let unknown = errs
+        .iter()
+        .find(|e| e.pointer == "/customer/nickname")
+        .unwrap();
     assert_eq!(unknown.code, "unknown_field");
 }
 
@@ -49,7 +59,13 @@ fn messages_never_echo_the_callers_values() {
 
 #[test]
 fn money_must_be_a_decimal_string() {
-    for bad in [json!(1.5), json!("1.5.0"), json!("-1"), json!("1e3"), json!("01.0")] {
+    for bad in [
+        json!(1.5),
+        json!("1.5.0"),
+        json!("-1"),
+        json!("1e3"),
+        json!("01.0"),
+    ] {
         let errs = errors(json!({
             "orderRef": "r-1", "customer": {"ref": "c1"},
             "lines": [{"sku": "A", "quantity": 1, "unitPrice": bad}]

@@ -4,4 +4,4 @@ pub mod check;
 pub mod model;
 pub mod yaml;
 
-pub use check::{load_and_check, CheckMode, Checked, Issue, Severity};
+pub use check::{CheckMode, Checked, Issue, Severity, load_and_check};

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, MarkedSequenceNode};
 use marked_yaml::Node;
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, MarkedSequenceNode};
 use order_model::escape_pointer;
 use serde_json::{Map, Number, Value};
 
@@ -46,15 +46,25 @@ pub struct YamlError {
 
 pub fn parse(text: &str) -> Result<(Value, Positions), YamlError> {
     // The loader's message already carries its own line:column.
-    let node = marked_yaml::parse_yaml(0, text)
-        .map_err(|e| YamlError { pos: None, message: e.to_string() })?;
+    // Quoted scalars must stay strings ("2" is not 2), and a duplicate key is an error,
+    // not a silent override.
+    let options = marked_yaml::LoaderOptions::default()
+        .prevent_coercion(true)
+        .error_on_duplicate_keys(true);
+    let node = marked_yaml::parse_yaml_with_options(0, text, options).map_err(|e| YamlError {
+        pos: None,
+        message: e.to_string(),
+    })?;
     let mut positions = Positions::default();
     let value = convert(&node, String::new(), &mut positions);
     Ok((value, positions))
 }
 
 fn mark(node_start: Option<&marked_yaml::Marker>) -> Option<Pos> {
-    node_start.map(|m| Pos { line: m.line(), column: m.column() })
+    node_start.map(|m| Pos {
+        line: m.line(),
+        column: m.column(),
+    })
 }
 
 fn convert(node: &Node, pointer: String, positions: &mut Positions) -> Value {
@@ -66,8 +76,11 @@ fn convert(node: &Node, pointer: String, positions: &mut Positions) -> Value {
             scalar(s)
         }
         Node::Mapping(m) => {
-            if let Some(p) = mark(m.span().start()) {
-                positions.at.insert(pointer.clone(), p);
+            // A mapping's own span starts after its first token; its first key is
+            // where a reader sees it begin.
+            let first_key = m.iter().next().and_then(|(k, _)| mark(k.span().start()));
+            if let Some(p) = first_key.or_else(|| mark(m.span().start())) {
+                positions.at.entry(pointer.clone()).or_insert(p);
             }
             mapping(m, &pointer, positions)
         }
@@ -99,7 +112,12 @@ fn mapping(m: &MarkedMappingNode, pointer: &str, positions: &mut Positions) -> V
 }
 
 fn sequence(s: &MarkedSequenceNode, pointer: &str, positions: &mut Positions) -> Value {
-    Value::Array(s.iter().enumerate().map(|(i, n)| convert(n, format!("{pointer}/{i}"), positions)).collect())
+    Value::Array(
+        s.iter()
+            .enumerate()
+            .map(|(i, n)| convert(n, format!("{pointer}/{i}"), positions))
+            .collect(),
+    )
 }
 
 /// YAML 1.2 core schema typing for plain scalars; quoted scalars stay strings.
@@ -117,10 +135,11 @@ fn scalar(s: &MarkedScalarNode) -> Value {
     if let Ok(i) = text.parse::<i64>() {
         return Value::Number(i.into());
     }
-    if text.chars().any(|c| c.is_ascii_digit()) && !text.contains(':') {
-        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(n);
-        }
+    if text.chars().any(|c| c.is_ascii_digit())
+        && !text.contains(':')
+        && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64)
+    {
+        return Value::Number(n);
     }
     Value::String(text.to_owned())
 }

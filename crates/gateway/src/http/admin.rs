@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -30,14 +30,21 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let mut resp = state.metrics.render().into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     resp
 }
 
 /// The active config's version hash and the last refused reload, for operators.
 async fn config(State(state): State<Arc<AppState>>) -> Response {
     let rt = state.runtime.load();
-    let last_error = state.last_reload_error.lock().map(|e| e.clone()).unwrap_or(None);
+    let last_error = state
+        .last_reload_error
+        .lock()
+        .map(|e| e.clone())
+        .unwrap_or(None);
     Json(json!({
         "version": rt.checked.version(),
         "hash": rt.checked.hash,

@@ -5,16 +5,16 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use order_model::{Problem, ProblemCode};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::problem::{problem_response, ApiProblem};
+use super::problem::{ApiProblem, problem_response};
 use super::trace::TraceId;
 use crate::order_flow;
 use crate::pipeline::{self, Refused};
@@ -45,7 +45,12 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Client, Pro
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| Problem::new(ProblemCode::Unauthorized, "send your API key as Authorization: Bearer <key>"))?;
+        .ok_or_else(|| {
+            Problem::new(
+                ProblemCode::Unauthorized,
+                "send your API key as Authorization: Bearer <key>",
+            )
+        })?;
     let digest = hex::encode(Sha256::digest(key.as_bytes()));
     let runtime = state.runtime.load();
     runtime
@@ -58,7 +63,11 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Client, Pro
         .ok_or_else(|| Problem::new(ProblemCode::Unauthorized, "unknown API key"))
 }
 
-async fn create_order(State(state): State<Arc<AppState>>, Extension(trace): Extension<TraceId>, req: Request) -> Response {
+async fn create_order(
+    State(state): State<Arc<AppState>>,
+    Extension(trace): Extension<TraceId>,
+    req: Request,
+) -> Response {
     let (parts, body) = req.into_parts();
     let client = match authenticate(&state, &parts.headers) {
         Ok(c) => c,
@@ -69,7 +78,11 @@ async fn create_order(State(state): State<Arc<AppState>>, Extension(trace): Exte
         Ok(d) => d,
         Err(p) => return problem_response(p),
     };
-    let idem_header = parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let idem_header = parts
+        .headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     order_flow::place(&state, &client.0, doc, idem_header, &trace.0).await
 }
 
@@ -80,11 +93,23 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
         Err(p) => return problem_response(p),
     };
     let runtime = state.runtime.load_full();
-    let doc = match super::body::read_json(&parts.headers, body, runtime.checked.config.server.body_limit_bytes).await {
+    let doc = match super::body::read_json(
+        &parts.headers,
+        body,
+        runtime.checked.config.server.body_limit_bytes,
+    )
+    .await
+    {
         Ok(d) => d,
         Err(p) => return problem_response(p),
     };
-    let key = order_flow::key_for(&doc, parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()));
+    let key = order_flow::key_for(
+        &doc,
+        parts
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok()),
+    );
     let idem = pipeline::idempotency_key(&client.0, &key);
     match preview(&state, &runtime, &doc, &client.0, &idem) {
         Ok(v) => Json(v).into_response(),
@@ -105,17 +130,39 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
 }
 
 /// The preview document: what would be sent, with secrets masked, and why this route.
-pub fn preview(state: &AppState, runtime: &crate::state::Runtime, doc: &Value, client: &str, idem: &str) -> Result<Value, Refused> {
-    let planned = pipeline::plan(doc, &runtime.checked.routes, runtime.checked.fallback, &state.schemas, client, idem)?;
+pub fn preview(
+    state: &AppState,
+    runtime: &crate::state::Runtime,
+    doc: &Value,
+    client: &str,
+    idem: &str,
+) -> Result<Value, Refused> {
+    let planned = pipeline::plan(
+        doc,
+        &runtime.checked.routes,
+        runtime.checked.fallback,
+        &state.schemas,
+        client,
+        idem,
+    )?;
     let conn = runtime
         .connections
         .get(&planned.route.connection)
-        .ok_or_else(|| Refused::from(Problem::new(ProblemCode::Internal, "the route's connection is not running")))?;
+        .ok_or_else(|| {
+            Refused::from(Problem::new(
+                ProblemCode::Internal,
+                "the route's connection is not running",
+            ))
+        })?;
     Ok(preview_document(&planned, conn.preview(&planned.request)))
 }
 
 pub fn preview_document(planned: &pipeline::Planned<'_>, p: outbound::PreviewRequest) -> Value {
-    let headers: serde_json::Map<String, Value> = p.headers.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let headers: serde_json::Map<String, Value> = p
+        .headers
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     json!({
         "route": planned.route.name,
         "connection": planned.route.connection,
@@ -130,14 +177,22 @@ pub fn preview_document(planned: &pipeline::Planned<'_>, p: outbound::PreviewReq
     })
 }
 
-async fn get_order(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn get_order(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let client = match authenticate(&state, &headers) {
         Ok(c) => c,
         Err(p) => return problem_response(p),
     };
     match state.ledger.get(&client.0, &id).await {
         Ok(Some(rec)) => Json(order_flow::record_view(&rec)).into_response(),
-        Ok(None) => ApiProblem::new(ProblemCode::NotFound, "no order with this id for this client").into_response(),
+        Ok(None) => ApiProblem::new(
+            ProblemCode::NotFound,
+            "no order with this id for this client",
+        )
+        .into_response(),
         Err(e) => order_flow::ledger_down(&e),
     }
 }
@@ -148,13 +203,21 @@ struct FindQuery {
     order_ref: Option<String>,
 }
 
-async fn find_order(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<FindQuery>) -> Response {
+async fn find_order(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<FindQuery>,
+) -> Response {
     let client = match authenticate(&state, &headers) {
         Ok(c) => c,
         Err(p) => return problem_response(p),
     };
     let Some(order_ref) = q.order_ref.filter(|r| !r.is_empty()) else {
-        return ApiProblem::new(ProblemCode::InvalidOrder, "the orderRef query parameter is required: /v1/orders?orderRef=<your ref>").into_response();
+        return ApiProblem::new(
+            ProblemCode::InvalidOrder,
+            "the orderRef query parameter is required: /v1/orders?orderRef=<your ref>",
+        )
+        .into_response();
     };
     match state.ledger.find_by_ref(&client.0, &order_ref).await {
         Ok(Some(rec)) => Json(json!({"orders": [order_flow::record_view(&rec)]})).into_response(),
@@ -165,7 +228,10 @@ async fn find_order(State(state): State<Arc<AppState>>, headers: HeaderMap, Quer
 
 async fn openapi() -> Response {
     let mut resp = OPENAPI.into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/yaml"),
+    );
     resp
 }
 
@@ -174,7 +240,10 @@ async fn not_found() -> ApiProblem {
 }
 
 async fn method_not_allowed() -> ApiProblem {
-    ApiProblem::new(ProblemCode::MethodNotAllowed, "see /openapi.yaml for the methods of this path")
+    ApiProblem::new(
+        ProblemCode::MethodNotAllowed,
+        "see /openapi.yaml for the methods of this path",
+    )
 }
 
 pub fn status(code: u16) -> StatusCode {

@@ -1,8 +1,8 @@
 //! Problems as HTTP responses.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use order_model::{Problem, ProblemCode, PROBLEM_CONTENT_TYPE};
+use order_model::{PROBLEM_CONTENT_TYPE, Problem, ProblemCode};
 
 /// A problem on its way out. The trace id is filled in by the trace middleware, which
 /// knows it, so handlers never have to.
@@ -31,11 +31,14 @@ pub fn problem_response(p: Problem) -> Response {
     let retry_after = p.retry_after;
     let body = serde_json::to_vec(&p).unwrap_or_else(|_| b"{\"code\":\"internal\"}".to_vec());
     let mut resp = (status, body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
-    if let Some(s) = retry_after {
-        if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+    );
+    if let Some(s) = retry_after
+        && let Ok(v) = HeaderValue::from_str(&s.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     resp.extensions_mut().insert(ProblemMarker);
     resp

@@ -29,7 +29,9 @@ impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
 }
 
 pub async fn trace_layer(mut req: Request, next: Next) -> Response {
-    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(req.headers())));
+    let parent = opentelemetry::global::get_text_map_propagator(|p| {
+        p.extract(&HeaderExtractor(req.headers()))
+    });
     let route = req.uri().path().to_owned();
     let span = tracing::info_span!(
         "request",
@@ -68,7 +70,10 @@ async fn finish(mut resp: Response, trace_id: &str) -> Response {
     let bytes = collected.to_bytes();
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(mut m)) => {
-            m.insert("traceId".into(), serde_json::Value::String(trace_id.to_owned()));
+            m.insert(
+                "traceId".into(),
+                serde_json::Value::String(trace_id.to_owned()),
+            );
             serde_json::to_vec(&m).unwrap_or_else(|_| bytes.to_vec())
         }
         _ => bytes.to_vec(),
@@ -80,10 +85,11 @@ async fn finish(mut resp: Response, trace_id: &str) -> Response {
 
 /// Keeps span names low-cardinality: ids in paths become `{id}`.
 fn route_template(path: &str) -> String {
-    if let Some(rest) = path.strip_prefix("/v1/orders/") {
-        if rest != "preview" && !rest.is_empty() {
-            return "/v1/orders/{id}".to_owned();
-        }
+    if let Some(rest) = path.strip_prefix("/v1/orders/")
+        && rest != "preview"
+        && !rest.is_empty()
+    {
+        return "/v1/orders/{id}".to_owned();
     }
     path.to_owned()
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gateway::secrets::EnvLookup;
-use gateway::server::{start, Options, Running};
+use gateway::server::{Options, Running, start};
 use serde_json::Value;
 
 pub fn repo() -> PathBuf {
@@ -13,20 +13,31 @@ pub fn repo() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// The default config, rewritten to free ports and a temp ledger; catalogs copied beside it.
 pub fn default_config_in(dir: &Path) -> PathBuf {
-    let mut text = std::fs::read_to_string(repo().join("config/gateway.yaml")).expect("default config");
-    for port in ["18101", "18102", "18103", "18104"] {
-        text = text.replace(&format!("127.0.0.1:{port}"), &format!("127.0.0.1:{}", free_port()));
+    let mut text =
+        std::fs::read_to_string(repo().join("config/gateway.yaml")).expect("default config");
+    for port in ["18101", "18102", "18103", "18104", "18105", "18106"] {
+        text = text.replace(
+            &format!("127.0.0.1:{port}"),
+            &format!("127.0.0.1:{}", free_port()),
+        );
     }
-    text = text.replace("path: data/ledger.db", &format!("path: {}", dir.join("ledger.db").display()));
+    text = text.replace(
+        "path: data/ledger.db",
+        &format!("path: {}", dir.join("ledger.db").display()),
+    );
     std::fs::create_dir_all(dir.join("catalogs")).expect("catalog dir");
     for entry in std::fs::read_dir(repo().join("config/catalogs")).expect("catalogs") {
         let p = entry.expect("entry").path();
-        std::fs::copy(&p, dir.join("catalogs").join(p.file_name().expect("name"))).expect("copy catalog");
+        std::fs::copy(&p, dir.join("catalogs").join(p.file_name().expect("name")))
+            .expect("copy catalog");
     }
     let path = dir.join("gateway.yaml");
     std::fs::write(&path, text).expect("write config");
@@ -49,12 +60,20 @@ impl Gateway {
     pub async fn start_with(dir: tempfile::TempDir, config: PathBuf) -> Gateway {
         let env: Arc<EnvLookup> = Arc::new(|_: &str| None);
         let running = start(
-            Options { config, listen: Some("127.0.0.1:0".parse().expect("addr")), admin_listen: Some("127.0.0.1:0".parse().expect("addr")) },
+            Options {
+                config,
+                listen: Some("127.0.0.1:0".parse().expect("addr")),
+                admin_listen: Some("127.0.0.1:0".parse().expect("addr")),
+            },
             env,
         )
         .await
         .expect("gateway starts");
-        Gateway { running, dir, http: reqwest::Client::new() }
+        Gateway {
+            running,
+            dir,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -92,12 +111,19 @@ pub fn examples(vendor: &str) -> Vec<(String, Value)> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .map(|p| {
-            let v = serde_json::from_str(&std::fs::read_to_string(&p).expect("read")).expect("json");
-            (p.file_name().expect("name").to_string_lossy().into_owned(), v)
+            let v =
+                serde_json::from_str(&std::fs::read_to_string(&p).expect("read")).expect("json");
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                v,
+            )
         })
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
-pub const VENDORS: [&str; 4] = ["juniper", "axim", "adobe-vipmp", "impilo"];
+/// Every registered vendor: a vendor added to the registry is tested here automatically.
+pub fn vendors() -> Vec<&'static str> {
+    gateway::registry::Registry::builtin().kinds()
+}
