@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::config::{CheckMode, Checked, Severity, load_and_check};
+use crate::config::{CheckMode, Severity, load_and_check};
 use crate::pipeline::{self, VendorSchemas};
 use crate::registry::Registry;
 use crate::secrets::{EnvLookup, process_env};
@@ -202,17 +202,33 @@ fn offline_env(name: &str) -> Option<String> {
     process_env(name).or_else(|| Some(format!("unset-{name}")))
 }
 
-fn offline(path: &Path) -> Result<(Registry, Checked), i32> {
+/// An offline runtime: the config checked and compiled, connections built for previews
+/// (no network is touched; secrets need not be set).
+pub struct Offline {
+    pub runtime: crate::state::Runtime,
+    pub schemas: VendorSchemas,
+}
+
+fn offline(path: &Path) -> Result<Offline, i32> {
     let registry = Registry::builtin();
-    match load_and_check(path, &registry, CheckMode::Offline, &offline_env) {
-        Ok(c) => Ok((registry, c)),
+    let checked = match load_and_check(path, &registry, CheckMode::Offline, &offline_env) {
+        Ok(c) => c,
         Err(issues) => {
             for i in &issues {
                 eprintln!("{i}");
             }
-            Err(EX_CONFIG)
+            return Err(EX_CONFIG);
         }
-    }
+    };
+    let schemas = VendorSchemas::compile(&registry).map_err(|e| {
+        eprintln!("{e}");
+        1
+    })?;
+    let runtime = crate::wiring::build_runtime(checked, &offline_env, None).map_err(|e| {
+        eprintln!("{e}");
+        EX_CONFIG
+    })?;
+    Ok(Offline { runtime, schemas })
 }
 
 fn read_order(path: &Path) -> Result<Value, String> {
@@ -220,84 +236,58 @@ fn read_order(path: &Path) -> Result<Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
 }
 
-/// Plans an order against a checked config and renders the preview document.
-pub fn preview_offline(
-    registry: &Registry,
-    checked: Checked,
-    doc: &Value,
-    connection: Option<&str>,
-    client: &str,
-) -> Result<Value, order_model::Problem> {
-    let schemas = VendorSchemas::compile(registry)
-        .map_err(|e| order_model::Problem::new(order_model::ProblemCode::Internal, e))?;
-    let runtime = crate::wiring::build_runtime(checked, &offline_env, None)
-        .map_err(|e| order_model::Problem::new(order_model::ProblemCode::Internal, e))?;
-    let key = crate::order_flow::key_for(doc, None);
-    let idem = pipeline::idempotency_key(client, &key);
-    let (routes, fallback): (Vec<&crate::routing::CompiledRoute>, Option<usize>) = match connection
-    {
-        Some(c) => (
-            runtime
-                .checked
-                .routes
-                .iter()
-                .filter(|r| r.connection == c)
-                .take(1)
-                .collect(),
-            None,
-        ),
-        None => (
-            runtime.checked.routes.iter().collect(),
-            runtime.checked.fallback,
-        ),
-    };
-    if routes.is_empty() {
-        return Err(order_model::Problem::new(
-            order_model::ProblemCode::NoRoute,
-            "no route sends to that connection",
-        ));
+impl Offline {
+    /// The preview document for an order: routed, or forced onto the first route that
+    /// sends to `connection`.
+    pub fn preview(
+        &self,
+        doc: &Value,
+        connection: Option<&str>,
+        client: &str,
+    ) -> Result<Value, order_model::Problem> {
+        let key = crate::order_flow::key_for(doc, None);
+        let idem = pipeline::idempotency_key(client, &key);
+        let checked = &self.runtime.checked;
+        let forced;
+        let (routes, fallback): (&[crate::routing::CompiledRoute], Option<usize>) = match connection
+        {
+            None => (&checked.routes, checked.fallback),
+            Some(c) => {
+                let r = checked
+                    .routes
+                    .iter()
+                    .find(|r| r.connection == c)
+                    .ok_or_else(|| {
+                        order_model::Problem::new(
+                            order_model::ProblemCode::NoRoute,
+                            "no route sends to that connection",
+                        )
+                    })?;
+                forced = [crate::routing::CompiledRoute {
+                    conditions: Default::default(),
+                    ..r.clone()
+                }];
+                (&forced, None)
+            }
+        };
+        let planned = pipeline::plan(doc, routes, fallback, &self.schemas, client, &idem)
+            .map_err(|r| r.problem)?;
+        let conn = self
+            .runtime
+            .connections
+            .get(&planned.route.connection)
+            .ok_or_else(|| {
+                order_model::Problem::new(order_model::ProblemCode::Internal, "connection missing")
+            })?;
+        Ok(crate::http::api::preview_document(
+            &planned,
+            conn.preview(&planned.request),
+        ))
     }
-    let idx: Vec<usize> = routes
-        .iter()
-        .filter_map(|r| {
-            runtime
-                .checked
-                .routes
-                .iter()
-                .position(|x| std::ptr::eq(x, *r))
-        })
-        .collect();
-    let subset: Vec<crate::routing::CompiledRoute> = idx
-        .iter()
-        .filter_map(|i| runtime.checked.routes.get(*i))
-        .map(|r| crate::routing::CompiledRoute {
-            name: r.name.clone(),
-            conditions: if connection.is_some() {
-                Default::default()
-            } else {
-                r.conditions.clone()
-            },
-            connection: r.connection.clone(),
-            vendor: r.vendor,
-            prepared: r.prepared.clone(),
-        })
-        .collect();
-    let planned =
-        pipeline::plan(doc, &subset, fallback, &schemas, client, &idem).map_err(|r| r.problem)?;
-    let conn = runtime
-        .connections
-        .get(&planned.route.connection)
-        .ok_or_else(|| {
-            order_model::Problem::new(order_model::ProblemCode::Internal, "connection missing")
-        })?;
-    Ok(crate::http::api::preview_document(
-        &planned,
-        conn.preview(&planned.request),
-    ))
 }
 
 fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str) -> i32 {
-    let (registry, checked) = match offline(config) {
+    let offline = match offline(config) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -308,7 +298,7 @@ fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str
             return 65;
         }
     };
-    match preview_offline(&registry, checked, &doc, connection, client) {
+    match offline.preview(&doc, connection, client) {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             0
@@ -321,18 +311,18 @@ fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str
 }
 
 fn test_config(path: &Path) -> i32 {
-    let (registry, checked) = match offline(path) {
+    let offline = match offline(path) {
         Ok(v) => v,
         Err(code) => return code,
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let tests = checked.config.tests.clone();
+    let tests = &offline.runtime.checked.config.tests;
     if tests.is_empty() {
         println!("{}: no tests", path.display());
         return 1;
     }
     let (mut passed, mut failed) = (0, 0);
-    for t in &tests {
+    for t in tests {
         let doc = match &t.order {
             Value::String(file) => match read_order(&base.join(file)) {
                 Ok(d) => d,
@@ -344,10 +334,7 @@ fn test_config(path: &Path) -> i32 {
             },
             other => other.clone(),
         };
-        let Ok((_, checked)) = offline(path) else {
-            return EX_CONFIG;
-        };
-        let outcome = preview_offline(&registry, checked, &doc, None, &t.client);
+        let outcome = offline.preview(&doc, None, &t.client);
         let verdict = match (&outcome, t.expect_route.as_str()) {
             (Err(p), "none") if p.code == "no_route" => Ok(()),
             (Err(p), _) => Err(format!(

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::config::model::Conditions;
 
+#[derive(Clone)]
 pub struct CompiledRoute {
     pub name: String,
     pub conditions: Conditions,

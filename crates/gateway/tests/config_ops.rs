@@ -1,0 +1,304 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Platform-team tooling: check-config golden outputs over broken configs, test-config
+//! pass and fail, explain output for a no-route order, and hot reload under load.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Gateway, examples, repo, vendors};
+use serde_json::{Value, json};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_order-gateway"))
+}
+
+fn fixtures() -> PathBuf {
+    repo().join("crates/gateway/tests/fixtures/broken")
+}
+
+/// Each broken config's full check-config output is pinned in `<name>.expected`
+/// (regenerate with UPDATE_GOLDEN=1 and review the diff).
+#[test]
+fn check_config_golden_outputs() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6);
+    for f in files {
+        let out = bin()
+            .arg("check-config")
+            .arg(&f)
+            .env_remove("OG_TEST_UNSET_CLIENT_HASH")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).replace(&f.display().to_string(), "<file>");
+        let got = format!("exit {}\n{text}", out.status.code().unwrap_or(-1));
+        let expected = f.with_extension("expected");
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&expected, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&expected)
+            .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_GOLDEN=1", expected.display()));
+        assert_eq!(got, want, "{}", f.display());
+    }
+}
+
+#[test]
+fn check_config_deny_warnings_turns_unset_secrets_into_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gateway.yaml");
+    std::fs::write(
+        &cfg,
+        "version: 1\nclients:\n  - id: dev\n    keySha256: ${OG_TEST_UNSET_HASH}\nconnections:\n  - name: impilo\n    vendor: impilo\n    outbound:\n      baseUrl: https://impilo.example\n      auth: {kind: staticHeader, header: Impilo-API-Key, token: \"${OG_TEST_UNSET_KEY}\"}\nroutes:\n  - name: impilo\n    connection: impilo\n",
+    )
+    .unwrap();
+    let plain = bin().arg("check-config").arg(&cfg).output().unwrap();
+    let text = String::from_utf8_lossy(&plain.stdout);
+    assert_eq!(plain.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning: environment variable OG_TEST_UNSET_KEY is referenced but not set"),
+        "{text}"
+    );
+    let denied = bin()
+        .arg("check-config")
+        .arg("--deny-warnings")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(78));
+}
+
+fn write_config_with_tests(dir: &Path, tests: &str) -> PathBuf {
+    let cfg = common::default_config_in(dir);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = match text.find("\ntests:\n") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    };
+    std::fs::write(&cfg, format!("{text}\ntests:\n{tests}")).unwrap();
+    cfg
+}
+
+#[test]
+fn test_config_passes_the_shipped_config() {
+    let out = bin()
+        .current_dir(repo())
+        .args(["test-config", "config/gateway.yaml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(" passed, 0 failed"), "{text}");
+}
+
+#[test]
+fn test_config_reports_each_failure_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let vendor = vendors()[0];
+    let (name, _) = examples(vendor).remove(0);
+    let order = repo().join("examples/orders").join(vendor).join(name);
+    let tests = format!(
+        "  - name: right route\n    order: {o}\n    expectRoute: {vendor}\n  - name: wrong route\n    order: {o}\n    expectRoute: somewhere-else-entirely\n  - name: wrong body\n    order: {o}\n    expectRoute: {vendor}\n    expectBody: {{nope: 1}}\n",
+        o = order.display()
+    );
+    let cfg = write_config_with_tests(dir.path(), &tests);
+    // An expectRoute that names no route is a config error, caught before tests run.
+    let out = bin().args(["test-config"]).arg(&cfg).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(78),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tests = tests.replace("somewhere-else-entirely", "none");
+    let cfg = write_config_with_tests(dir.path(), &tests);
+    let out = bin().args(["test-config"]).arg(&cfg).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("ok   right route"), "{text}");
+    assert!(
+        text.contains("FAIL wrong route: expected route none"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAIL wrong body: the vendor body differs"),
+        "{text}"
+    );
+    assert!(text.contains("1 passed, 2 failed"), "{text}");
+}
+
+#[tokio::test]
+async fn preview_explains_why_no_rule_matched() {
+    let g = Gateway::start().await;
+    let order = json!({"orderRef": "explain-1", "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]});
+    let (status, _, body) = g.post("/v1/orders/preview", &order).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["code"], "no_route");
+    let explain = body["context"]["explain"].as_array().unwrap();
+    assert!(!explain.is_empty());
+    for rule in explain {
+        assert_eq!(rule["matched"], false);
+        assert!(
+            rule["failed"]
+                .as_str()
+                .unwrap()
+                .starts_with("lines/0: skus: sku ZZ-1 matches none of"),
+            "{rule}"
+        );
+    }
+}
+
+/// Orders flow while the config file is replaced 20 times — valid edits, invalid ones,
+/// and Kubernetes-style symlink swaps. No order fails because of a reload; each valid
+/// version becomes active; each invalid one is refused and the old one keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::default_config_in(dir.path());
+    let base_text = std::fs::read_to_string(&base).unwrap();
+    // Kubernetes layout: the config dir holds ..data -> a versioned dir, and the file is
+    // a symlink through ..data.
+    let cm = dir.path().join("cm");
+    let catalogs = dir.path().join("catalogs");
+    std::fs::create_dir_all(&cm).unwrap();
+    let write_version = |n: usize, text: &str| -> PathBuf {
+        let v = cm.join(format!("..v{n}"));
+        std::fs::create_dir_all(v.join("catalogs")).unwrap();
+        for e in std::fs::read_dir(&catalogs).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, v.join("catalogs").join(p.file_name().unwrap())).unwrap();
+        }
+        std::fs::write(v.join("gateway.yaml"), text).unwrap();
+        v
+    };
+    let swap = |v: &Path| {
+        let tmp = cm.join("..data_tmp");
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(v.file_name().unwrap(), &tmp).unwrap();
+        std::fs::rename(&tmp, cm.join("..data")).unwrap();
+    };
+    let v0 = write_version(0, &base_text);
+    swap(&v0);
+    std::os::unix::fs::symlink("..data/gateway.yaml", cm.join("gateway.yaml")).unwrap();
+    std::os::unix::fs::symlink("..data/catalogs", cm.join("catalogs")).unwrap();
+
+    let g = Gateway::start_with(dir, cm.join("gateway.yaml")).await;
+    let _watcher = gateway::server::watch_config(g.running.state.clone()).unwrap();
+    let vendor = vendors()[0];
+    let (_, order) = examples(vendor).remove(0);
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        let http = g.http.clone();
+        let url = g.url("/v1/orders");
+        let order = order.clone();
+        tokio::spawn(async move {
+            let (mut n, mut bad) = (0u32, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let mut o = order.clone();
+                o["orderRef"] = Value::String(format!("reload-{n}"));
+                let r = http
+                    .post(&url)
+                    .bearer_auth("dev-key")
+                    .json(&o)
+                    .send()
+                    .await
+                    .unwrap();
+                if r.status().as_u16() != 201 {
+                    bad.push((r.status().as_u16(), r.text().await.unwrap_or_default()));
+                }
+                n += 1;
+            }
+            (n, bad)
+        })
+    };
+
+    let mut applied = 0;
+    let mut refused = 0;
+    for i in 1..=20usize {
+        let before = g.running.state.runtime.load().checked.hash.clone();
+        let valid = i % 3 != 0;
+        let text = if valid {
+            format!("{base_text}\n# edit {i}\n")
+        } else {
+            base_text.replace("fallback: none", "fallback: no-such-route")
+        };
+        if i % 2 == 0 {
+            let v = write_version(i, &text);
+            swap(&v);
+        } else {
+            // A direct write through the symlink (an editor, not Kubernetes).
+            let target = cm
+                .join("..data")
+                .canonicalize()
+                .unwrap()
+                .join("gateway.yaml");
+            std::fs::write(target, &text).unwrap();
+        }
+        let mut changed = false;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let now = g.running.state.runtime.load().checked.hash.clone();
+            let err = g.running.state.last_reload_error.lock().unwrap().clone();
+            if valid && now != before {
+                changed = true;
+                break;
+            }
+            if !valid && err.is_some() {
+                break;
+            }
+        }
+        if valid {
+            assert!(changed, "valid edit {i} did not become active");
+            applied += 1;
+        } else {
+            assert_eq!(
+                g.running.state.runtime.load().checked.hash,
+                before,
+                "invalid edit {i} replaced the config"
+            );
+            assert!(
+                g.running
+                    .state
+                    .last_reload_error
+                    .lock()
+                    .unwrap()
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("fallback"),
+                "edit {i}"
+            );
+            refused += 1;
+            *g.running.state.last_reload_error.lock().unwrap() = None;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (n, bad) = load.await.unwrap();
+    assert!(n > 20, "too few orders flowed: {n}");
+    assert!(bad.is_empty(), "orders failed during reloads: {bad:?}");
+    assert_eq!((applied, refused), (14, 6));
+    let metrics = g
+        .http
+        .get(g.admin("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("config_reload_total{result=\"applied\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("config_reload_total{result=\"refused\"}"),
+        "{metrics}"
+    );
+}
