@@ -299,3 +299,51 @@ async fn probes_metrics_and_active_config() {
         .unwrap();
     assert!(metrics.contains("orders_total"), "{metrics}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_identical_posts_create_exactly_one_vendor_order() {
+    let g = std::sync::Arc::new(Gateway::start().await);
+    let vendor = vendors()[0];
+    let (_, order) = examples(vendor).remove(0);
+    let sim = g.running.sims.iter().find(|s| s.addr.port() > 0).unwrap();
+    let before = sim.control.count("orders_created");
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let g = g.clone();
+            let order = order.clone();
+            tokio::spawn(async move { g.post("/v1/orders", &order).await })
+        })
+        .collect();
+    let (mut originals, mut replays, mut in_progress) = (0, 0, 0);
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let (status, headers, body) = t.await.unwrap();
+        match status {
+            201 if headers.get("idempotent-replayed").is_some() => replays += 1,
+            201 => originals += 1,
+            409 => {
+                assert_eq!(body["code"], "in_progress", "{body}");
+                assert_eq!(
+                    headers.get("retry-after").and_then(|v| v.to_str().ok()),
+                    Some("1")
+                );
+                in_progress += 1;
+                continue;
+            }
+            other => panic!("{other}: {body}"),
+        }
+        ids.insert(body["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(originals, 1);
+    assert_eq!(ids.len(), 1, "every answer names the same order");
+    assert_eq!(originals + replays + in_progress, 200);
+    assert_eq!(
+        sim.control.count("orders_created") - before,
+        1,
+        "exactly one order at the vendor"
+    );
+    // The refused ones get the original on retry.
+    let (status, headers, _) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201);
+    assert!(headers.get("idempotent-replayed").is_some());
+}

@@ -1,0 +1,550 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The outbound stack against a real HTTP server on loopback.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use connector::{RetrySafety, VendorRequest};
+use outbound::{ConnectionClient, ConnectionSettings, OutboundError};
+use serde_json::{Value, json};
+
+/// What the test server does with the next create calls, in order; empty = 201.
+#[derive(Clone, Debug)]
+enum Next {
+    Status(u16, Option<u64>),
+    /// Answer after this long (the client may have timed out).
+    Slow(u64),
+}
+
+#[derive(Default)]
+struct Server {
+    token_calls: AtomicU32,
+    token_fail: AtomicU32,
+    token_lifetime: AtomicU32,
+    valid_token: Mutex<Option<String>>,
+    creates: AtomicU32,
+    script: Mutex<VecDeque<Next>>,
+    seen: Mutex<Vec<HeaderMap>>,
+    arrivals: Mutex<Vec<tokio::time::Instant>>,
+}
+
+async fn token(State(s): State<Arc<Server>>, body: String) -> Response {
+    let n = s.token_calls.fetch_add(1, Ordering::SeqCst) + 1;
+    if s.token_fail.load(Ordering::SeqCst) > 0 {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
+    assert!(
+        body.contains("grant_type=client_credentials") && body.contains("client_secret=s3cret"),
+        "{body}"
+    );
+    // A little latency so concurrent misses really overlap.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let t = format!("tok-{n}");
+    *s.valid_token.lock().unwrap() = Some(t.clone());
+    let lifetime = s.token_lifetime.load(Ordering::SeqCst);
+    Json(json!({"access_token": t, "expires_in": if lifetime == 0 { 3600 } else { lifetime }, "token_type": "Bearer"})).into_response()
+}
+
+async fn create(State(s): State<Arc<Server>>, headers: HeaderMap) -> Response {
+    s.arrivals.lock().unwrap().push(tokio::time::Instant::now());
+    s.seen.lock().unwrap().push(headers.clone());
+    let want = s.valid_token.lock().unwrap().clone();
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(t) = want {
+        if auth.as_deref() != Some(&format!("Bearer {t}")) {
+            return (StatusCode::UNAUTHORIZED, "bad token").into_response();
+        }
+    }
+    let next = s.script.lock().unwrap().pop_front();
+    match next {
+        Some(Next::Status(code, retry_after)) => {
+            let mut r = (StatusCode::from_u16(code).unwrap(), "scripted").into_response();
+            if let Some(ra) = retry_after {
+                r.headers_mut()
+                    .insert("retry-after", ra.to_string().parse().unwrap());
+            }
+            r
+        }
+        Some(Next::Slow(ms)) => {
+            s.creates.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            (StatusCode::CREATED, "{}").into_response()
+        }
+        None => {
+            s.creates.fetch_add(1, Ordering::SeqCst);
+            (StatusCode::CREATED, "{\"id\":1}").into_response()
+        }
+    }
+}
+
+async fn start() -> (Arc<Server>, SocketAddr) {
+    let s = Arc::new(Server::default());
+    let app = Router::new()
+        .route("/token", post(token))
+        .route("/orders", post(create))
+        .with_state(s.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (s, addr)
+}
+
+fn settings(addr: SocketAddr, extra: Value) -> ConnectionSettings {
+    let mut v = json!({
+        "baseUrl": format!("http://{addr}"),
+        "auth": {"kind": "oauth2ClientCredentials", "tokenUrl": format!("http://{addr}/token"), "clientId": "cid", "clientSecret": "${TEST_SECRET}"},
+        "limits": {"ratePerSec": 100000, "burst": 100000, "maxInFlight": 5000},
+        "retry": {"maxAttempts": 3, "baseBackoffMs": 5, "maxBackoffMs": 20},
+    });
+    if let (Some(base), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
+        for (k, val) in extra {
+            base.insert(k.clone(), val.clone());
+        }
+    }
+    serde_json::from_value(v).unwrap()
+}
+
+fn env(name: &str) -> Option<String> {
+    (name == "TEST_SECRET").then(|| "s3cret".to_owned())
+}
+
+fn client(addr: SocketAddr, extra: Value) -> Arc<ConnectionClient> {
+    Arc::new(
+        ConnectionClient::new("test-conn", "testvendor", &settings(addr, extra), &env).unwrap(),
+    )
+}
+
+fn create_req(retry: RetrySafety) -> VendorRequest {
+    VendorRequest::post_json("/orders", b"{}".to_vec(), retry)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_calls_on_a_cold_cache_fetch_one_token() {
+    let (s, addr) = start().await;
+    let c = client(addr, json!({}));
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.send(&create_req(RetrySafety::NotAfterSend))
+                    .await
+                    .map(|r| r.response.status)
+            })
+        })
+        .collect();
+    for h in calls {
+        assert_eq!(h.await.unwrap().unwrap(), 201);
+    }
+    assert_eq!(s.token_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(s.creates.load(Ordering::SeqCst), 1000);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once() {
+    let (s, addr) = start().await;
+    // expires_in 61 s with a 60 s skew: usable for 1 s.
+    s.token_lifetime.store(61, Ordering::SeqCst);
+    let c = client(addr, json!({}));
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    assert_eq!(s.token_calls.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.send(&create_req(RetrySafety::NotAfterSend))
+                    .await
+                    .unwrap()
+                    .response
+                    .status
+            })
+        })
+        .collect();
+    for h in calls {
+        assert_eq!(h.await.unwrap(), 201);
+    }
+    assert_eq!(s.token_calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_vendor_401_refreshes_once_and_retries_once() {
+    let (s, addr) = start().await;
+    let c = client(addr, json!({}));
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    // The vendor revokes the token: the next call gets 401, refreshes, and succeeds.
+    *s.valid_token.lock().unwrap() = Some("revoked-elsewhere".into());
+    let r = c
+        .send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    assert_eq!(r.response.status, 201);
+    assert_eq!(s.token_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(s.creates.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_persistent_401_is_returned_after_one_refresh_not_looped() {
+    let (s, addr) = start().await;
+    let c = client(addr, json!({}));
+    s.script.lock().unwrap().extend([
+        Next::Status(401, None),
+        Next::Status(401, None),
+        Next::Status(401, None),
+    ]);
+    let r = c
+        .send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    assert_eq!(r.response.status, 401);
+    assert_eq!(s.token_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(s.seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_token_endpoint_down_fails_fast_without_hammering_it() {
+    let (s, addr) = start().await;
+    s.token_fail.store(1, Ordering::SeqCst);
+    let c = client(addr, json!({}));
+    for _ in 0..20 {
+        let e = c
+            .send(&create_req(RetrySafety::NotAfterSend))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, OutboundError::TokenEndpoint { .. }), "{e:?}");
+        assert!(!e.to_string().contains("s3cret"));
+    }
+    assert_eq!(
+        s.token_calls.load(Ordering::SeqCst),
+        1,
+        "fetches back off after a failure"
+    );
+    assert_eq!(s.creates.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_holds_under_overload_and_sheds_past_max_wait() {
+    let (s, addr) = start().await;
+    let c = client(
+        addr,
+        json!({"limits": {"ratePerSec": 20, "burst": 5, "maxWaitMs": 300, "maxInFlight": 1000}}),
+    );
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    s.arrivals.lock().unwrap().clear();
+    let started = tokio::time::Instant::now();
+    // 10x the limit for one second.
+    let calls: Vec<_> = (0..200)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.send(&create_req(RetrySafety::NotAfterSend)).await })
+        })
+        .collect();
+    let mut limited = 0;
+    for h in calls {
+        match h.await.unwrap() {
+            Ok(_) => {}
+            Err(OutboundError::RateLimited { retry_after }) => {
+                assert!(retry_after >= Duration::from_secs(1));
+                limited += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let arrived = s.arrivals.lock().unwrap().len() as f64;
+    // Burst plus the rate over the window, with one token of slack for timing.
+    assert!(
+        arrived <= 5.0 + 20.0 * elapsed + 1.0,
+        "{arrived} calls in {elapsed:.2}s"
+    );
+    assert!(limited > 100, "callers past maxWait are shed: {limited}");
+}
+
+#[tokio::test]
+async fn a_vendor_429_with_retry_after_pauses_the_connection() {
+    let (s, addr) = start().await;
+    let c = client(
+        addr,
+        json!({"limits": {"ratePerSec": 1000, "burst": 1000, "maxWaitMs": 5000, "maxInFlight": 100}, "retry": {"maxAttempts": 1}}),
+    );
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    s.script
+        .lock()
+        .unwrap()
+        .push_back(Next::Status(429, Some(1)));
+    let r = c
+        .send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    assert_eq!(r.response.status, 429);
+    let paused_at = tokio::time::Instant::now();
+    s.arrivals.lock().unwrap().clear();
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    let first = s.arrivals.lock().unwrap()[0];
+    assert!(
+        first.duration_since(paused_at) >= Duration::from_millis(900),
+        "a call reached the vendor before Retry-After"
+    );
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_retried_when_it_fits_the_deadline() {
+    let (s, addr) = start().await;
+    let c = client(addr, json!({}));
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    s.script
+        .lock()
+        .unwrap()
+        .push_back(Next::Status(429, Some(1)));
+    let r = c
+        .send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    assert_eq!(r.response.status, 201);
+    assert_eq!(r.attempts, 2);
+}
+
+#[tokio::test]
+async fn a_timeout_after_sending_is_not_retried_without_an_idempotency_key() {
+    let (s, addr) = start().await;
+    let c = client(
+        addr,
+        json!({"timeouts": {"connectMs": 500, "attemptMs": 200, "overallMs": 2000}}),
+    );
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    s.seen.lock().unwrap().clear();
+    s.script.lock().unwrap().push_back(Next::Slow(1000));
+    let e = c
+        .send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap_err();
+    assert_eq!(e, OutboundError::Timeout { maybe_sent: true });
+    assert!(!e.outcome_known_not_sent());
+    assert_eq!(
+        s.seen.lock().unwrap().len(),
+        1,
+        "exactly one request reached the vendor"
+    );
+}
+
+#[tokio::test]
+async fn an_idempotent_call_is_retried_with_the_same_key_and_a_fresh_request_id() {
+    let (s, addr) = start().await;
+    let c = client(
+        addr,
+        json!({"timeouts": {"connectMs": 500, "attemptMs": 200, "overallMs": 3000}}),
+    );
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    s.seen.lock().unwrap().clear();
+    s.script.lock().unwrap().push_back(Next::Slow(1000));
+    let mut req = create_req(RetrySafety::IdempotentByKey)
+        .with_header(http::HeaderName::from_static("x-correlation-id"), "corr-1");
+    req.fresh_id_header = Some(http::HeaderName::from_static("x-request-id"));
+    let r = c.send(&req).await.unwrap();
+    assert_eq!(r.response.status, 201);
+    assert_eq!(r.attempts, 2);
+    let seen = s.seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0]["x-correlation-id"], "corr-1");
+    assert_eq!(seen[1]["x-correlation-id"], "corr-1");
+    assert_ne!(seen[0]["x-request-id"], seen[1]["x-request-id"]);
+}
+
+#[tokio::test]
+async fn connect_failures_are_not_sent_and_open_the_breaker_which_recovers() {
+    // Nothing listens on this port.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let settings: ConnectionSettings = serde_json::from_value(json!({
+        "baseUrl": format!("http://{dead}"), "auth": {"kind": "none"},
+        "retry": {"maxAttempts": 1}, "breaker": {"failureThreshold": 3, "openMs": 300}
+    }))
+    .unwrap();
+    let c = ConnectionClient::new("dead", "v", &settings, &env).unwrap();
+    for _ in 0..3 {
+        let e = c
+            .send(&create_req(RetrySafety::NotAfterSend))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, OutboundError::NotSent { .. }), "{e:?}");
+        assert!(e.outcome_known_not_sent());
+    }
+    assert!(matches!(
+        c.send(&create_req(RetrySafety::NotAfterSend)).await,
+        Err(OutboundError::CircuitOpen { .. })
+    ));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    // Half-open: one probe goes through (and fails again here: still nothing listens).
+    assert!(matches!(
+        c.send(&create_req(RetrySafety::NotAfterSend)).await,
+        Err(OutboundError::NotSent { .. })
+    ));
+    assert!(matches!(
+        c.send(&create_req(RetrySafety::NotAfterSend)).await,
+        Err(OutboundError::CircuitOpen { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_breaker_closes_after_the_vendor_recovers() {
+    let (s, addr) = start().await;
+    let c = client(
+        addr,
+        json!({"retry": {"maxAttempts": 1}, "breaker": {"failureThreshold": 2, "openMs": 200}}),
+    );
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    s.script
+        .lock()
+        .unwrap()
+        .extend([Next::Status(500, None), Next::Status(502, None)]);
+    assert_eq!(
+        c.send(&create_req(RetrySafety::NotAfterSend))
+            .await
+            .unwrap()
+            .response
+            .status,
+        500
+    );
+    assert_eq!(
+        c.send(&create_req(RetrySafety::NotAfterSend))
+            .await
+            .unwrap()
+            .response
+            .status,
+        502
+    );
+    assert!(matches!(
+        c.send(&create_req(RetrySafety::NotAfterSend)).await,
+        Err(OutboundError::CircuitOpen { .. })
+    ));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(
+        c.send(&create_req(RetrySafety::NotAfterSend))
+            .await
+            .unwrap()
+            .response
+            .status,
+        201
+    );
+    assert_eq!(
+        c.send(&create_req(RetrySafety::NotAfterSend))
+            .await
+            .unwrap()
+            .response
+            .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn a_full_in_flight_cap_sheds_load() {
+    let (s, addr) = start().await;
+    let c = client(
+        addr,
+        json!({"limits": {"ratePerSec": 1000, "burst": 1000, "maxInFlight": 2}}),
+    );
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    s.script
+        .lock()
+        .unwrap()
+        .extend([Next::Slow(300), Next::Slow(300)]);
+    let a = {
+        let c = c.clone();
+        tokio::spawn(async move { c.send(&create_req(RetrySafety::NotAfterSend)).await })
+    };
+    let b = {
+        let c = c.clone();
+        tokio::spawn(async move { c.send(&create_req(RetrySafety::NotAfterSend)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        c.send(&create_req(RetrySafety::NotAfterSend))
+            .await
+            .unwrap_err(),
+        OutboundError::Overloaded
+    );
+    assert!(a.await.unwrap().is_ok() && b.await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn secrets_never_print_and_previews_mask_them() {
+    let (_, addr) = start().await;
+    let mut s = settings(addr, json!({"headers": {"X-Api-Key": "api-key-value"}}));
+    assert!(!format!("{s:?}").contains("api-key-value"));
+    s.auth = serde_json::from_value(
+        json!({"kind": "staticHeader", "header": "accessToken", "token": "static-token-value"}),
+    )
+    .unwrap();
+    assert!(!format!("{s:?}").contains("static-token-value"));
+    let c = ConnectionClient::new("c", "v", &s, &env).unwrap();
+    let p = c.preview(&create_req(RetrySafety::NotAfterSend));
+    let text = format!("{p:?}");
+    assert!(
+        !text.contains("static-token-value") && !text.contains("api-key-value"),
+        "{text}"
+    );
+    assert!(
+        p.headers
+            .iter()
+            .any(|(k, v)| k == "accesstoken" && v == "***"),
+        "{text}"
+    );
+    assert_eq!(p.url, format!("http://{addr}/orders"));
+}
+
+#[test]
+fn impossible_settings_are_reported_with_pointers() {
+    let s: ConnectionSettings = serde_json::from_value(json!({
+        "baseUrl": "ftp://x/", "auth": {"kind": "none"},
+        "limits": {"ratePerSec": 0, "burst": 0, "maxInFlight": 0},
+        "timeouts": {"attemptMs": 5000, "overallMs": 100},
+        "retry": {"maxAttempts": 0}
+    }))
+    .unwrap();
+    let pointers: Vec<String> = s.validate().into_iter().map(|(p, _)| p).collect();
+    for p in [
+        "/baseUrl",
+        "/limits/ratePerSec",
+        "/limits/burst",
+        "/limits/maxInFlight",
+        "/timeouts/attemptMs",
+        "/retry/maxAttempts",
+    ] {
+        assert!(pointers.iter().any(|x| x == p), "{p} not in {pointers:?}");
+    }
+}
