@@ -61,10 +61,10 @@ async fn create(State(s): State<Arc<Server>>, headers: HeaderMap) -> Response {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if let Some(t) = want {
-        if auth.as_deref() != Some(&format!("Bearer {t}")) {
-            return (StatusCode::UNAUTHORIZED, "bad token").into_response();
-        }
+    if let Some(t) = want
+        && auth.as_deref() != Some(&format!("Bearer {t}"))
+    {
+        return (StatusCode::UNAUTHORIZED, "bad token").into_response();
     }
     let next = s.script.lock().unwrap().pop_front();
     match next {
