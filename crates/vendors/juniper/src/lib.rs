@@ -1,1 +1,115 @@
-//! juniper connector.
+//! Juniper Health connector: personalised supplement packs shipped to US consumers.
+//! `POST /v1/orders` (201), OAuth2 client credentials (handled by the outbound stack).
+//! The crate README maps every field of Juniper's page to the canonical order.
+
+pub mod config;
+pub mod interpret;
+pub mod translate;
+pub mod wire;
+
+#[cfg(feature = "sim")]
+pub mod sim;
+
+use std::sync::Arc;
+
+use connector::{
+    AuthKind, ConfigIssue, Connector, PreparedRoute, RouteConfig, TranslateContext, VendorFailure,
+    VendorRequest, VendorResponse,
+};
+use order_model::{CanonicalOrder, FieldError, VendorOrder};
+use serde_json::{Value, json};
+
+pub const KIND: &str = "juniper";
+
+pub fn connector() -> Arc<dyn Connector> {
+    Arc::new(Juniper)
+}
+
+pub struct Juniper;
+
+impl Connector for Juniper {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn auth_kind(&self) -> AuthKind {
+        AuthKind::OAuth2ClientCredentials
+    }
+
+    fn order_options_schema(&self) -> Value {
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "vendorOptions.juniper (order level)",
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "daysSupply": {"enum": [30, 60, 90], "description": "Days the order supplies; the route's default when absent."}
+            }
+        })
+    }
+
+    fn line_options_schema(&self) -> Value {
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "lines[].vendorOptions.juniper",
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "administration": {
+                    "type": "object",
+                    "description": "Dosing schedule: pills per time of day. All four counts when given.",
+                    "additionalProperties": false,
+                    "required": ["morning", "afternoon", "evening", "sleep"],
+                    "properties": {
+                        "morning": {"type": "integer", "minimum": 0, "maximum": 20},
+                        "afternoon": {"type": "integer", "minimum": 0, "maximum": 20},
+                        "evening": {"type": "integer", "minimum": 0, "maximum": 20},
+                        "sleep": {"type": "integer", "minimum": 0, "maximum": 20}
+                    }
+                }
+            }
+        })
+    }
+
+    fn prepare(&self, config: RouteConfig<'_>) -> Result<Arc<dyn PreparedRoute>, Vec<ConfigIssue>> {
+        Ok(Arc::new(Prepared {
+            route: config::parse(config)?,
+        }))
+    }
+}
+
+pub struct Prepared {
+    pub route: config::Route,
+}
+
+impl PreparedRoute for Prepared {
+    fn translate(
+        &self,
+        order: &CanonicalOrder,
+        ctx: &TranslateContext<'_>,
+    ) -> Result<VendorRequest, Vec<FieldError>> {
+        translate::translate(&self.route, order, ctx)
+    }
+
+    fn interpret(
+        &self,
+        order: &CanonicalOrder,
+        response: &VendorResponse,
+    ) -> Result<VendorOrder, VendorFailure> {
+        interpret::interpret(order, response, 201)
+    }
+
+    /// `GET /v1/orders/{id}`: VENDORS.md says the lookup exists with this likely path.
+    fn lookup(&self, _order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest> {
+        let safe = vendor_order_id.chars().all(|c| c.is_ascii_alphanumeric());
+        safe.then(|| VendorRequest::get(format!("{}/{vendor_order_id}", translate::CREATE_PATH)))
+    }
+
+    fn interpret_lookup(
+        &self,
+        order: &CanonicalOrder,
+        response: &VendorResponse,
+    ) -> Result<VendorOrder, VendorFailure> {
+        interpret::interpret(order, response, 200)
+    }
+}

@@ -1,0 +1,398 @@
+//! Canonical order -> Juniper `POST /v1/orders`. Pure: the route and the order in,
+//! the exact body (or every rule the order breaks, pointing at the caller's fields) out.
+
+use connector::{RetrySafety, TranslateContext, VendorRequest};
+use order_model::{
+    CanonicalOrder, Direction, FieldError, Intent, LineKind, OrderType as CanonicalType,
+    Recurrence, ShippingSpeed,
+};
+use serde::Deserialize;
+
+use crate::KIND;
+use crate::config::{DAYS_SUPPLY, Route};
+use crate::wire::{
+    Address, Administration, CreateOrder, Customer, LineItem, OrderType, ShippingMethod,
+};
+
+pub const CREATE_PATH: &str = "/v1/orders";
+
+/// `vendorOptions.juniper` at order level.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OrderOptions {
+    #[serde(default)]
+    days_supply: Option<u16>,
+}
+
+/// `lines[].vendorOptions.juniper`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LineOptions {
+    #[serde(default)]
+    administration: Option<Administration>,
+}
+
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn add(&mut self, pointer: impl Into<String>, code: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(pointer, code, message));
+    }
+    fn unsupported(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.add(pointer, "unsupported", message);
+    }
+}
+
+fn max_len(e: &mut Errors, v: &str, max: usize, at: &str, what: &str) {
+    if v.chars().count() > max {
+        e.add(
+            at,
+            "max_length",
+            format!("Juniper takes at most {max} characters for {what}"),
+        );
+    }
+}
+
+fn is_zip(s: &str) -> bool {
+    let b = s.as_bytes();
+    let five = |x: &[u8]| x.len() == 5 && x.iter().all(u8::is_ascii_digit);
+    match b.len() {
+        5 => five(b),
+        10 => five(&b[..5]) && b[5] == b'-' && b[6..].iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
+pub fn translate(
+    route: &Route,
+    order: &CanonicalOrder,
+    _ctx: &TranslateContext<'_>,
+) -> Result<VendorRequest, Vec<FieldError>> {
+    let mut e = Errors(Vec::new());
+
+    match order.order_type() {
+        CanonicalType::New => {}
+        CanonicalType::Renewal => e.unsupported("/type", "Juniper has no renewals; a recurring pack is `recurrence: subscription` on a new order"),
+        CanonicalType::Return => e.unsupported("/type", "Juniper takes no returns"),
+    }
+    if order.intent() == Intent::Quote {
+        e.unsupported(
+            "/intent",
+            "Juniper has no quotes; it prices orders when they are placed",
+        );
+    }
+    if order.return_of.is_some() {
+        e.unsupported("/returnOf", "Juniper takes no returns");
+    }
+    if order.currency.as_deref().is_some_and(|c| c != "USD") {
+        e.unsupported("/currency", "Juniper prices in USD only");
+    }
+    if order
+        .shipping
+        .as_ref()
+        .and_then(|s| s.return_label)
+        .is_some()
+    {
+        e.unsupported("/shipping/returnLabel", "Juniper takes no returns");
+    }
+
+    let opts: OrderOptions = match order.vendor_options_for(KIND) {
+        None => OrderOptions::default(),
+        Some(m) => {
+            serde_json::from_value(serde_json::Value::Object(m.clone())).unwrap_or_else(|_| {
+                e.add(
+                    format!("/vendorOptions/{KIND}"),
+                    "invalid",
+                    "does not match the Juniper options schema",
+                );
+                OrderOptions::default()
+            })
+        }
+    };
+    let days_supply = match opts.days_supply.or(route.defaults.days_supply) {
+        Some(d) if DAYS_SUPPLY.contains(&d) => d,
+        Some(_) => {
+            e.add(
+                format!("/vendorOptions/{KIND}/daysSupply"),
+                "not_allowed",
+                "must be 30, 60 or 90",
+            );
+            30
+        }
+        None => {
+            e.add(
+                format!("/vendorOptions/{KIND}/daysSupply"),
+                "required",
+                "Juniper needs the days of supply (30, 60 or 90), and this route has no default",
+            );
+            30
+        }
+    };
+
+    let customer = customer(order, route, &mut e);
+
+    let mut line_items = Vec::with_capacity(order.lines.len());
+    for (i, line) in order.lines.iter().enumerate() {
+        let at = format!("/lines/{i}");
+        if line.direction() == Direction::Return {
+            e.unsupported(format!("{at}/direction"), "Juniper takes no returns");
+        }
+        match line.kind() {
+            LineKind::Item => {}
+            LineKind::Kit | LineKind::LoanerKit | LineKind::Device | LineKind::PackedKit => {
+                e.unsupported(
+                    format!("{at}/kind"),
+                    "Juniper ships supplement packs (kind item) only",
+                );
+            }
+        }
+        if line.serial_number.is_some() {
+            e.unsupported(
+                format!("{at}/serialNumber"),
+                "Juniper ships no serialised devices",
+            );
+        }
+        if line.subscription_ref.is_some() {
+            e.unsupported(
+                format!("{at}/subscriptionRef"),
+                "Juniper has no subscription ids; use recurrence: subscription",
+            );
+        }
+        let Some(entry) = route.catalog.get(&line.sku) else {
+            e.add(
+                format!("{at}/sku"),
+                "unknown_sku",
+                "this sku is not in the route's Juniper catalog",
+            );
+            continue;
+        };
+        let pack = entry
+            .pack_description
+            .clone()
+            .or_else(|| line.description.clone())
+            .filter(|d| !d.trim().is_empty());
+        let Some(pack_description) = pack else {
+            e.add(format!("{at}/description"), "required", "Juniper needs a pack description: give the line a description or the catalog entry a packDescription");
+            continue;
+        };
+        let line_opts: LineOptions = match line.vendor_options_for(KIND) {
+            None => LineOptions::default(),
+            Some(m) => {
+                serde_json::from_value(serde_json::Value::Object(m.clone())).unwrap_or_else(|_| {
+                    e.add(
+                        format!("{at}/vendorOptions/{KIND}/administration"),
+                        "invalid",
+                        "administration needs all four counts: morning, afternoon, evening, sleep",
+                    );
+                    LineOptions::default()
+                })
+            }
+        };
+        line_items.push(LineItem {
+            product_id: entry.product_id,
+            quantity: line.quantity,
+            pack_description,
+            administration: line_opts.administration,
+        });
+    }
+
+    let shipping_method = match order.shipping.as_ref().and_then(|s| s.speed) {
+        Some(ShippingSpeed::Standard) => ShippingMethod::Standard,
+        Some(ShippingSpeed::Express) => ShippingMethod::Express,
+        Some(ShippingSpeed::Overnight) => ShippingMethod::Overnight,
+        None => route
+            .defaults
+            .shipping_method
+            .unwrap_or(ShippingMethod::Standard),
+    };
+    let order_type = match order.recurrence() {
+        Recurrence::OneTime => OrderType::OneTime,
+        Recurrence::Subscription => OrderType::Subscription,
+    };
+
+    let (Some(customer), true) = (customer, e.0.is_empty()) else {
+        return Err(e.0);
+    };
+    let body = CreateOrder {
+        customer,
+        days_supply,
+        line_items,
+        shipping_method,
+        order_type,
+    };
+    let bytes = serde_json::to_vec(&body).map_err(|_| {
+        vec![FieldError::new(
+            "",
+            "internal",
+            "the Juniper body could not be written",
+        )]
+    })?;
+    Ok(VendorRequest::post_json(
+        CREATE_PATH,
+        bytes,
+        RetrySafety::NotAfterSend,
+    ))
+}
+
+fn customer(order: &CanonicalOrder, route: &Route, e: &mut Errors) -> Option<Customer> {
+    let c = &order.customer;
+    let contact = order.ship_to.as_ref().and_then(|s| s.contact.as_ref());
+    // Juniper ships to its customer: the recipient is the customer. A ship-to contact
+    // may supply the names, but a different recipient cannot be expressed.
+    let names_differ = contact.is_some_and(|k| {
+        (k.first_name.is_some() && c.first_name.is_some() && k.first_name != c.first_name)
+            || (k.last_name.is_some() && c.last_name.is_some() && k.last_name != c.last_name)
+    });
+    if names_differ {
+        e.unsupported("/shipTo/contact", "Juniper ships to the customer; a recipient other than the customer cannot be expressed");
+    }
+    let first = c
+        .first_name
+        .clone()
+        .or_else(|| contact.and_then(|k| k.first_name.clone()));
+    let last = c
+        .last_name
+        .clone()
+        .or_else(|| contact.and_then(|k| k.last_name.clone()));
+    if first.is_none() {
+        e.add(
+            "/customer/firstName",
+            "required",
+            "Juniper needs the customer's first name",
+        );
+    }
+    if last.is_none() {
+        e.add(
+            "/customer/lastName",
+            "required",
+            "Juniper needs the customer's last name",
+        );
+    }
+    let email = c
+        .email
+        .clone()
+        .or_else(|| contact.and_then(|k| k.email.clone()));
+    let phone = c
+        .phone
+        .clone()
+        .or_else(|| contact.and_then(|k| k.phone.clone()));
+
+    let Some(ship_to) = &order.ship_to else {
+        e.add("/shipTo", "required", "Juniper needs a US ship-to address");
+        return None;
+    };
+    if ship_to.kind() == order_model::DestinationKind::Site {
+        e.unsupported("/shipTo/kind", "Juniper ships to people, not sites");
+    }
+    if ship_to.address_ref.is_some() {
+        e.unsupported(
+            "/shipTo/addressRef",
+            "Juniper holds no addresses; send the address itself",
+        );
+    }
+    if ship_to.site_ref.is_some() {
+        e.unsupported("/shipTo/siteRef", "Juniper ships to people, not sites");
+    }
+    let Some(a) = &ship_to.address else {
+        e.add(
+            "/shipTo/address",
+            "required",
+            "Juniper needs a US ship-to address",
+        );
+        return None;
+    };
+    if a.country != "US" {
+        e.unsupported(
+            "/shipTo/address/country",
+            "Juniper ships within the US only",
+        );
+    }
+    max_len(e, &a.line1, 100, "/shipTo/address/line1", "line1");
+    if let Some(l2) = &a.line2 {
+        max_len(e, l2, 100, "/shipTo/address/line2", "line2");
+    }
+    if a.line3.is_some() {
+        e.unsupported(
+            "/shipTo/address/line3",
+            "Juniper addresses have two lines; fold line3 into line2",
+        );
+    }
+    max_len(e, &a.city, 50, "/shipTo/address/city", "the city");
+    let state = match &a.region {
+        Some(r) if r.len() == 2 && r.chars().all(|ch| ch.is_ascii_alphabetic()) => {
+            r.to_ascii_uppercase()
+        }
+        Some(_) => {
+            e.add(
+                "/shipTo/address/region",
+                "pattern",
+                "Juniper needs the 2-letter US state code",
+            );
+            String::new()
+        }
+        None => {
+            e.add(
+                "/shipTo/address/region",
+                "required",
+                "Juniper needs the 2-letter US state code",
+            );
+            String::new()
+        }
+    };
+    let zip = match &a.postal_code {
+        Some(z) if is_zip(z) => z.clone(),
+        Some(_) => {
+            e.add(
+                "/shipTo/address/postalCode",
+                "pattern",
+                "Juniper needs a US ZIP code: 5 digits or 5+4 (12345-6789)",
+            );
+            String::new()
+        }
+        None => {
+            e.add(
+                "/shipTo/address/postalCode",
+                "required",
+                "Juniper needs the ZIP code",
+            );
+            String::new()
+        }
+    };
+    Some(Customer {
+        source_id: c.customer_ref.clone(),
+        first_name: first.unwrap_or_default(),
+        last_name: last.unwrap_or_default(),
+        email,
+        phone,
+        address: Address {
+            line1: a.line1.clone(),
+            line2: a.line2.clone(),
+            city: a.city.clone(),
+            state,
+            zip,
+            zip_field: route.settings.zip_field,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_zip;
+
+    #[test]
+    fn zip_codes() {
+        for ok in ["94301", "07202", "94301-1234"] {
+            assert!(is_zip(ok), "{ok}");
+        }
+        for bad in [
+            "9430",
+            "943011",
+            "94301-123",
+            "94301 1234",
+            "ABCDE",
+            "94301-12345",
+        ] {
+            assert!(!is_zip(bad), "{bad}");
+        }
+    }
+}

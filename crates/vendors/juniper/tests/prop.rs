@@ -1,0 +1,110 @@
+#![cfg(feature = "sim")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Any schema-valid canonical order routed to Juniper either translates to a body the
+//! simulator accepts, or is refused with field errors — never a panic, never a body the
+//! simulator rejects.
+
+mod common;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn arb_order() -> impl Strategy<Value = Value> {
+    let sku = prop_oneof![
+        Just("JH-WBW"),
+        Just("JH-SLEEP"),
+        Just("JH-EXT-OMEGA3"),
+        Just("JH-NOPE")
+    ];
+    let line = (
+        sku,
+        1u32..5,
+        prop::option::of("[A-Za-z ]{1,20}"),
+        prop::option::of((0u32..3, 0u32..3, 0u32..3, 0u32..3)),
+        prop::option::of(prop_oneof![Just("item"), Just("kit")]),
+    );
+    let lines = prop::collection::vec(line, 1..4);
+    let region = prop::option::of(prop_oneof![
+        Just("CA".to_owned()),
+        Just("NY".to_owned()),
+        "[A-Z]{1,3}"
+    ]);
+    let zip = prop::option::of(prop_oneof![
+        Just("94301".to_owned()),
+        Just("94301-1234".to_owned()),
+        "[0-9]{3,6}"
+    ]);
+    let country = prop_oneof![Just("US"), Just("CA")];
+    let speed = prop::option::of(prop_oneof![
+        Just("standard"),
+        Just("express"),
+        Just("overnight")
+    ]);
+    let days = prop::option::of(prop_oneof![Just(30), Just(60), Just(90)]);
+    let names = prop::option::of(("[A-Za-z]{1,12}", "[A-Za-z]{1,12}"));
+    let line1 = "[A-Za-z0-9 ]{1,120}";
+    let city = "[A-Za-z ]{1,60}";
+    (lines, region, zip, country, speed, days, names, line1, city, any::<bool>()).prop_map(|(lines, region, zip, country, speed, days, names, line1, city, subscription)| {
+        let mut customer = json!({"ref": "c1"});
+        if let Some((f, l)) = names {
+            customer["firstName"] = json!(f);
+            customer["lastName"] = json!(l);
+        }
+        let mut address = json!({"line1": line1, "city": city, "country": country});
+        if let Some(r) = region {
+            address["region"] = json!(r);
+        }
+        if let Some(z) = zip {
+            address["postalCode"] = json!(z);
+        }
+        let lines: Vec<Value> = lines
+            .into_iter()
+            .map(|(sku, q, desc, adm, kind)| {
+                let mut l = json!({"sku": sku, "quantity": q});
+                if let Some(d) = desc {
+                    l["description"] = json!(d);
+                }
+                if let Some((m, a, e, s)) = adm {
+                    l["vendorOptions"] = json!({"juniper": {"administration": {"morning": m, "afternoon": a, "evening": e, "sleep": s}}});
+                }
+                if let Some(k) = kind {
+                    l["kind"] = json!(k);
+                }
+                l
+            })
+            .collect();
+        let mut o = json!({"orderRef": "p-1", "customer": customer, "shipTo": {"address": address}, "lines": lines});
+        if let Some(s) = speed {
+            o["shipping"] = json!({"speed": s});
+        }
+        if let Some(d) = days {
+            o["vendorOptions"] = json!({"juniper": {"daysSupply": d}});
+        }
+        if subscription {
+            o["recurrence"] = json!("subscription");
+        }
+        o
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn translates_to_an_accepted_body_or_refuses(doc in arb_order()) {
+        let Ok(order) = order_model::parse_order(&doc) else { return Ok(()) };
+        let route = common::route();
+        match common::with_ctx(&order, |ctx| route.translate(&order, ctx)) {
+            Ok(req) => {
+                let body = req.body_json().unwrap();
+                let checked = vendor_juniper::sim::validate_create(&body, vendor_juniper::wire::ZipField::Zip);
+                prop_assert!(checked.is_ok(), "the simulator rejects {body}: {:?}", checked.err());
+            }
+            Err(errors) => {
+                prop_assert!(!errors.is_empty());
+                for e in errors {
+                    prop_assert!(e.pointer.is_empty() || e.pointer.starts_with('/'));
+                }
+            }
+        }
+    }
+}

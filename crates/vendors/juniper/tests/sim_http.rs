@@ -1,0 +1,319 @@
+#![cfg(feature = "sim")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The simulator over real HTTP: auth, rules, error shapes, and every example placed
+//! (translate -> POST -> interpret) and read back.
+
+mod common;
+
+use std::time::Duration;
+
+use connector::sim::{RunningSim, SimControl, serve};
+use connector::{FailureClass, VendorResponse};
+use order_model::OrderStatus;
+use serde_json::{Value, json};
+
+async fn sim(settings: Value) -> RunningSim {
+    let control = SimControl::new();
+    let router = vendor_juniper::sim::router(&settings, control.clone()).unwrap();
+    serve(router, "127.0.0.1:0".parse().unwrap(), control)
+        .await
+        .unwrap()
+}
+
+async fn token(http: &reqwest::Client, s: &RunningSim) -> String {
+    let r = http
+        .post(format!("{}/oauth2/token", s.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "juniper-sandbox"),
+            ("client_secret", "juniper-sandbox-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["token_type"], "Bearer");
+    assert!(v["expires_in"].as_u64().is_some_and(|s| s > 0));
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn call(
+    http: &reqwest::Client,
+    s: &RunningSim,
+    tok: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> VendorResponse {
+    let mut req = http
+        .request(method, format!("{}{path}", s.base_url()))
+        .bearer_auth(tok)
+        .header("content-type", "application/json");
+    if let Some(b) = body {
+        req = req.body(b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    VendorResponse {
+        status,
+        headers,
+        body: r.bytes().await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn every_example_is_accepted_priced_and_read_back() {
+    let s = sim(Value::Null).await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &s).await;
+    let route = common::route();
+    for (name, order) in common::examples() {
+        let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+        let resp = call(
+            &http,
+            &s,
+            &tok,
+            reqwest::Method::POST,
+            &req.path,
+            req.body.map(|b| b.to_vec()),
+        )
+        .await;
+        assert_eq!(
+            resp.status,
+            201,
+            "{name}: {}",
+            String::from_utf8_lossy(&resp.body)
+        );
+        let raw: Value = serde_json::from_slice(&resp.body).unwrap();
+        if order
+            .recurrence
+            .is_none_or(|r| r == order_model::Recurrence::OneTime)
+        {
+            assert_eq!(
+                raw["orderType"], "ONE-TIME",
+                "the simulator answers like the page"
+            );
+        }
+        let v = route.interpret(&order, &resp).unwrap();
+        assert_eq!(v.status, OrderStatus::Accepted);
+        let id = v.vendor_order_id.clone().unwrap();
+        assert_eq!(id.len(), 27);
+        let t = v.totals.clone().unwrap();
+        assert!(t.total.unwrap() > t.shipping.unwrap(), "{name}: {t:?}");
+        let lookup = route.lookup(&order, &id).unwrap();
+        let back = call(&http, &s, &tok, reqwest::Method::GET, &lookup.path, None).await;
+        assert_eq!(
+            route
+                .interpret_lookup(&order, &back)
+                .unwrap()
+                .vendor_order_id,
+            Some(id)
+        );
+    }
+    assert_eq!(s.control.count("orders_created"), 3);
+}
+
+#[tokio::test]
+async fn the_page_sample_is_priced_with_the_partner_discount() {
+    let s = sim(Value::Null).await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &s).await;
+    let route = common::route();
+    let (_, order) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "page-sample-one-time")
+        .unwrap();
+    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    let resp = call(
+        &http,
+        &s,
+        &tok,
+        reqwest::Method::POST,
+        &req.path,
+        req.body.map(|b| b.to_vec()),
+    )
+    .await;
+    let v = route.interpret(&order, &resp).unwrap();
+    let t = v.totals.unwrap();
+    // 2 packs x 2 pills/day x 30 days = 120 pills at 0.37 = 44.40; partner price 0.33 -> 39.60.
+    assert_eq!(t.subtotal.unwrap().to_string(), "44.40");
+    assert_eq!(t.other["totalDiscount"], "39.60");
+    assert_eq!(t.shipping.unwrap().to_string(), "9.99");
+    assert_eq!(t.total.unwrap().to_string(), "49.59");
+    assert_eq!(
+        v.lines[0].discounted_unit_price.unwrap().to_string(),
+        "0.33"
+    );
+}
+
+#[tokio::test]
+async fn without_a_valid_token_the_answer_is_401() {
+    let s = sim(Value::Null).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}/v1/orders", s.base_url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let bad = http
+        .post(format!("{}/oauth2/token", s.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "juniper-sandbox"),
+            ("client_secret", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 401);
+    assert_eq!(
+        bad.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    let resp = call(
+        &http,
+        &s,
+        "forged",
+        reqwest::Method::POST,
+        "/v1/orders",
+        Some(b"{}".to_vec()),
+    )
+    .await;
+    let (_, o) = common::examples().remove(0);
+    assert_eq!(
+        common::route().interpret(&o, &resp).unwrap_err().class,
+        FailureClass::Auth
+    );
+}
+
+#[tokio::test]
+async fn tokens_really_expire() {
+    let s = sim(json!({"tokenLifetimeSecs": 1})).await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &s).await;
+    let (_, o) = common::examples().remove(0);
+    let req = common::with_ctx(&o, |ctx| common::route().translate(&o, ctx)).unwrap();
+    let body = req.body.map(|b| b.to_vec());
+    assert_eq!(
+        call(
+            &http,
+            &s,
+            &tok,
+            reqwest::Method::POST,
+            "/v1/orders",
+            body.clone()
+        )
+        .await
+        .status,
+        201
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        call(&http, &s, &tok, reqwest::Method::POST, "/v1/orders", body)
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn field_rules_answer_422_in_juniper_shape_and_map_back() {
+    let s = sim(Value::Null).await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &s).await;
+    let body = json!({
+        "customer": {"sourceId": "1", "firstName": "A", "lastName": "B", "email": "nope",
+                     "address": {"line1": "x", "city": "c", "state": "CAL", "zip": "1234"}},
+        "daysSupply": 45, "shippingMethod": "DRONE", "orderType": "ONE-TIME",
+        "lineItems": [{"productId": 77123129891i64, "quantity": 0, "packDescription": "p", "administration": {"morning": 1}}]
+    });
+    let resp = call(
+        &http,
+        &s,
+        &tok,
+        reqwest::Method::POST,
+        "/v1/orders",
+        Some(serde_json::to_vec(&body).unwrap()),
+    )
+    .await;
+    assert_eq!(resp.status, 422);
+    let raw: Value = serde_json::from_slice(&resp.body).unwrap();
+    let locs: Vec<String> = raw["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["loc"].to_string())
+        .collect();
+    for want in [
+        r#"["body","customer","email"]"#,
+        r#"["body","customer","address","state"]"#,
+        r#"["body","customer","address","zip"]"#,
+        r#"["body","daysSupply"]"#,
+        r#"["body","shippingMethod"]"#,
+        r#"["body","orderType"]"#,
+        r#"["body","lineItems",0,"quantity"]"#,
+        r#"["body","lineItems",0,"administration","afternoon"]"#,
+    ] {
+        assert!(locs.iter().any(|l| l == want), "{want} not in {locs:?}");
+    }
+    let (_, o) = common::examples().remove(0);
+    let f = common::route().interpret(&o, &resp).unwrap_err();
+    let pointers: Vec<String> = f.errors.iter().map(|e| e.pointer.clone()).collect();
+    assert!(
+        pointers.contains(&"/shipTo/address/postalCode".to_owned()),
+        "{pointers:?}"
+    );
+    assert!(
+        pointers.contains(&"/vendorOptions/juniper/daysSupply".to_owned()),
+        "{pointers:?}"
+    );
+    assert!(
+        pointers.contains(&"/lines/0/quantity".to_owned()),
+        "{pointers:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_product_is_a_400_rejection() {
+    let s = sim(Value::Null).await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &s).await;
+    let catalog = std::collections::BTreeMap::from([(
+        "JH-WBW".to_owned(),
+        json!({"productId": 99999, "packDescription": "Ghost"}),
+    )]);
+    let route = vendor_juniper::connector()
+        .prepare(connector::RouteConfig {
+            connection: "c",
+            settings: &Value::Null,
+            catalog: &catalog,
+            defaults: &json!({"daysSupply": 30}),
+        })
+        .unwrap();
+    let (_, o) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "page-sample-one-time")
+        .unwrap();
+    let req = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap();
+    let resp = call(
+        &http,
+        &s,
+        &tok,
+        reqwest::Method::POST,
+        &req.path,
+        req.body.map(|b| b.to_vec()),
+    )
+    .await;
+    assert_eq!(resp.status, 400);
+    let f = route.interpret(&o, &resp).unwrap_err();
+    assert_eq!(f.class, FailureClass::Rejected);
+    assert_eq!(
+        f.vendor.message.as_deref(),
+        Some("Product 99999 does not exist")
+    );
+    assert_eq!(s.control.count("orders_created"), 0);
+}

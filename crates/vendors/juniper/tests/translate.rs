@@ -1,0 +1,178 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Pre-validation: every Juniper rule, refused with a pointer into the caller's order.
+
+mod common;
+
+use serde_json::{Value, json};
+
+fn base() -> Value {
+    json!({
+        "orderRef": "t-1",
+        "customer": {"ref": "c1", "firstName": "Pat", "lastName": "Example"},
+        "shipTo": {"address": {"line1": "1 Main St", "city": "Springfield", "region": "IL", "postalCode": "62701", "country": "US"}},
+        "lines": [{"sku": "JH-WBW", "quantity": 1}]
+    })
+}
+
+fn errors(v: Value) -> Vec<(String, String)> {
+    let o = common::order(v);
+    let route = common::route();
+    let e = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap_err();
+    e.into_iter().map(|f| (f.pointer, f.code)).collect()
+}
+
+fn has(errs: &[(String, String)], pointer: &str, code: &str) -> bool {
+    errs.iter().any(|(p, c)| p == pointer && c == code)
+}
+
+#[test]
+fn the_base_order_translates() {
+    let o = common::order(base());
+    let route = common::route();
+    let req = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap();
+    let body = req.body_json().unwrap();
+    assert_eq!(body["daysSupply"], 30, "route default");
+    assert_eq!(body["shippingMethod"], "STANDARD", "default speed");
+    assert_eq!(body["orderType"], "ONE_TIME");
+    assert_eq!(body["customer"]["sourceId"], "c1");
+    assert_eq!(body["customer"]["address"]["zip"], "62701");
+    assert!(body["lineItems"][0].get("administration").is_none());
+}
+
+#[test]
+fn address_rules_point_at_the_canonical_address() {
+    let mut v = base();
+    v["shipTo"]["address"] = json!({"line1": "x".repeat(101), "line2": "y".repeat(101), "line3": "z", "city": "c".repeat(51), "region": "Illinois", "postalCode": "6270", "country": "CA"});
+    let e = errors(v);
+    for (p, c) in [
+        ("/shipTo/address/line1", "max_length"),
+        ("/shipTo/address/line2", "max_length"),
+        ("/shipTo/address/line3", "unsupported"),
+        ("/shipTo/address/city", "max_length"),
+        ("/shipTo/address/region", "pattern"),
+        ("/shipTo/address/postalCode", "pattern"),
+        ("/shipTo/address/country", "unsupported"),
+    ] {
+        assert!(has(&e, p, c), "{p} {c} not in {e:?}");
+    }
+}
+
+#[test]
+fn concepts_juniper_cannot_honour_are_refused_not_dropped() {
+    let mut v = base();
+    v["type"] = json!("return");
+    v["intent"] = json!("quote");
+    v["returnOf"] = json!("abc");
+    v["currency"] = json!("EUR");
+    v["shipping"] = json!({"returnLabel": "email"});
+    v["shipTo"]["kind"] = json!("site");
+    v["lines"] = json!([{"sku": "JH-WBW", "quantity": 1, "direction": "return", "kind": "kit", "serialNumber": "S1", "subscriptionRef": "x"}]);
+    let e = errors(v);
+    for p in [
+        "/type",
+        "/intent",
+        "/returnOf",
+        "/currency",
+        "/shipping/returnLabel",
+        "/shipTo/kind",
+        "/lines/0/direction",
+        "/lines/0/kind",
+        "/lines/0/serialNumber",
+        "/lines/0/subscriptionRef",
+    ] {
+        assert!(has(&e, p, "unsupported"), "{p} not in {e:?}");
+    }
+}
+
+#[test]
+fn missing_pieces_are_required() {
+    let mut v = base();
+    v["customer"] = json!({"ref": "c1"});
+    v["shipTo"]["address"]
+        .as_object_mut()
+        .unwrap()
+        .remove("region");
+    v["shipTo"]["address"]
+        .as_object_mut()
+        .unwrap()
+        .remove("postalCode");
+    v["lines"] =
+        json!([{"sku": "JH-EXT-OMEGA3", "quantity": 1}, {"sku": "JH-NOPE", "quantity": 1}]);
+    let e = errors(v);
+    for (p, c) in [
+        ("/customer/firstName", "required"),
+        ("/customer/lastName", "required"),
+        ("/shipTo/address/region", "required"),
+        ("/shipTo/address/postalCode", "required"),
+        ("/lines/0/description", "required"),
+        ("/lines/1/sku", "unknown_sku"),
+    ] {
+        assert!(has(&e, p, c), "{p} {c} not in {e:?}");
+    }
+    let mut v = base();
+    v.as_object_mut().unwrap().remove("shipTo");
+    assert!(has(&errors(v), "/shipTo", "required"));
+}
+
+#[test]
+fn days_supply_needs_an_option_or_a_route_default() {
+    let o = common::order(base());
+    let route = common::route_with(json!({}), json!({}));
+    let e = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap_err();
+    assert_eq!(e[0].pointer, "/vendorOptions/juniper/daysSupply");
+    let mut v = base();
+    v["vendorOptions"] = json!({"juniper": {"daysSupply": 60}});
+    let o = common::order(v);
+    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+        .unwrap()
+        .body_json()
+        .unwrap();
+    assert_eq!(body["daysSupply"], 60);
+}
+
+#[test]
+fn a_different_recipient_cannot_be_expressed() {
+    let mut v = base();
+    v["shipTo"]["contact"] = json!({"firstName": "Someone", "lastName": "Else"});
+    assert!(has(&errors(v), "/shipTo/contact", "unsupported"));
+}
+
+#[test]
+fn the_zip_field_name_is_a_connection_setting() {
+    let o = common::order(base());
+    let route = common::route_with(json!({"zipField": "zipCode"}), json!({"daysSupply": 30}));
+    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+        .unwrap()
+        .body_json()
+        .unwrap();
+    assert_eq!(body["customer"]["address"]["zipCode"], "62701");
+    assert!(body["customer"]["address"].get("zip").is_none());
+}
+
+#[test]
+fn bad_route_config_is_reported_with_pointers() {
+    let catalog = std::collections::BTreeMap::from([
+        ("A".to_owned(), json!({"productId": "x"})),
+        ("B".to_owned(), json!({"productId": 5, "colour": 1})),
+    ]);
+    let defaults = json!({"daysSupply": 45, "shipping": 1});
+    let settings = json!({"zipField": "postcode"});
+    let issues = vendor_juniper::connector()
+        .prepare(connector::RouteConfig {
+            connection: "c",
+            settings: &settings,
+            catalog: &catalog,
+            defaults: &defaults,
+        })
+        .err()
+        .unwrap();
+    let ptrs: Vec<&str> = issues.iter().map(|i| i.pointer.as_str()).collect();
+    for p in [
+        "/catalog/A",
+        "/catalog/B/colour",
+        "/defaults/shipping",
+        "/settings",
+    ] {
+        assert!(ptrs.contains(&p), "{p} not in {ptrs:?}");
+    }
+}
