@@ -305,7 +305,7 @@ async fn two_hundred_identical_posts_create_exactly_one_vendor_order() {
     let g = std::sync::Arc::new(Gateway::start().await);
     let vendor = vendors()[0];
     let (_, order) = examples(vendor).remove(0);
-    let sim = g.running.sims.iter().find(|s| s.addr.port() > 0).unwrap();
+    let sim = g.sim_for(vendor);
     let before = sim.control.count("orders_created");
     let tasks: Vec<_> = (0..200)
         .map(|_| {
@@ -346,4 +346,56 @@ async fn two_hundred_identical_posts_create_exactly_one_vendor_order() {
     let (status, headers, _) = g.post("/v1/orders", &order).await;
     assert_eq!(status, 201);
     assert!(headers.get("idempotent-replayed").is_some());
+}
+
+#[tokio::test]
+async fn a_timeout_after_sending_is_504_unknown_and_never_resent() {
+    if !vendors().contains(&"juniper") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::default_config_in(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "        clientSecret: juniper-sandbox-secret\n",
+        "        clientSecret: juniper-sandbox-secret\n      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 2000}\n",
+    );
+    assert!(text.contains("attemptMs: 300"));
+    std::fs::write(&config, text).unwrap();
+    let g = Gateway::start_with(dir, config).await;
+    let juniper_sim = g.sim_for("juniper");
+    // The simulator creates the order, then answers too late.
+    juniper_sim
+        .control
+        .push_fault(connector::sim::Fault::DelayAfter {
+            path: Some("/v1/orders".into()),
+            ms: 1000,
+        });
+    let (_, order) = examples("juniper").remove(0);
+    let (status, headers, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 504, "{body}");
+    assert_problem(&headers, &body, "vendor_timeout");
+    assert_eq!(juniper_sim.control.count("orders_created"), 1);
+
+    let unknown: Value = g
+        .http
+        .get(g.admin("/orders/unknown"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown["count"], 1, "{unknown}");
+    assert_eq!(unknown["orders"][0]["orderRef"], order["orderRef"]);
+
+    // The client retries: refused, and nothing is sent again.
+    let (status, headers, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 409, "{body}");
+    assert_problem(&headers, &body, "outcome_unknown");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(
+        juniper_sim.control.count("orders_created"),
+        1,
+        "exactly one order at the vendor"
+    );
 }

@@ -12,7 +12,7 @@ fn document() -> Value {
 
 /// Every (method, path) the gateway serves. A new route must be added here AND to the
 /// document; the test below then proves it answers something other than 404/405.
-const SERVED: [(&str, &str, bool); 9] = [
+const SERVED: [(&str, &str, bool); 10] = [
     ("post", "/v1/orders", false),
     ("get", "/v1/orders", false),
     ("post", "/v1/orders/preview", false),
@@ -22,6 +22,7 @@ const SERVED: [(&str, &str, bool); 9] = [
     ("get", "/readyz", true),
     ("get", "/metrics", true),
     ("get", "/config", true),
+    ("get", "/orders/unknown", true),
 ];
 
 #[test]

@@ -17,6 +17,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/config", get(config))
+        .route("/orders/unknown", get(unknown_orders))
         .with_state(state)
 }
 
@@ -53,4 +54,30 @@ async fn config(State(state): State<Arc<AppState>>) -> Response {
         "lastReloadError": last_error,
     }))
     .into_response()
+}
+
+/// Orders whose outcome is unknown (a timeout after sending, a crash mid-call): for
+/// operators to reconcile with the vendor. Ids and references only; no personal data.
+async fn unknown_orders(State(state): State<Arc<AppState>>) -> Response {
+    match state
+        .ledger
+        .list_by_state(ledger::RecordState::Unknown, 500)
+        .await
+    {
+        Ok(records) => {
+            metrics::gauge!("orders_unknown").set(records.len() as f64);
+            let orders: Vec<_> = records
+                .iter()
+                .map(|r| {
+                    json!({
+                        "id": r.id, "client": r.client, "orderRef": r.order_ref, "connection": r.connection,
+                        "vendor": r.vendor, "vendorOrderId": r.vendor_order_id, "attempts": r.attempts,
+                        "createdAt": r.created_at, "updatedAt": r.updated_at, "traceId": r.trace_id,
+                    })
+                })
+                .collect();
+            Json(json!({"count": orders.len(), "orders": orders})).into_response()
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
 }

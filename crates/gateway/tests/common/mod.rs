@@ -104,8 +104,23 @@ impl Gateway {
         (status, headers, body)
     }
 
-    pub fn sim(&self, vendor_index: usize) -> &connector::sim::RunningSim {
-        &self.running.sims[vendor_index]
+    /// The running simulator of one vendor kind.
+    pub fn sim_for(&self, vendor: &str) -> &connector::sim::RunningSim {
+        let rt = self.running.state.runtime.load();
+        let port = rt
+            .checked
+            .config
+            .simulators
+            .iter()
+            .find(|c| c.vendor == vendor)
+            .expect("a simulator for the vendor")
+            .listen
+            .port();
+        self.running
+            .sims
+            .iter()
+            .find(|s| s.addr.port() == port)
+            .expect("the simulator is running")
     }
 }
 
