@@ -302,3 +302,36 @@ async fn reload_under_load() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn an_unchanged_connection_keeps_its_client_across_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::default_config_in(dir.path());
+    let g = Gateway::start_with(dir, cfg.clone()).await;
+    let name = g.running.state.runtime.load().checked.config.connections[0]
+        .name
+        .clone();
+    let before = g.running.state.runtime.load().connections[&name].clone();
+
+    // An edit elsewhere: the connection's client (token cache, limiter, breaker) survives.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}\n# unrelated edit\n")).unwrap();
+    gateway::server::reload(&g.running.state).unwrap();
+    let after = g.running.state.runtime.load().connections[&name].clone();
+    assert!(
+        std::sync::Arc::ptr_eq(&before, &after),
+        "the client was rebuilt"
+    );
+
+    // An edit to that connection: a new client.
+    let changed = text.replacen(
+        "    outbound:\n",
+        "    outbound:\n      limits: {ratePerSec: 7, burst: 7}\n",
+        1,
+    );
+    std::fs::write(&cfg, changed).unwrap();
+    gateway::server::reload(&g.running.state).unwrap();
+    let rebuilt = g.running.state.runtime.load().connections[&name].clone();
+    assert!(!std::sync::Arc::ptr_eq(&after, &rebuilt));
+    assert_eq!(rebuilt.settings().limits.rate_per_sec, 7);
+}
