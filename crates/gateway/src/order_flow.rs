@@ -93,9 +93,6 @@ pub async fn place(
         Err(e) => return ledger_down(&e),
     };
     tracing::Span::current().record("order_gateway.connection", route.connection.as_str());
-    if let Err(e) = state.ledger.mark_sending(&rec.id).await {
-        return ledger_down(&e);
-    }
     let created_at = rec.created_at.clone();
     let sent = conn.send(&planned.request).await;
     let (state_after, status, body, vendor_order_id, vendor_status, never_sent) = match sent {

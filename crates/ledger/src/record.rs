@@ -94,7 +94,7 @@ pub struct Finish {
 /// What `begin` found.
 #[derive(Debug, Clone)]
 pub enum Begin {
-    /// A new record (state `received`): go ahead and call the vendor.
+    /// A new record, written as `sending` before the call: go ahead and call the vendor.
     Started(Record),
     /// Same key, same order, finished: replay the stored answer.
     Replay(Record),
@@ -104,6 +104,6 @@ pub enum Begin {
     InProgress(Record),
     /// Same key, same order, outcome unknown: must be reconciled, not re-sent.
     Unknown(Record),
-    /// Same key, same order, failed without reaching the vendor: re-armed for this caller.
+    /// Same key, same order, failed without reaching the vendor: re-armed (`sending`) for this caller.
     Retry(Record),
 }

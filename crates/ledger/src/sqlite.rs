@@ -85,7 +85,7 @@ impl SqliteLedger {
         let ts = now();
         let inserted = sqlx::query(
             "INSERT INTO orders (id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, attempts, trace_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', 0, ?, ?, ?) ON CONFLICT (client, idem_key) DO NOTHING",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?) ON CONFLICT (client, idem_key) DO NOTHING",
         )
         .bind(&n.id)
         .bind(&n.client)
@@ -101,14 +101,32 @@ impl SqliteLedger {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        let Some(rec) = self.find_by_key(&n.client, &n.idem_key).await? else {
-            return Err(LedgerError::Db(
-                "a record vanished right after it was written".into(),
-            ));
-        };
         if inserted == 1 {
-            return Ok(Begin::Started(rec));
+            // The row is exactly what was written: no read-back on the hot path.
+            return Ok(Begin::Started(Record {
+                id: n.id,
+                client: n.client,
+                order_ref: n.order_ref,
+                idem_key: n.idem_key,
+                body_hash: n.body_hash,
+                route: n.route,
+                connection: n.connection,
+                vendor: n.vendor,
+                state: RecordState::Sending,
+                vendor_order_id: None,
+                vendor_status: None,
+                attempts: 1,
+                http_status: None,
+                response: None,
+                never_sent: false,
+                trace_id: n.trace_id,
+                created_at: ts.clone(),
+                updated_at: ts,
+            }));
         }
+        let Some(rec) = self.find_by_key(&n.client, &n.idem_key).await? else {
+            return Err(LedgerError::Db("a conflicting record vanished".into()));
+        };
         if rec.body_hash != n.body_hash {
             return Ok(Begin::Conflict(rec));
         }
@@ -117,7 +135,7 @@ impl SqliteLedger {
             RecordState::Unknown => Begin::Unknown(rec),
             RecordState::Failed if rec.never_sent => {
                 // Re-arm atomically: only one concurrent retry sees the row change.
-                let won = sqlx::query("UPDATE orders SET state = 'received', never_sent = 0, updated_at = ? WHERE id = ? AND state = 'failed' AND never_sent = 1")
+                let won = sqlx::query("UPDATE orders SET state = 'sending', never_sent = 0, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'failed' AND never_sent = 1")
                     .bind(now())
                     .bind(&rec.id)
                     .execute(&self.pool)

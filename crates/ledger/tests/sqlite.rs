@@ -70,8 +70,16 @@ async fn replay_conflict_and_terminal_records_hold() {
     let Begin::Started(rec) = l.begin(new("a", "ref-1", "h1")).await.unwrap() else {
         panic!()
     };
-    assert_eq!(rec.state, RecordState::Received);
-    assert!(l.mark_sending("a").await.unwrap());
+    assert_eq!(
+        rec.state,
+        RecordState::Sending,
+        "recorded before the call, as sending"
+    );
+    assert_eq!(
+        l.get("dev", "a").await.unwrap().unwrap(),
+        rec,
+        "the returned record is the stored one"
+    );
     assert!(matches!(
         l.begin(new("b", "ref-1", "h1")).await.unwrap(),
         Begin::InProgress(_)
@@ -135,7 +143,8 @@ async fn a_never_sent_failure_is_re_armed_for_exactly_one_retry() {
         match t.await.unwrap() {
             Begin::Retry(r) => {
                 assert_eq!(r.id, "a");
-                assert_eq!(r.state, RecordState::Received);
+                assert_eq!(r.state, RecordState::Sending);
+                assert_eq!(r.attempts, 2);
                 retries += 1;
             }
             Begin::InProgress(_) => {}
