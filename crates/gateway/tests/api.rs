@@ -399,3 +399,51 @@ async fn a_timeout_after_sending_is_504_unknown_and_never_resent() {
         "exactly one order at the vendor"
     );
 }
+
+#[tokio::test]
+async fn an_idempotency_key_header_overrides_the_order_ref() {
+    let g = Gateway::start().await;
+    let vendor = vendors()[0];
+    let (_, order) = examples(vendor).remove(0);
+    let sim = g.sim_for(vendor);
+    let before = sim.control.count("orders_created");
+    let post = |o: Value, key: &'static str| {
+        let g = &g;
+        async move {
+            let r = g
+                .http
+                .post(g.url("/v1/orders"))
+                .bearer_auth("dev-key")
+                .header("idempotency-key", key)
+                .json(&o)
+                .send()
+                .await
+                .unwrap();
+            let replayed = r.headers().contains_key("idempotent-replayed");
+            (
+                r.status().as_u16(),
+                replayed,
+                r.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (s1, r1, b1) = post(order.clone(), "key-A").await;
+    assert_eq!((s1, r1), (201, false), "{b1}");
+    // Same key, same order: replayed.
+    let (s2, r2, b2) = post(order.clone(), "key-A").await;
+    assert_eq!((s2, r2), (201, true));
+    assert_eq!(b2, b1);
+    // Same orderRef under a different key: a separate order (the key wins).
+    let (s3, r3, b3) = post(order.clone(), "key-B").await;
+    assert_eq!((s3, r3), (201, false), "{b3}");
+    assert_ne!(b3["id"], b1["id"]);
+    // Same key, different order: conflict.
+    let mut changed = order.clone();
+    changed["lines"][0]["quantity"] = json!(order["lines"][0]["quantity"].as_u64().unwrap() + 1);
+    let (s4, _, b4) = post(changed, "key-A").await;
+    assert_eq!(
+        (s4, b4["code"].as_str()),
+        (409, Some("idempotency_conflict"))
+    );
+    assert_eq!(sim.control.count("orders_created") - before, 2);
+}
