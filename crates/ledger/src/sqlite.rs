@@ -185,12 +185,8 @@ impl SqliteLedger {
     }
 
     pub async fn get(&self, client: &str, id: &str) -> Result<Option<Record>, LedgerError> {
-        let row = sqlx::query(select_orders!("WHERE client = ? AND id = ?"))
-            .bind(client)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| to_record(&r)).transpose()
+        self.one(select_orders!("WHERE client = ? AND id = ?"), client, id)
+            .await
     }
 
     pub async fn find_by_ref(
@@ -198,14 +194,12 @@ impl SqliteLedger {
         client: &str,
         order_ref: &str,
     ) -> Result<Option<Record>, LedgerError> {
-        let row = sqlx::query(select_orders!(
-            "WHERE client = ? AND order_ref = ? ORDER BY created_at DESC LIMIT 1"
-        ))
-        .bind(client)
-        .bind(order_ref)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| to_record(&r)).transpose()
+        self.one(
+            select_orders!("WHERE client = ? AND order_ref = ? ORDER BY created_at DESC LIMIT 1"),
+            client,
+            order_ref,
+        )
+        .await
     }
 
     pub async fn find_by_key(
@@ -213,9 +207,24 @@ impl SqliteLedger {
         client: &str,
         key: &str,
     ) -> Result<Option<Record>, LedgerError> {
-        let row = sqlx::query(select_orders!("WHERE client = ? AND idem_key = ?"))
+        self.one(
+            select_orders!("WHERE client = ? AND idem_key = ?"),
+            client,
+            key,
+        )
+        .await
+    }
+
+    /// One of a client's records by a second column.
+    async fn one(
+        &self,
+        sql: &'static str,
+        client: &str,
+        value: &str,
+    ) -> Result<Option<Record>, LedgerError> {
+        let row = sqlx::query(sql)
             .bind(client)
-            .bind(key)
+            .bind(value)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| to_record(&r)).transpose()
