@@ -29,7 +29,11 @@ macro_rules! vendor {
 impl Registry {
     pub fn builtin() -> Self {
         Registry {
-            vendors: vec![vendor!(vendor_juniper), vendor!(vendor_impilo)],
+            vendors: vec![
+                vendor!(vendor_juniper),
+                vendor!(vendor_axim),
+                vendor!(vendor_impilo),
+            ],
         }
     }
 

@@ -1,0 +1,476 @@
+//! Canonical order -> Axim `POST /orders`. Pure.
+
+use connector::{RetrySafety, TranslateContext, VendorRequest};
+use order_model::{
+    Address, CanonicalOrder, Contact, Direction, FieldError, Intent, LineKind, OrderType,
+    PaymentStatus, ShippingSpeed,
+};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::KIND;
+use crate::config::{ORDER_STATUSES, Route, is_object_id};
+use crate::wire::{CreateOrder, Currency, Discount, LineItem, MetaField, NewAddress};
+
+pub const CREATE_PATH: &str = "/orders";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OrderOptions {
+    #[serde(default)]
+    order_status: Option<String>,
+    #[serde(default)]
+    fulfilled_items: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LineOptions {
+    #[serde(default)]
+    fulfilled_quantity: Option<u32>,
+}
+
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn add(&mut self, pointer: impl Into<String>, code: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(pointer, code, message));
+    }
+    fn object_id(&mut self, v: &str, at: &str, what: &str) {
+        if !is_object_id(v) {
+            self.add(
+                at,
+                "pattern",
+                format!("{what} must be an Axim id (24 hex characters)"),
+            );
+        }
+    }
+}
+
+/// ISO 4217 -> the symbol Axim shows; unknown codes show the code itself.
+pub fn currency_symbol(code: &str) -> String {
+    match code {
+        "USD" | "CAD" | "AUD" | "NZD" | "SGD" | "HKD" | "MXN" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" | "CNY" => "¥",
+        "INR" => "₹",
+        "KRW" => "₩",
+        "BRL" => "R$",
+        "CHF" => "CHF",
+        "ZAR" => "R",
+        "SEK" | "NOK" | "DKK" => "kr",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn payment_status(s: PaymentStatus) -> &'static str {
+    match s {
+        PaymentStatus::Unpaid => "unpaid",
+        PaymentStatus::Authorized => "authorized",
+        PaymentStatus::Paid => "paid",
+        PaymentStatus::Declined => "declined",
+        PaymentStatus::Refunded => "refunded",
+    }
+}
+
+pub fn translate(
+    route: &Route,
+    order: &CanonicalOrder,
+    ctx: &TranslateContext<'_>,
+) -> Result<VendorRequest, Vec<FieldError>> {
+    let mut e = Errors(Vec::new());
+    match order.order_type() {
+        OrderType::New => {}
+        OrderType::Renewal => e.add("/type", "unsupported", "Axim has no renewals"),
+        OrderType::Return => e.add("/type", "unsupported", "Axim records returns per line: send a new order whose returned lines have direction return"),
+    }
+    if order.intent() == Intent::Quote {
+        e.add("/intent", "unsupported", "Axim has no quotes");
+    }
+    if order.return_of.is_some() {
+        e.add(
+            "/returnOf",
+            "unsupported",
+            "Axim has no reference to an earlier order",
+        );
+    }
+    let customer = match order.customer.account_for(ctx.connection, KIND) {
+        Some((key, id)) => {
+            e.object_id(
+                id,
+                &format!("/customer/accounts/{key}"),
+                "the customer's Axim account",
+            );
+            id.to_owned()
+        }
+        None => {
+            e.add(
+                format!("/customer/accounts/{KIND}"),
+                "required",
+                "Axim needs the customer's Axim account id",
+            );
+            String::new()
+        }
+    };
+    let opts: OrderOptions = match order.vendor_options_for(KIND) {
+        None => OrderOptions::default(),
+        Some(m) => serde_json::from_value(Value::Object(m.clone())).unwrap_or_else(|_| {
+            e.add(
+                format!("/vendorOptions/{KIND}"),
+                "invalid",
+                "does not match the Axim options schema",
+            );
+            OrderOptions::default()
+        }),
+    };
+    let order_status = match opts
+        .order_status
+        .or_else(|| route.defaults.order_status.clone())
+    {
+        Some(s) if ORDER_STATUSES.contains(&s.as_str()) => s,
+        Some(_) => {
+            e.add(
+                format!("/vendorOptions/{KIND}/orderStatus"),
+                "not_allowed",
+                format!("must be one of {ORDER_STATUSES:?}"),
+            );
+            String::new()
+        }
+        None => {
+            e.add(
+                format!("/vendorOptions/{KIND}/orderStatus"),
+                "required",
+                "Axim needs an order status and this route has no default",
+            );
+            String::new()
+        }
+    };
+    let payment = order.payment.as_ref();
+    let payment_status = match payment
+        .and_then(|p| p.status)
+        .map(payment_status)
+        .map(str::to_owned)
+        .or_else(|| route.defaults.payment_status.clone())
+    {
+        Some(s) => s,
+        None => {
+            e.add(
+                "/payment/status",
+                "required",
+                "Axim needs the payment status and this route has no default",
+            );
+            String::new()
+        }
+    };
+    if let Some(term) = payment.and_then(|p| p.term_ref.as_deref()) {
+        e.object_id(term, "/payment/termRef", "the payment term");
+    }
+    let shipping = order.shipping.as_ref();
+    match shipping.and_then(|s| s.speed) {
+        None | Some(ShippingSpeed::Standard) => {}
+        Some(ShippingSpeed::Express | ShippingSpeed::Overnight) => e.add(
+            "/shipping/speed",
+            "unsupported",
+            "Axim records orders; it has no shipping speed",
+        ),
+    }
+    if shipping.and_then(|s| s.return_label).is_some() {
+        e.add(
+            "/shipping/returnLabel",
+            "unsupported",
+            "Axim issues no return labels",
+        );
+    }
+
+    let (shipping_address_id, new_shipping_address) = destination(
+        order.ship_to.as_ref().map(|s| {
+            (
+                s.address_ref.as_deref(),
+                s.contact.as_ref(),
+                s.address.as_ref(),
+            )
+        }),
+        order,
+        "/shipTo",
+        false,
+        &mut e,
+    );
+    if let Some(s) = &order.ship_to
+        && s.site_ref.is_some()
+    {
+        e.add(
+            "/shipTo/siteRef",
+            "unsupported",
+            "Axim has no sites; use an address or addressRef",
+        );
+    }
+    let (billing_address, new_billing_address) = destination(
+        order.bill_to.as_ref().map(|b| {
+            (
+                b.address_ref.as_deref(),
+                b.contact.as_ref(),
+                b.address.as_ref(),
+            )
+        }),
+        order,
+        "/billTo",
+        true,
+        &mut e,
+    );
+
+    let mut line_items = Vec::with_capacity(order.lines.len());
+    for (i, line) in order.lines.iter().enumerate() {
+        let at = format!("/lines/{i}");
+        match line.kind() {
+            LineKind::Item | LineKind::Kit => {}
+            LineKind::LoanerKit | LineKind::Device | LineKind::PackedKit => e.add(
+                format!("{at}/kind"),
+                "unsupported",
+                "Axim lines are products (kind item or kit)",
+            ),
+        }
+        if line.serial_number.is_some() {
+            e.add(
+                format!("{at}/serialNumber"),
+                "unsupported",
+                "Axim lines carry no serial numbers",
+            );
+        }
+        if line.subscription_ref.is_some() {
+            e.add(
+                format!("{at}/subscriptionRef"),
+                "unsupported",
+                "Axim has no subscriptions",
+            );
+        }
+        let Some(price) = line.unit_price else {
+            e.add(
+                format!("{at}/unitPrice"),
+                "required",
+                "Axim needs the line's price",
+            );
+            continue;
+        };
+        let Some(entry) = route.catalog.get(&line.sku) else {
+            e.add(
+                format!("{at}/sku"),
+                "unknown_sku",
+                "this sku is not in the route's Axim catalog",
+            );
+            continue;
+        };
+        let mut discounts = Vec::new();
+        for (j, d) in line.discounts().iter().enumerate() {
+            if let Some(r) = &d.discount_ref {
+                e.object_id(r, &format!("{at}/discounts/{j}/ref"), "a discount");
+            }
+            discounts.push(Discount {
+                id: d.discount_ref.clone(),
+                name: d.name.clone(),
+                discounted_amount: d.amount,
+            });
+        }
+        let discount_amount = (!discounts.is_empty()).then(|| {
+            discounts
+                .iter()
+                .map(|d| d.discounted_amount)
+                .sum::<Decimal>()
+        });
+        let line_opts: LineOptions = line
+            .vendor_options_for(KIND)
+            .and_then(|m| serde_json::from_value(Value::Object(m.clone())).ok())
+            .unwrap_or_default();
+        line_items.push(LineItem {
+            product_id: entry.product_id.clone(),
+            variant_id: entry.variant_id.clone(),
+            quantity: line.quantity,
+            discounts,
+            discount_amount,
+            price,
+            fulfilled_quantity: line_opts.fulfilled_quantity,
+            returned: (line.direction() == Direction::Return).then_some(true),
+        });
+    }
+
+    let mut meta_fields = vec![MetaField {
+        label: route.settings.order_ref_label.clone(),
+        value: order.order_ref.clone(),
+    }];
+    meta_fields.extend(order.metadata().map(|(k, v)| MetaField {
+        label: k.clone(),
+        value: v.clone(),
+    }));
+
+    if !e.0.is_empty() {
+        return Err(e.0);
+    }
+    let body = CreateOrder {
+        customer,
+        payment_status,
+        order_status,
+        fulfilled_items: opts.fulfilled_items,
+        tax_amount: payment.and_then(|p| p.tax),
+        billing_address,
+        new_billing_address,
+        payment_term: payment.and_then(|p| p.term_ref.clone()),
+        shipping_address_id,
+        new_shipping_address,
+        ordered_at: order.placed_at.clone(),
+        refunded_amount: payment.and_then(|p| p.refunded),
+        shipping_cost: shipping.and_then(|s| s.cost),
+        // The sample's `shippingLabel` is a carrier name ("UPS"): the label, else the carrier.
+        shipping_label: shipping.and_then(|s| s.label.clone().or_else(|| s.carrier.clone())),
+        currency: order.currency.as_ref().map(|c| Currency {
+            currency: c.clone(),
+            symbol: currency_symbol(c),
+        }),
+        line_items,
+        meta_fields,
+    };
+    let bytes = serde_json::to_vec(&body).map_err(|_| {
+        vec![FieldError::new(
+            "",
+            "internal",
+            "the Axim body could not be written",
+        )]
+    })?;
+    Ok(VendorRequest::post_json(
+        CREATE_PATH,
+        bytes,
+        RetrySafety::NotAfterSend,
+    ))
+}
+
+type Dest<'a> = Option<(Option<&'a str>, Option<&'a Contact>, Option<&'a Address>)>;
+
+/// An existing address id XOR a new address (the page's either/or rule).
+fn destination(
+    dest: Dest<'_>,
+    order: &CanonicalOrder,
+    at: &str,
+    billing: bool,
+    e: &mut Errors,
+) -> (Option<String>, Option<NewAddress>) {
+    let what = if billing { "billing" } else { "shipping" };
+    let Some((address_ref, contact, address)) = dest else {
+        e.add(
+            at,
+            "required",
+            format!("Axim needs a {what} address: an addressRef or an address"),
+        );
+        return (None, None);
+    };
+    if let Some(r) = address_ref {
+        e.object_id(r, &format!("{at}/addressRef"), "the address");
+        return (Some(r.to_owned()), None);
+    }
+    let Some(a) = address else {
+        e.add(
+            format!("{at}/address"),
+            "required",
+            format!("Axim needs a {what} address: an addressRef or an address"),
+        );
+        return (None, None);
+    };
+    let c = &order.customer;
+    let first = contact
+        .and_then(|k| k.first_name.clone())
+        .or_else(|| c.first_name.clone());
+    let last = contact
+        .and_then(|k| k.last_name.clone())
+        .or_else(|| c.last_name.clone());
+    let (min, max) = if billing { (3, 20) } else { (1, 100) };
+    let first = match first {
+        Some(f) if (min..=max).contains(&f.chars().count()) => f,
+        Some(_) => {
+            e.add(
+                format!("{at}/contact/firstName"),
+                "length",
+                format!("Axim takes {min} to {max} characters for a {what} first name"),
+            );
+            String::new()
+        }
+        None => {
+            e.add(
+                format!("{at}/contact/firstName"),
+                "required",
+                format!("Axim needs the {what} contact's first name"),
+            );
+            String::new()
+        }
+    };
+    // A last name may be empty at Axim; when present it follows the same length rule.
+    let last = last.unwrap_or_default();
+    if !last.is_empty() && !(min..=max).contains(&last.chars().count()) {
+        e.add(
+            format!("{at}/contact/lastName"),
+            "length",
+            format!("Axim takes {min} to {max} characters (or none) for a {what} last name"),
+        );
+    }
+    let mut field = |v: &str, name: &str| {
+        if v.chars().count() > 100 {
+            e.add(
+                format!("{at}/address/{name}"),
+                "max_length",
+                "Axim takes at most 100 characters",
+            );
+        }
+        v.to_owned()
+    };
+    let line1 = field(&a.line1, "line1");
+    let line2 = a.line2.as_deref().map(|l| field(l, "line2"));
+    let city = field(&a.city, "city");
+    let state = a.region.as_deref().map(|r| field(r, "region"));
+    let zip = a.postal_code.as_deref().map(|z| field(z, "postalCode"));
+    if a.line3.is_some() {
+        e.add(
+            format!("{at}/address/line3"),
+            "unsupported",
+            "Axim addresses have two lines",
+        );
+    }
+    let Some(state) = state else {
+        e.add(
+            format!("{at}/address/region"),
+            "required",
+            "Axim needs the state or region",
+        );
+        return (None, None);
+    };
+    let Some(zipcode) = zip else {
+        e.add(
+            format!("{at}/address/postalCode"),
+            "required",
+            "Axim needs the postal code",
+        );
+        return (None, None);
+    };
+    let phone = contact
+        .and_then(|k| k.phone.clone())
+        .or_else(|| c.phone.clone());
+    if phone.as_deref().is_some_and(|p| p.chars().count() > 100) {
+        e.add(
+            format!("{at}/contact/phone"),
+            "max_length",
+            "Axim takes at most 100 characters",
+        );
+    }
+    let address = NewAddress {
+        company_name: contact.and_then(|k| k.company.clone()),
+        company_email: contact.and_then(|k| k.company_email.clone()),
+        first_name: first,
+        last_name: last,
+        address1: line1,
+        address2: line2,
+        phone_number: phone,
+        city,
+        state,
+        country: a.country.clone(),
+        zipcode,
+    };
+    (None, Some(address))
+}

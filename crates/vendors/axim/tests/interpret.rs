@@ -1,0 +1,120 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Every Axim answer class -> canonical.
+
+mod common;
+
+use connector::{FailureClass, Outcome, VendorResponse};
+use order_model::OrderStatus;
+use serde_json::json;
+
+fn resp(status: u16, body: serde_json::Value) -> VendorResponse {
+    VendorResponse::new(status, serde_json::to_vec(&body).unwrap())
+}
+
+#[test]
+fn success_envelope_and_every_status() {
+    let (_, o) = common::examples().remove(0);
+    let r = common::route();
+    for (raw, want) in [
+        ("fulfilled", OrderStatus::Fulfilled),
+        ("pending", OrderStatus::Pending),
+        ("cancelled", OrderStatus::Cancelled),
+        ("on_hold", OrderStatus::Accepted),
+    ] {
+        let v = r.interpret(&o, &resp(200, json!({"success": true, "message": "Order created successfully", "data": {"id": "656a1b2c3d4e5f6a7b8c9d0e", "orderStatus": raw}}))).unwrap();
+        assert_eq!((v.status, v.vendor_status.as_str()), (want, raw));
+        assert_eq!(
+            v.vendor_order_id.as_deref(),
+            Some("656a1b2c3d4e5f6a7b8c9d0e")
+        );
+    }
+    // No status echoed: the status that was sent (the example's option, else the route default).
+    let (_, returned) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "returned-line-refund")
+        .unwrap();
+    let v = r
+        .interpret(
+            &returned,
+            &resp(
+                200,
+                json!({"success": true, "data": {"id": "656a1b2c3d4e5f6a7b8c9d0e"}}),
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        v.vendor_status, "cancelled",
+        "the example sends orderStatus cancelled"
+    );
+    let (_, plain) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "new-addresses-discounts-eur")
+        .unwrap();
+    let v = r
+        .interpret(
+            &plain,
+            &resp(
+                200,
+                json!({"success": true, "data": {"id": "656a1b2c3d4e5f6a7b8c9d0e"}}),
+            ),
+        )
+        .unwrap();
+    assert_eq!(v.vendor_status, "pending", "the route default");
+}
+
+#[test]
+fn failures() {
+    let (_, o) = common::examples().remove(0);
+    let r = common::route();
+    let f = r
+        .interpret(
+            &o,
+            &resp(
+                200,
+                json!({"success": false, "message": "customer blocked"}),
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (f.class, f.vendor.message.as_deref()),
+        (FailureClass::Rejected, Some("customer blocked"))
+    );
+    assert_eq!(
+        r.interpret(
+            &o,
+            &resp(
+                400,
+                json!({"success": false, "message": "\"customer\" not found"})
+            )
+        )
+        .unwrap_err()
+        .class,
+        FailureClass::Rejected
+    );
+    assert_eq!(
+        r.interpret(&o, &resp(401, json!({"success": false})))
+            .unwrap_err()
+            .class,
+        FailureClass::Auth
+    );
+    assert_eq!(
+        r.interpret(&o, &resp(500, json!({}))).unwrap_err().class,
+        FailureClass::Failed {
+            outcome: Outcome::Unknown
+        }
+    );
+    assert_eq!(
+        r.interpret(&o, &VendorResponse::new(200, "<html>"))
+            .unwrap_err()
+            .class,
+        FailureClass::BadResponse {
+            outcome: Outcome::Unknown
+        }
+    );
+    assert_eq!(
+        r.interpret(&o, &VendorResponse::new(400, ""))
+            .unwrap_err()
+            .class,
+        FailureClass::Rejected
+    );
+}

@@ -1,0 +1,162 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Pre-validation: every Axim rule, refused with a pointer into the caller's order.
+
+mod common;
+
+use serde_json::{Value, json};
+
+fn base() -> Value {
+    json!({
+        "orderRef": "t-1",
+        "customer": {"ref": "c1", "accounts": {"axim": "6328113ba105cf37af7f623b"}},
+        "shipTo": {"addressRef": "63356b3b3a6353a69043680c"},
+        "billTo": {"addressRef": "63356b3b3a6353a69043680b"},
+        "payment": {"status": "unpaid"},
+        "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "1.00"}]
+    })
+}
+
+fn body(v: Value) -> Value {
+    let o = common::order(v);
+    let route = common::route();
+    common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+        .unwrap()
+        .body_json()
+        .unwrap()
+}
+
+fn errors(v: Value) -> Vec<(String, String)> {
+    let o = common::order(v);
+    let route = common::route();
+    let e = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap_err();
+    e.into_iter().map(|f| (f.pointer, f.code)).collect()
+}
+
+fn has(errs: &[(String, String)], pointer: &str, code: &str) -> bool {
+    errs.iter().any(|(p, c)| p == pointer && c == code)
+}
+
+#[test]
+fn the_base_order_uses_route_defaults_and_carries_the_order_ref() {
+    let b = body(base());
+    assert_eq!(b["orderStatus"], "pending");
+    assert_eq!(b["paymentStatus"], "unpaid");
+    assert_eq!(
+        b["metaFields"],
+        json!([{"label": "orderId", "value": "t-1"}])
+    );
+    assert!(b.get("newShippingAddress").is_none() && b.get("currency").is_none());
+}
+
+#[test]
+fn object_ids_and_required_pieces_point_at_the_callers_fields() {
+    let mut v = base();
+    v["customer"]["accounts"]["axim"] = json!("not-an-id");
+    v["shipTo"]["addressRef"] = json!("xyz");
+    v["payment"] = json!({"termRef": "bad"});
+    v["lines"] = json!([{"sku": "AX-WIDGET-10", "quantity": 1}, {"sku": "AX-NOPE", "quantity": 1, "unitPrice": "1"}, {"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "1", "discounts": [{"ref": "nope", "amount": "1"}]}]);
+    let e = errors(v);
+    for (p, c) in [
+        ("/customer/accounts/axim", "pattern"),
+        ("/shipTo/addressRef", "pattern"),
+        ("/payment/termRef", "pattern"),
+        ("/payment/status", "required"),
+        ("/lines/0/unitPrice", "required"),
+        ("/lines/1/sku", "unknown_sku"),
+        ("/lines/2/discounts/0/ref", "pattern"),
+    ] {
+        assert!(has(&e, p, c), "{p} {c} not in {e:?}");
+    }
+    let mut v = base();
+    v["customer"] = json!({"ref": "c1"});
+    v.as_object_mut().unwrap().remove("billTo");
+    let e = errors(v);
+    assert!(
+        has(&e, "/customer/accounts/axim", "required") && has(&e, "/billTo", "required"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn new_addresses_follow_the_length_rules() {
+    let mut v = base();
+    v["shipTo"] = json!({"contact": {"firstName": "A"}, "address": {"line1": "x".repeat(101), "city": "c", "region": "r", "postalCode": "z", "country": "US"}});
+    v["billTo"] = json!({"contact": {"firstName": "Al", "lastName": "Bo"}, "address": {"line1": "l", "city": "c", "country": "US"}});
+    let e = errors(v);
+    for (p, c) in [
+        ("/shipTo/address/line1", "max_length"),
+        ("/billTo/contact/firstName", "length"),
+        ("/billTo/contact/lastName", "length"),
+        ("/billTo/address/region", "required"),
+    ] {
+        assert!(has(&e, p, c), "{p} {c} not in {e:?}");
+    }
+}
+
+#[test]
+fn concepts_axim_cannot_honour_are_refused() {
+    let mut v = base();
+    v["type"] = json!("renewal");
+    v["intent"] = json!("quote");
+    v["shipping"] = json!({"speed": "overnight", "returnLabel": "email"});
+    v["lines"] = json!([{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "1", "kind": "device", "serialNumber": "S"}]);
+    let e = errors(v);
+    for p in [
+        "/type",
+        "/intent",
+        "/shipping/speed",
+        "/shipping/returnLabel",
+        "/lines/0/kind",
+        "/lines/0/serialNumber",
+    ] {
+        assert!(has(&e, p, "unsupported"), "{p} not in {e:?}");
+    }
+}
+
+#[test]
+fn money_reaches_the_wire_exactly() {
+    let mut v = base();
+    v["lines"][0]["unitPrice"] = json!("31.84");
+    v["payment"]["tax"] = json!("0.30");
+    let o = common::order(v);
+    let route = common::route();
+    let req = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap();
+    let text = String::from_utf8(req.body.unwrap().to_vec()).unwrap();
+    assert!(text.contains("\"price\":31.84"), "{text}");
+    assert!(text.contains("\"taxAmount\":0.3"), "{text}");
+}
+
+#[test]
+fn the_order_ref_label_is_a_connection_setting_and_bad_config_is_located() {
+    let o = common::order(base());
+    let route = common::route_with(
+        json!({"orderRefLabel": "externalRef"}),
+        json!({"orderStatus": "pending"}),
+    );
+    let b = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+        .unwrap()
+        .body_json()
+        .unwrap();
+    assert_eq!(b["metaFields"][0]["label"], "externalRef");
+    let catalog = std::collections::BTreeMap::from([(
+        "A".to_owned(),
+        json!({"productId": "x", "variantId": "636d07be0438c42bc4d455f2"}),
+    )]);
+    let issues = vendor_axim::connector()
+        .prepare(connector::RouteConfig {
+            connection: "c",
+            settings: &json!({"colour": 1}),
+            catalog: &catalog,
+            defaults: &json!({"orderStatus": "shipped"}),
+        })
+        .err()
+        .unwrap();
+    let ptrs: Vec<&str> = issues.iter().map(|i| i.pointer.as_str()).collect();
+    for p in [
+        "/catalog/A/productId",
+        "/defaults/orderStatus",
+        "/settings/colour",
+    ] {
+        assert!(ptrs.contains(&p), "{p} not in {ptrs:?}");
+    }
+}

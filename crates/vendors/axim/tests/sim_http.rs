@@ -1,0 +1,138 @@
+#![cfg(feature = "sim")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The Axim simulator over real HTTP.
+
+mod common;
+
+use connector::sim::{Fault, RunningSim, SimControl, serve};
+use connector::{FailureClass, Outcome, VendorResponse};
+use order_model::OrderStatus;
+use serde_json::{Value, json};
+
+async fn sim() -> RunningSim {
+    let control = SimControl::new();
+    serve(
+        vendor_axim::sim::router(&Value::Null, control.clone()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        control,
+    )
+    .await
+    .unwrap()
+}
+
+async fn post(s: &RunningSim, token: Option<&str>, body: Vec<u8>) -> VendorResponse {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/orders", s.base_url()))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(t) = token {
+        req = req.header("accessToken", t);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    VendorResponse {
+        status,
+        headers,
+        body: r.bytes().await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn every_example_is_recorded_and_read_back() {
+    let s = sim().await;
+    let route = common::route();
+    for (name, order) in common::examples() {
+        let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+        let resp = post(&s, Some("axim-sandbox-token"), req.body.unwrap().to_vec()).await;
+        assert_eq!(
+            resp.status,
+            200,
+            "{name}: {}",
+            String::from_utf8_lossy(&resp.body)
+        );
+        let v = route.interpret(&order, &resp).unwrap();
+        let id = v.vendor_order_id.unwrap();
+        assert_eq!(id.len(), 24);
+        let back: Value = reqwest::Client::new()
+            .get(format!("{}/orders/{id}", s.base_url()))
+            .header("accessToken", "axim-sandbox-token")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(back["data"]["id"], id.as_str());
+        // The recorded money is exactly the canonical decimal.
+        let stored = back["data"]["lineItems"][0]["price"].to_string();
+        assert_eq!(
+            stored,
+            order.lines[0].unit_price.unwrap().normalize().to_string(),
+            "{name}"
+        );
+    }
+    assert_eq!(s.control.count("orders_created"), 3);
+}
+
+#[tokio::test]
+async fn auth_unknown_ids_and_server_errors() {
+    let s = sim().await;
+    let route = common::route();
+    let (_, order) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "page-sample")
+        .unwrap();
+    let body = common::with_ctx(&order, |ctx| route.translate(&order, ctx))
+        .unwrap()
+        .body
+        .unwrap()
+        .to_vec();
+    for token in [None, Some("wrong")] {
+        let r = post(&s, token, body.clone()).await;
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            route.interpret(&order, &r).unwrap_err().class,
+            FailureClass::Auth
+        );
+    }
+    let mut doc: Value = serde_json::from_slice(&body).unwrap();
+    doc["customer"] = json!("aaaaaaaaaaaaaaaaaaaaaaaa");
+    let r = post(
+        &s,
+        Some("axim-sandbox-token"),
+        serde_json::to_vec(&doc).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let f = route.interpret(&order, &r).unwrap_err();
+    assert_eq!(f.class, FailureClass::Rejected);
+    assert!(f.vendor.message.unwrap().contains("not found"));
+    let mut doc: Value = serde_json::from_slice(&body).unwrap();
+    doc["newShippingAddress"] = json!({"firstName": "J", "lastName": "", "address1": "a", "city": "c", "state": "s", "country": "US", "zipcode": "1"});
+    let r = post(
+        &s,
+        Some("axim-sandbox-token"),
+        serde_json::to_vec(&doc).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 400, "both shipping forms are refused");
+    s.control.push_fault(Fault::Status {
+        path: Some("/orders".into()),
+        status: 500,
+        body: json!({"success": false, "message": "Internal Server Error"}),
+        retry_after: None,
+    });
+    let r = post(&s, Some("axim-sandbox-token"), body.clone()).await;
+    assert_eq!(
+        route.interpret(&order, &r).unwrap_err().class,
+        FailureClass::Failed {
+            outcome: Outcome::Unknown
+        }
+    );
+    let ok = post(&s, Some("axim-sandbox-token"), body).await;
+    assert_eq!(
+        route.interpret(&order, &ok).unwrap().status,
+        OrderStatus::Fulfilled
+    );
+}
