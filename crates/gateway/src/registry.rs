@@ -32,6 +32,7 @@ impl Registry {
             vendors: vec![
                 vendor!(vendor_juniper),
                 vendor!(vendor_axim),
+                vendor!(vendor_adobe_vipmp),
                 vendor!(vendor_impilo),
             ],
         }

@@ -447,3 +447,60 @@ async fn an_idempotency_key_header_overrides_the_order_ref() {
     );
     assert_eq!(sim.control.count("orders_created") - before, 2);
 }
+
+#[tokio::test]
+async fn an_idempotent_vendor_timeout_is_retried_with_the_same_correlation_id() {
+    if !vendors().contains(&"adobe-vipmp") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::default_config_in(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "      headers:\n        X-Api-Key: adobe-sandbox\n",
+        "      headers:\n        X-Api-Key: adobe-sandbox\n      timeouts: {connectMs: 500, attemptMs: 400, overallMs: 5000}\n",
+    );
+    assert!(text.contains("attemptMs: 400"));
+    std::fs::write(&config, text).unwrap();
+    let g = Gateway::start_with(dir, config).await;
+    let sim = g.sim_for("adobe-vipmp");
+    // The first attempt creates the order, then answers after the client gave up.
+    sim.control.push_fault(connector::sim::Fault::DelayAfter {
+        path: Some("/v3/customers/".into()),
+        ms: 1500,
+    });
+    let (_, order) = examples("adobe-vipmp")
+        .into_iter()
+        .find(|(n, _)| n.starts_with("page-sample"))
+        .unwrap();
+    let (status, _, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        sim.control.count("orders_created"),
+        1,
+        "exactly one order at Adobe"
+    );
+    assert_eq!(
+        sim.control.count("replays"),
+        1,
+        "the retry got the stored original"
+    );
+    let headers = sim
+        .control
+        .last_headers("/v3/customers/9876543210/orders")
+        .unwrap();
+    assert_eq!(headers["x-correlation-id"].len(), 36);
+    let rec: Value = g
+        .http
+        .get(g.url(&format!("/v1/orders/{}", body["id"].as_str().unwrap())))
+        .bearer_auth("dev-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (rec["state"].as_str(), rec["attempts"].as_i64()),
+        (Some("accepted"), Some(1))
+    );
+}

@@ -1,0 +1,239 @@
+//! Canonical order -> Adobe `POST /v3/customers/{customerId}/orders`. Pure.
+
+use std::collections::{BTreeMap, HashSet};
+
+use connector::{RetrySafety, TranslateContext, VendorRequest};
+use http::HeaderName;
+use order_model::{CanonicalOrder, Direction, FieldError, Intent, OrderType as Canonical};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::KIND;
+use crate::wire::{CreateOrder, LineItem, OrderType};
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CatalogEntry {
+    pub offer_id: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OrderOptions {
+    #[serde(default)]
+    flex_discount_codes: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LineOptions {
+    #[serde(default)]
+    deployment_id: Option<String>,
+    #[serde(default)]
+    discount_code: Option<String>,
+}
+
+pub const MAX_LINES: usize = 499;
+pub const MAX_EXTERNAL_REF: usize = 35;
+
+fn err(pointer: impl Into<String>, code: &str, msg: &str, vendor: &str) -> FieldError {
+    FieldError::new(pointer, code, msg).with_vendor_code(vendor)
+}
+
+/// The path of the create call for a customer id that is safe in a URL path.
+pub fn create_path(customer_id: &str) -> String {
+    format!("/v3/customers/{customer_id}/orders")
+}
+
+pub fn translate(
+    catalog: &BTreeMap<String, CatalogEntry>,
+    order: &CanonicalOrder,
+    ctx: &TranslateContext<'_>,
+) -> Result<VendorRequest, Vec<FieldError>> {
+    let mut e = Vec::new();
+    let customer = match order.customer.account_for(ctx.connection, KIND) {
+        Some((_, id))
+            if !id.is_empty()
+                && id.len() <= 40
+                && id.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            id.to_owned()
+        }
+        Some((key, _)) => {
+            e.push(err(
+                format!("/customer/accounts/{key}"),
+                "pattern",
+                "an Adobe customer id is 1-40 letters or digits",
+                "1026",
+            ));
+            String::new()
+        }
+        None => {
+            e.push(FieldError::new(
+                format!("/customer/accounts/{KIND}"),
+                "required",
+                "Adobe needs the customer's Adobe customer id",
+            ));
+            String::new()
+        }
+    };
+    let order_type = match (order.order_type(), order.intent()) {
+        (Canonical::New, Intent::Place) => OrderType::New,
+        (Canonical::Renewal, Intent::Place) => OrderType::Renewal,
+        (Canonical::Return, Intent::Place) => OrderType::Return,
+        (Canonical::New, Intent::Quote) => OrderType::Preview,
+        (Canonical::Renewal, Intent::Quote) => OrderType::PreviewRenewal,
+        (Canonical::Return, Intent::Quote) => {
+            e.push(FieldError::new(
+                "/intent",
+                "unsupported",
+                "Adobe cannot preview a return",
+            ));
+            OrderType::Return
+        }
+    };
+    let reference_order_id = match (order_type, &order.return_of) {
+        (OrderType::Return, Some(r)) => Some(r.clone()),
+        (OrderType::Return, None) => {
+            e.push(err(
+                "/returnOf",
+                "required",
+                "a return needs the Adobe order id being returned",
+                "1122",
+            ));
+            None
+        }
+        (_, Some(_)) => {
+            e.push(err(
+                "/returnOf",
+                "not_allowed",
+                "only returns carry the order being returned",
+                "1121",
+            ));
+            None
+        }
+        (_, None) => None,
+    };
+    if order.order_ref.chars().count() > MAX_EXTERNAL_REF {
+        e.push(err(
+            "/orderRef",
+            "max_length",
+            "Adobe keeps at most 35 characters of the reference; use a shorter orderRef",
+            "2126",
+        ));
+    }
+    if order.lines.len() > MAX_LINES {
+        e.push(err(
+            "/lines",
+            "max_items",
+            "Adobe takes at most 499 lines per order",
+            "2119",
+        ));
+    }
+    let opts: OrderOptions = order
+        .vendor_options_for(KIND)
+        .and_then(|m| serde_json::from_value(Value::Object(m.clone())).ok())
+        .unwrap_or_default();
+    let renewal = matches!(order_type, OrderType::Renewal | OrderType::PreviewRenewal);
+    let mut numbers = HashSet::new();
+    let mut line_items = Vec::with_capacity(order.lines.len());
+    for (i, line) in order.lines.iter().enumerate() {
+        let at = format!("/lines/{i}");
+        // The line number: the caller's lineRef when it is a number Adobe accepts, else
+        // the 1-based position (stable for the same order).
+        let number = match line.line_ref.as_deref().map(str::parse::<u32>) {
+            Some(Ok(n)) if n <= 999_999 => n,
+            Some(Ok(_)) => {
+                e.push(err(
+                    format!("{at}/lineRef"),
+                    "maximum",
+                    "an Adobe line number is 0 to 999999",
+                    "2123",
+                ));
+                0
+            }
+            _ => u32::try_from(i + 1).unwrap_or(u32::MAX),
+        };
+        if !numbers.insert(number) {
+            e.push(err(
+                format!("{at}/lineRef"),
+                "duplicate",
+                "two lines have the same Adobe line number",
+                "2121",
+            ));
+        }
+        if line.direction() == Direction::Return && order_type != OrderType::Return {
+            e.push(FieldError::new(
+                format!("{at}/direction"),
+                "unsupported",
+                "at Adobe a return is a whole order: type return with returnOf",
+            ));
+        }
+        if renewal && line.subscription_ref.is_none() {
+            e.push(err(
+                format!("{at}/subscriptionRef"),
+                "required",
+                "renewal lines need the subscription id being renewed",
+                "1122",
+            ));
+        }
+        if !renewal && line.subscription_ref.is_some() {
+            e.push(FieldError::new(
+                format!("{at}/subscriptionRef"),
+                "not_allowed",
+                "only renewal lines carry a subscription id",
+            ));
+        }
+        let lo: LineOptions = line
+            .vendor_options_for(KIND)
+            .and_then(|m| serde_json::from_value(Value::Object(m.clone())).ok())
+            .unwrap_or_default();
+        let Some(entry) = catalog.get(&line.sku) else {
+            e.push(FieldError::new(
+                format!("{at}/sku"),
+                "unknown_sku",
+                "this sku is not in the route's Adobe catalog",
+            ));
+            continue;
+        };
+        line_items.push(LineItem {
+            ext_line_item_number: number,
+            offer_id: entry.offer_id.clone(),
+            quantity: line.quantity,
+            currency_code: order.currency.clone(),
+            subscription_id: if renewal {
+                line.subscription_ref.clone()
+            } else {
+                None
+            },
+            deployment_id: lo.deployment_id,
+            discount_code: lo.discount_code,
+        });
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    let body = CreateOrder {
+        external_reference_id: Some(order.order_ref.clone()),
+        order_type,
+        reference_order_id,
+        line_items,
+        flex_discount_codes: opts.flex_discount_codes,
+    };
+    let bytes = serde_json::to_vec(&body).map_err(|_| {
+        vec![FieldError::new(
+            "",
+            "internal",
+            "the Adobe body could not be written",
+        )]
+    })?;
+    let mut req =
+        VendorRequest::post_json(create_path(&customer), bytes, RetrySafety::IdempotentByKey)
+            .with_header(
+                HeaderName::from_static("x-correlation-id"),
+                ctx.idempotency_key,
+            )
+            .with_header(http::header::ACCEPT, "application/json");
+    req.fresh_id_header = Some(HeaderName::from_static("x-request-id"));
+    Ok(req)
+}

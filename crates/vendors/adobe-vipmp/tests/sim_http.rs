@@ -1,0 +1,205 @@
+#![cfg(feature = "sim")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The Adobe simulator over real HTTP: auth, every example, idempotency by correlation id.
+
+mod common;
+
+use std::time::Duration;
+
+use connector::sim::{RunningSim, SimControl, serve};
+use connector::{FailureClass, VendorRequest, VendorResponse};
+use order_model::OrderStatus;
+use serde_json::{Value, json};
+
+async fn sim(settings: Value) -> RunningSim {
+    let control = SimControl::new();
+    serve(
+        vendor_adobe_vipmp::sim::router(&settings, control.clone()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        control,
+    )
+    .await
+    .unwrap()
+}
+
+async fn token(s: &RunningSim) -> String {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/ims/token/v3", s.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "adobe-sandbox"),
+            ("client_secret", "adobe-sandbox-secret"),
+            ("scope", "openid,AdobeID"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["expires_in"], 86399);
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn send(
+    s: &RunningSim,
+    tok: Option<&str>,
+    api_key: &str,
+    req: &VendorRequest,
+    request_id: &str,
+) -> VendorResponse {
+    let mut b = reqwest::Client::new()
+        .request(req.method.clone(), format!("{}{}", s.base_url(), req.path))
+        .header("x-api-key", api_key)
+        .header("x-request-id", request_id);
+    for (k, v) in &req.headers {
+        b = b.header(k.clone(), v.clone());
+    }
+    if let Some(t) = tok {
+        b = b.bearer_auth(t);
+    }
+    if let Some(body) = &req.body {
+        b = b.body(body.clone());
+    }
+    let r = b.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    VendorResponse {
+        status,
+        headers,
+        body: r.bytes().await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn every_example_new_renewal_return_and_preview() {
+    let s = sim(json!({"completeAfterSecs": 1})).await;
+    let tok = token(&s).await;
+    let route = common::route();
+    for (i, (name, order)) in common::examples().into_iter().enumerate() {
+        let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+        let resp = send(&s, Some(&tok), "adobe-sandbox", &req, &format!("req-{i}")).await;
+        let v = route
+            .interpret(&order, &resp)
+            .unwrap_or_else(|f| panic!("{name}: {f:?} {}", String::from_utf8_lossy(&resp.body)));
+        if order.intent() == order_model::Intent::Quote {
+            assert_eq!(
+                (resp.status, v.status),
+                (200, OrderStatus::Quoted),
+                "{name}"
+            );
+            continue;
+        }
+        assert_eq!(
+            (resp.status, v.status),
+            (201, OrderStatus::Pending),
+            "{name}"
+        );
+        let id = v.vendor_order_id.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let lookup = route.lookup(&order, &id).unwrap();
+        let back = send(
+            &s,
+            Some(&tok),
+            "adobe-sandbox",
+            &lookup,
+            &format!("get-{i}"),
+        )
+        .await;
+        assert_eq!(
+            route.interpret_lookup(&order, &back).unwrap().status,
+            OrderStatus::Fulfilled,
+            "{name}: 1002 became 1000"
+        );
+    }
+    assert_eq!(s.control.count("orders_created"), 3);
+}
+
+#[tokio::test]
+async fn a_repeated_correlation_id_replays_the_original_and_a_reused_request_id_is_4120() {
+    let s = sim(Value::Null).await;
+    let tok = token(&s).await;
+    let route = common::route();
+    let (_, order) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "page-sample-new")
+        .unwrap();
+    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    let first = send(&s, Some(&tok), "adobe-sandbox", &req, "r1").await;
+    let again = send(&s, Some(&tok), "adobe-sandbox", &req, "r2").await;
+    assert_eq!((first.status, again.status), (201, 201));
+    assert_eq!(first.body, again.body, "the stored original answer");
+    assert_eq!(
+        (
+            s.control.count("orders_created"),
+            s.control.count("replays")
+        ),
+        (1, 1)
+    );
+    let mut other = req.clone();
+    other
+        .headers
+        .retain(|(k, _)| k.as_str() != "x-correlation-id");
+    other = other.with_header(
+        http::HeaderName::from_static("x-correlation-id"),
+        "another-intent",
+    );
+    let reused = send(&s, Some(&tok), "adobe-sandbox", &other, "r1").await;
+    assert_eq!(reused.status, 400);
+    assert_eq!(
+        route
+            .interpret(&order, &reused)
+            .unwrap_err()
+            .vendor
+            .code
+            .as_deref(),
+        Some("4120")
+    );
+}
+
+#[tokio::test]
+async fn auth_codes_and_business_refusals() {
+    let s = sim(Value::Null).await;
+    let tok = token(&s).await;
+    let route = common::route();
+    let (_, order) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "page-sample-new")
+        .unwrap();
+    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    for (t, key, want) in [
+        (None, "adobe-sandbox", "4117"),
+        (Some("forged"), "adobe-sandbox", "4116"),
+        (Some(tok.as_str()), "wrong-key", "4115"),
+    ] {
+        let r = send(&s, t, key, &req, "x").await;
+        let f = route.interpret(&order, &r).unwrap_err();
+        assert_eq!(
+            (f.class, f.vendor.code.as_deref()),
+            (FailureClass::Auth, Some(want))
+        );
+    }
+    let mut no_corr = req.clone();
+    no_corr
+        .headers
+        .retain(|(k, _)| k.as_str() != "x-correlation-id");
+    let r = send(&s, Some(&tok), "adobe-sandbox", &no_corr, "y").await;
+    assert_eq!(
+        route
+            .interpret(&order, &r)
+            .unwrap_err()
+            .vendor
+            .code
+            .as_deref(),
+        Some("4119")
+    );
+    let mut inactive = order.clone();
+    inactive.customer.accounts = Some([("adobe-vipmp".to_owned(), "1111111111".to_owned())].into());
+    let req = common::with_ctx(&inactive, |ctx| route.translate(&inactive, ctx)).unwrap();
+    let r = send(&s, Some(&tok), "adobe-sandbox", &req, "z").await;
+    let f = route.interpret(&inactive, &r).unwrap_err();
+    assert_eq!(
+        (f.class, f.code),
+        (FailureClass::Rejected, Some("customer_not_eligible"))
+    );
+}
