@@ -248,3 +248,113 @@ async fn every_impilo_page_message_end_to_end() {
         "a refused order was recorded unknown: {unknown}"
     );
 }
+
+#[tokio::test]
+async fn axim_error_classes_end_to_end() {
+    if !vendors().contains(&"axim") {
+        return;
+    }
+    let g = Gateway::start().await;
+    let sim = g.sim_for("axim");
+    let (_, order) = examples("axim")
+        .into_iter()
+        .find(|(n, _)| n == "page-sample")
+        .unwrap();
+    for (n, (status, body, want_status, want_code)) in [
+        (
+            400,
+            json!({"success": false, "message": "\"customer\" 6328113ba105cf37af7f623b not found"}),
+            502,
+            "vendor_rejected",
+        ),
+        (
+            200,
+            json!({"success": false, "message": "Order rejected"}),
+            502,
+            "vendor_rejected",
+        ),
+        (
+            401,
+            json!({"success": false, "message": "Unauthorized"}),
+            502,
+            "vendor_auth",
+        ),
+        (
+            500,
+            json!({"success": false, "message": "Internal Server Error"}),
+            502,
+            "vendor_failed",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sim.control.push_fault(fault("/orders", status, body, None));
+        let (s, _, b) = post_fresh(&g, &order, 200 + n).await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (want_status, Some(want_code)),
+            "{b}"
+        );
+    }
+    let unknown: Value = g
+        .http
+        .get(g.admin("/orders/unknown"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown["count"], 1,
+        "only the 500 is an unknown outcome: {unknown}"
+    );
+}
+
+#[tokio::test]
+async fn adobe_error_classes_end_to_end() {
+    if !vendors().contains(&"adobe-vipmp") {
+        return;
+    }
+    let g = Gateway::start().await;
+    let sim = g.sim_for("adobe-vipmp");
+    let (_, order) = examples("adobe-vipmp")
+        .into_iter()
+        .find(|(n, _)| n.starts_with("page-sample"))
+        .unwrap();
+    let path = "/v3/customers/";
+    let err = |code: &str, details: Value| json!({"code": code, "message": "m", "additionalDetails": details});
+    sim.control
+        .push_fault(fault(path, 400, err("2122", json!(["line 4"])), None));
+    let (s, _, b) = post_fresh(&g, &order, 300).await;
+    assert_eq!(
+        (s, b["code"].as_str(), b["errors"][0]["pointer"].as_str()),
+        (422, Some("invalid_offer"), Some("/lines/0/sku")),
+        "{b}"
+    );
+    sim.control
+        .push_fault(fault(path, 404, err("2129", json!([])), None));
+    let (s, _, b) = post_fresh(&g, &order, 301).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (502, Some("customer_not_eligible")),
+        "{b}"
+    );
+    // 4118 with Retry-After: waited out, retried with the same correlation id, placed.
+    sim.control
+        .push_fault(fault(path, 429, err("4118", json!([])), Some(1)));
+    let (s, _, b) = post_fresh(&g, &order, 302).await;
+    assert_eq!(s, 201, "{b}");
+    // 5122 three times: the idempotent retries run out; 503, retryable, nothing unknown.
+    for _ in 0..3 {
+        sim.control
+            .push_fault(fault(path, 503, err("5122", json!([])), None));
+    }
+    let (s, _, b) = post_fresh(&g, &order, 303).await;
+    assert_eq!(
+        (s, b["code"].as_str(), b["retryable"].as_bool()),
+        (503, Some("vendor_unavailable"), Some(true)),
+        "{b}"
+    );
+}
