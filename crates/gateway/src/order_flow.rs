@@ -87,8 +87,13 @@ pub async fn place(
         vendor: route.vendor.to_owned(),
         trace_id: Some(trace_id.to_owned()),
     };
-    let rec = match state.ledger.begin(new).await {
-        Ok(Begin::Started(rec)) | Ok(Begin::Retry(rec)) => rec,
+    let rec = match state.ledger.begin_sending(new).await {
+        Ok(Begin::Started(rec)) => rec,
+        // A re-armed failure comes back `received`: mark it sending before the call.
+        Ok(Begin::Retry(rec)) => match state.ledger.mark_sending(&rec.id).await {
+            Ok(_) => rec,
+            Err(e) => return ledger_down(&e),
+        },
         Ok(other) => return begun_elsewhere(state, other).await,
         Err(e) => return ledger_down(&e),
     };

@@ -258,7 +258,7 @@ async fn axim_error_classes_end_to_end() {
     let sim = g.sim_for("axim");
     let (_, order) = examples("axim")
         .into_iter()
-        .find(|(n, _)| n == "page-sample")
+        .find(|(n, _)| n == "page-sample.json")
         .unwrap();
     for (n, (status, body, want_status, want_code)) in [
         (

@@ -2,22 +2,37 @@
 //! is called and ends in a recorded state; the answer given is the answer stored, so a
 //! replay is what the first caller saw.
 //!
+//! Two stores behind one [`Ledger`]: embedded SQLite (default) and PostgreSQL (several
+//! replicas). Both run the same SQL and pass the same test suite.
+//!
 //! Data minimisation: the ledger stores ids, hashes, states and the canonical answer
 //! (which carries no names, addresses, emails or phones). It never stores the order body.
 
+#[macro_use]
+mod store;
+mod postgres;
 mod record;
 mod sqlite;
 
+use std::time::Duration;
+
 use serde::Deserialize;
+use sha2::Digest;
+use time::OffsetDateTime;
 
 pub use record::{Begin, Finish, NewRecord, Record, RecordState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
+    /// The database failed or is unreachable (retrying later may help).
     #[error("ledger database: {0}")]
     Db(String),
+    /// The ledger config cannot work.
     #[error("ledger config: {0}")]
     Config(String),
+    /// The caller passed something the ledger refuses (a bug in the caller).
+    #[error("ledger: invalid input: {0}")]
+    Invalid(String),
 }
 
 impl From<sqlx::Error> for LedgerError {
@@ -26,7 +41,13 @@ impl From<sqlx::Error> for LedgerError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// `ledger:` in the gateway config.
+///
+/// ```yaml
+/// ledger: { kind: sqlite, path: data/ledger.db }
+/// ledger: { kind: postgres, url: "${LEDGER_DATABASE_URL}", maxConnections: 10 }
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub enum LedgerConfig {
     /// The embedded default: one file, WAL mode, created and migrated on first start.
@@ -39,6 +60,29 @@ pub enum LedgerConfig {
         #[serde(default = "default_max_connections")]
         max_connections: u32,
     },
+}
+
+/// The url may hold a password: never printed.
+impl std::fmt::Debug for LedgerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LedgerConfig::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+            LedgerConfig::Postgres {
+                url,
+                max_connections,
+            } => f
+                .debug_struct("Postgres")
+                .field(
+                    "url",
+                    &match env_ref(url) {
+                        Some(name) => format!("${{{name}}}"),
+                        None => "<redacted>".to_owned(),
+                    },
+                )
+                .field("max_connections", max_connections)
+                .finish(),
+        }
+    }
 }
 
 fn default_max_connections() -> u32 {
@@ -59,78 +103,280 @@ fn env_ref(s: &str) -> Option<&str> {
     s.strip_prefix("${")?.strip_suffix('}')
 }
 
-pub enum Ledger {
-    Sqlite(sqlite::SqliteLedger),
-}
-
+/// Opens (creating and migrating on first start) the store the config names. A postgres
+/// `url` of the form `${NAME}` is looked up with `resolve_env`; the value is never logged.
 pub async fn open(
     cfg: &LedgerConfig,
-    _env: &dyn Fn(&str) -> Option<String>,
+    resolve_env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Ledger, LedgerError> {
     match cfg {
         LedgerConfig::Sqlite { path } => {
-            Ok(Ledger::Sqlite(sqlite::SqliteLedger::open(path).await?))
+            let l = sqlite::SqliteLedger::open(path).await?;
+            tracing::info!(path = %path, "ledger: SQLite");
+            Ok(Ledger::Sqlite(l))
         }
-        LedgerConfig::Postgres { .. } => Err(LedgerError::Config(
-            "the PostgreSQL ledger is not built yet; use kind: sqlite".into(),
-        )),
+        LedgerConfig::Postgres {
+            url,
+            max_connections,
+        } => {
+            let url = match env_ref(url) {
+                Some(name) => resolve_env(name).ok_or_else(|| {
+                    LedgerError::Config(format!("environment variable {name} is not set"))
+                })?,
+                None => url.clone(),
+            };
+            let l = postgres::PgLedger::open(&url, *max_connections).await?;
+            tracing::info!(max_connections, "ledger: PostgreSQL");
+            Ok(Ledger::Postgres(l))
+        }
     }
 }
 
+/// The ledger, on one of its stores. Share it as `Arc<Ledger>`.
+pub enum Ledger {
+    Sqlite(sqlite::SqliteLedger),
+    Postgres(postgres::PgLedger),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $l:ident => $call:expr) => {
+        match $self {
+            Ledger::Sqlite($l) => $call,
+            Ledger::Postgres($l) => $call,
+        }
+    };
+}
+
 impl Ledger {
-    /// Records a new order, or says what the ledger already holds under this key.
+    /// Which store this is: `"sqlite"` or `"postgres"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Ledger::Sqlite(_) => "sqlite",
+            Ledger::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Records a new order as `received`, or says what the ledger already holds under
+    /// `(client, idem_key)`. Atomic: of concurrent callers with one key exactly one gets
+    /// `Started`, and of concurrent retries of a `failed` + `never_sent` record exactly
+    /// one gets `Retry` (re-armed to `received`, attempts kept).
     pub async fn begin(&self, new: NewRecord) -> Result<Begin, LedgerError> {
-        match self {
-            Ledger::Sqlite(l) => l.begin(new).await,
-        }
+        dispatch!(self, l => l.begin(new, false).await)
     }
+
+    /// `begin` + `mark_sending` in one statement, for callers that call the vendor right
+    /// away: `Started`/`Retry` come back as `sending` with one more attempt.
+    pub async fn begin_sending(&self, new: NewRecord) -> Result<Begin, LedgerError> {
+        dispatch!(self, l => l.begin(new, true).await)
+    }
+
+    /// `received -> sending`, one more attempt. False when the record is not `received`.
     pub async fn mark_sending(&self, id: &str) -> Result<bool, LedgerError> {
-        match self {
-            Ledger::Sqlite(l) => l.mark_sending(id).await,
-        }
+        dispatch!(self, l => l.mark_sending(id).await)
     }
-    /// Records the outcome; a terminal record is never overwritten.
+
+    /// Records the outcome of the vendor call: `received`/`sending` -> `f.state`
+    /// (`accepted`, `rejected`, `failed` or `unknown`); a terminal `f.state` may also
+    /// resolve an `unknown` record (the caller knows the truth after a recovery marked it
+    /// unknown). A terminal record is never overwritten: returns whether it applied.
     pub async fn finish(&self, id: &str, f: Finish) -> Result<bool, LedgerError> {
-        match self {
-            Ledger::Sqlite(l) => l.finish(id, f).await,
-        }
+        dispatch!(self, l => l.finish(id, f).await)
     }
+
+    /// `received`/`sending` -> `unknown` (e.g. a timeout after sending), with a reason
+    /// (no personal data). Returns whether it applied.
+    pub async fn set_unknown(&self, id: &str, reason: &str) -> Result<bool, LedgerError> {
+        dispatch!(self, l => l.set_unknown(id, reason).await)
+    }
+
+    /// Stores what a reconciler will need (opaque to the ledger; no personal data), in
+    /// any state. Returns whether the record exists.
+    pub async fn set_reconcile_info(
+        &self,
+        id: &str,
+        replay_token: Option<&str>,
+        lookup: Option<&serde_json::Value>,
+    ) -> Result<bool, LedgerError> {
+        dispatch!(self, l => l.set_reconcile_info(id, replay_token, lookup).await)
+    }
+
+    /// A client's record by gateway order id (another client's record is `None`).
     pub async fn get(&self, client: &str, id: &str) -> Result<Option<Record>, LedgerError> {
-        match self {
-            Ledger::Sqlite(l) => l.get(client, id).await,
-        }
+        dispatch!(self, l => l.get(client, id).await)
     }
+
+    /// A client's newest record with this `orderRef`.
     pub async fn find_by_ref(
         &self,
         client: &str,
         order_ref: &str,
     ) -> Result<Option<Record>, LedgerError> {
-        match self {
-            Ledger::Sqlite(l) => l.find_by_ref(client, order_ref).await,
-        }
+        dispatch!(self, l => l.find_by_ref(client, order_ref).await)
     }
+
+    /// A client's record by idempotency key.
     pub async fn find_by_key(
         &self,
         client: &str,
         key: &str,
     ) -> Result<Option<Record>, LedgerError> {
-        match self {
-            Ledger::Sqlite(l) => l.find_by_key(client, key).await,
-        }
+        dispatch!(self, l => l.find_by_key(client, key).await)
     }
-    /// Records left in flight by a crash become `unknown`; returns how many.
-    pub async fn recover_on_start(&self) -> Result<u64, LedgerError> {
-        match self {
-            Ledger::Sqlite(l) => l.recover_on_start().await,
-        }
-    }
+
+    /// Oldest first.
     pub async fn list_by_state(
         &self,
         state: RecordState,
         limit: u32,
     ) -> Result<Vec<Record>, LedgerError> {
-        match self {
-            Ledger::Sqlite(l) => l.list_by_state(state, limit).await,
+        dispatch!(self, l => l.list_by_state(state, limit).await)
+    }
+
+    /// Every state with its count (zeros included), in `RecordState::ALL` order.
+    pub async fn count_by_state(&self) -> Result<Vec<(RecordState, u64)>, LedgerError> {
+        dispatch!(self, l => l.count_by_state().await)
+    }
+
+    /// Records left in flight (`received`/`sending`) by a crash become `unknown`; returns
+    /// how many. Call once at start, before serving. With several replicas on PostgreSQL
+    /// prefer [`Ledger::recover_stale`], which spares other replicas' live orders.
+    pub async fn recover_on_start(&self) -> Result<u64, LedgerError> {
+        dispatch!(self, l => l.recover_before(OffsetDateTime::now_utc(), RECOVERED_NOTE).await)
+    }
+
+    /// Like `recover_on_start`, for records untouched for at least `older_than` (longer
+    /// than any vendor call can take).
+    pub async fn recover_stale(&self, older_than: Duration) -> Result<u64, LedgerError> {
+        let cutoff = OffsetDateTime::now_utc() - older_than;
+        dispatch!(self, l => l.recover_before(cutoff, STALE_NOTE).await)
+    }
+
+    /// For the reconciler: `unknown` records, oldest first.
+    pub async fn list_unknown(&self, limit: u32) -> Result<Vec<Record>, LedgerError> {
+        self.list_by_state(RecordState::Unknown, limit).await
+    }
+
+    /// For the reconciler: `unknown` -> `f.state` (`accepted`, `rejected` or `failed`).
+    pub async fn resolve_unknown(&self, id: &str, f: Finish) -> Result<bool, LedgerError> {
+        dispatch!(self, l => l.resolve_unknown(id, f).await)
+    }
+
+    /// Closes the pool (waits for running statements).
+    pub async fn close(&self) {
+        dispatch!(self, l => l.close().await)
+    }
+}
+
+const RECOVERED_NOTE: &str = "in flight when the previous process stopped";
+const STALE_NOTE: &str = "in flight for too long (its process is gone)";
+
+/// Hex SHA-256, the form `NewRecord::body_hash` takes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn check_new(n: &NewRecord) -> Result<(), LedgerError> {
+    for (name, v) in [
+        ("id", &n.id),
+        ("client", &n.client),
+        ("idem_key", &n.idem_key),
+    ] {
+        if v.is_empty() {
+            return Err(LedgerError::Invalid(format!("{name} is empty")));
         }
+    }
+    if n.body_hash.len() != 64 || !n.body_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(LedgerError::Invalid(
+            "body_hash must be a hex SHA-256 (64 hex digits)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// UTC, RFC 3339, always 6 fractional digits: fixed width, so text order is time order.
+fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// An error message with a secret taken out.
+fn redact(e: &dyn std::fmt::Display, secret: &str) -> String {
+    let s = e.to_string();
+    if secret.is_empty() {
+        s
+    } else {
+        s.replace(secret, "<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn config_shapes() {
+        let c: LedgerConfig =
+            serde_json::from_str(r#"{"kind":"sqlite","path":"data/ledger.db"}"#).unwrap();
+        assert_eq!(
+            c,
+            LedgerConfig::Sqlite {
+                path: "data/ledger.db".into()
+            }
+        );
+        let c: LedgerConfig = serde_json::from_str(
+            r#"{"kind":"postgres","url":"${LEDGER_DATABASE_URL}","maxConnections":4}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            LedgerConfig::Postgres {
+                url: "${LEDGER_DATABASE_URL}".into(),
+                max_connections: 4
+            }
+        );
+        assert_eq!(
+            c.secret_refs(),
+            vec![Some("LEDGER_DATABASE_URL".to_owned())]
+        );
+        assert!(
+            serde_json::from_str::<LedgerConfig>(r#"{"kind":"sqlite","path":"x","pth":"y"}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<LedgerConfig>(
+                r#"{"kind":"postgres","url":"x","max_connections":4}"#
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn debug_never_prints_a_literal_url() {
+        let c = LedgerConfig::Postgres {
+            url: "postgres://u:hunter2@db/x".into(),
+            max_connections: 1,
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn timestamps_are_fixed_width_utc() {
+        let t = OffsetDateTime::from_unix_timestamp(0).unwrap();
+        assert_eq!(rfc3339(t), "1970-01-01T00:00:00.000000Z");
+        let parsed = OffsetDateTime::parse(
+            &rfc3339(OffsetDateTime::now_utc()),
+            &time::format_description::well_known::Rfc3339,
+        );
+        assert!(parsed.is_ok());
     }
 }

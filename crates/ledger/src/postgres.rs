@@ -1,0 +1,75 @@
+//! The PostgreSQL store, for several replicas sharing one ledger. Same SQL as SQLite;
+//! timestamps are `timestamptz`. `INSERT ... ON CONFLICT DO NOTHING` waits for a
+//! concurrent inserter of the same key to commit, so exactly one caller wins a key.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::LedgerError;
+use crate::record::{Begin, Finish, NewRecord, Record, RecordState};
+
+pub struct PgLedger {
+    pool: PgPool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+fn ts(t: OffsetDateTime) -> OffsetDateTime {
+    t
+}
+
+fn now() -> OffsetDateTime {
+    // timestamptz keeps microseconds: round here so the returned record equals the stored one.
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
+}
+
+fn read_ts(r: &sqlx::postgres::PgRow, col: &str) -> Result<String, LedgerError> {
+    use sqlx::Row;
+    let t: OffsetDateTime = r.try_get(col)?;
+    Ok(crate::rfc3339(t.to_offset(UtcOffset::UTC)))
+}
+
+impl PgLedger {
+    /// `url` is a secret (it may hold a password): it never appears in an error or a log.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, LedgerError> {
+        if max_connections == 0 {
+            return Err(LedgerError::Config(
+                "ledger.maxConnections must be at least 1".into(),
+            ));
+        }
+        let opts = PgConnectOptions::from_str(url).map_err(|_| {
+            LedgerError::Config(
+                "ledger.url is not a valid postgres:// URL (value not shown)".into(),
+            )
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| {
+                LedgerError::Db(format!(
+                    "connecting to the PostgreSQL ledger: {}",
+                    crate::redact(&e, url)
+                ))
+            })?;
+        // sqlx takes an advisory lock: replicas starting together migrate once.
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| LedgerError::Db(format!("migrating the PostgreSQL ledger: {e}")))?;
+        Ok(PgLedger { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+ledger_store!(PgLedger, sqlx::postgres::PgRow);

@@ -1,0 +1,542 @@
+//! The ledger's rules, written once and run against every store (`tests/sqlite.rs`,
+//! `tests/postgres.rs`). Each function gets a fresh, empty store.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ledger::{Begin, Finish, Ledger, LedgerConfig, LedgerError, NewRecord, RecordState};
+use serde_json::{Value, json};
+
+/// A fresh store: its config, and whatever keeps it alive (a temp dir).
+pub struct Store {
+    pub cfg: LedgerConfig,
+    pub env: Vec<(String, String)>,
+    pub _keep: Option<tempfile::TempDir>,
+}
+
+impl Store {
+    pub async fn open(&self) -> Arc<Ledger> {
+        let env = self.env.clone();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        Arc::new(ledger::open(&self.cfg, &lookup).await.expect("open ledger"))
+    }
+}
+
+pub fn hash(s: &str) -> String {
+    ledger::sha256_hex(s.as_bytes())
+}
+
+pub fn new(id: &str, key: &str, body: &str) -> NewRecord {
+    NewRecord {
+        id: id.into(),
+        client: "dev".into(),
+        order_ref: key.into(),
+        idem_key: key.into(),
+        body_hash: hash(body),
+        route: "r".into(),
+        connection: "c".into(),
+        vendor: "v".into(),
+        trace_id: Some("0af7651916cd43dd8448eb211c80319c".into()),
+    }
+}
+
+pub fn done(state: RecordState, never_sent: bool) -> Finish {
+    Finish {
+        state,
+        http_status: 201,
+        response: json!({"id": "x", "ok": true}),
+        vendor_order_id: Some("V1".into()),
+        vendor_status: Some("CREATED".into()),
+        never_sent,
+    }
+}
+
+fn started(b: Begin) -> ledger::Record {
+    match b {
+        Begin::Started(r) => r,
+        other => panic!("expected Started, got {other:?}"),
+    }
+}
+
+/// 200 concurrent `begin`s of one key and body: exactly one `Started`, the rest
+/// `InProgress`; once finished, 200 more are all `Replay` of the one record.
+pub async fn concurrent_begins_start_exactly_one(store: &Store) {
+    let l = store.open().await;
+    let run = |prefix: &'static str| {
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let l = l.clone();
+                tokio::spawn(async move {
+                    l.begin(new(&format!("{prefix}-{i}"), "ref-1", "body"))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        async move {
+            let mut out = Vec::new();
+            for t in tasks {
+                out.push(t.await.unwrap());
+            }
+            out
+        }
+    };
+    let results = run("a").await;
+    let winners: Vec<_> = results
+        .iter()
+        .filter_map(|b| match b {
+            Begin::Started(r) => Some(r.id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one Started");
+    for b in &results {
+        match b {
+            Begin::Started(_) => {}
+            Begin::InProgress(r) => assert_eq!(r.id, winners[0]),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(l.mark_sending(&winners[0]).await.unwrap());
+    assert!(
+        l.finish(&winners[0], done(RecordState::Accepted, false))
+            .await
+            .unwrap()
+    );
+    for b in run("b").await {
+        match b {
+            Begin::Replay(r) => assert_eq!(r.id, winners[0]),
+            other => panic!("{other:?}"),
+        }
+    }
+    let counts = l.count_by_state().await.unwrap();
+    assert!(counts.contains(&(RecordState::Accepted, 1)));
+    assert_eq!(
+        counts.iter().map(|c| c.1).sum::<u64>(),
+        1,
+        "one record in all"
+    );
+}
+
+/// `begin` records `received` (0 attempts) and returns what it stored; `mark_sending`
+/// moves it to `sending` once.
+pub async fn begin_records_received_then_sending(store: &Store) {
+    let l = store.open().await;
+    let rec = started(l.begin(new("a", "ref-1", "body")).await.unwrap());
+    assert_eq!(rec.state, RecordState::Received);
+    assert_eq!(rec.attempts, 0);
+    assert_eq!(rec.body_hash, hash("body"));
+    assert!(
+        rec.created_at.ends_with('Z') && rec.created_at.len() == 27,
+        "{}",
+        rec.created_at
+    );
+    assert_eq!(
+        l.get("dev", "a").await.unwrap().unwrap(),
+        rec,
+        "returned = stored"
+    );
+    assert!(matches!(
+        l.begin(new("b", "ref-1", "body")).await.unwrap(),
+        Begin::InProgress(_)
+    ));
+    assert!(l.mark_sending("a").await.unwrap());
+    assert!(!l.mark_sending("a").await.unwrap(), "only from received");
+    let rec = l.get("dev", "a").await.unwrap().unwrap();
+    assert_eq!((rec.state, rec.attempts), (RecordState::Sending, 1));
+    assert!(matches!(
+        l.begin(new("c", "ref-1", "body")).await.unwrap(),
+        Begin::InProgress(_)
+    ));
+    // begin_sending: the same claim, recorded as sending with one attempt.
+    let rec = started(l.begin_sending(new("d", "ref-2", "body")).await.unwrap());
+    assert_eq!((rec.state, rec.attempts), (RecordState::Sending, 1));
+    assert_eq!(l.get("dev", "d").await.unwrap().unwrap(), rec);
+}
+
+/// Same key, another body: `Conflict`, whatever the state, and nothing changes.
+pub async fn conflict_on_different_hash(store: &Store) {
+    let l = store.open().await;
+    started(l.begin(new("a", "ref-1", "body")).await.unwrap());
+    let before = l.get("dev", "a").await.unwrap().unwrap();
+    match l.begin(new("b", "ref-1", "other body")).await.unwrap() {
+        Begin::Conflict(r) => assert_eq!(r.id, "a"),
+        other => panic!("{other:?}"),
+    }
+    l.finish("a", done(RecordState::Accepted, false))
+        .await
+        .unwrap();
+    assert!(matches!(
+        l.begin(new("c", "ref-1", "other body")).await.unwrap(),
+        Begin::Conflict(_)
+    ));
+    assert!(
+        l.get("dev", "b").await.unwrap().is_none(),
+        "no second record"
+    );
+    assert_eq!(
+        l.get("dev", "a").await.unwrap().unwrap().body_hash,
+        before.body_hash
+    );
+}
+
+/// The stored answer comes back byte for byte, key order and all.
+pub async fn replay_returns_the_stored_answer_byte_for_byte(store: &Store) {
+    let l = store.open().await;
+    let text = r#"{"zeta":1,"alpha":{"y":[3,1,2],"b":"é \"q\" \u2028"},"amount":"10.50","n":null,"id":"ord_1"}"#;
+    let answer: Value = serde_json::from_str(text).unwrap();
+    let expected = serde_json::to_string(&answer).unwrap();
+    started(l.begin(new("a", "ref-1", "body")).await.unwrap());
+    l.mark_sending("a").await.unwrap();
+    let f = Finish {
+        state: RecordState::Rejected,
+        http_status: 422,
+        response: answer.clone(),
+        vendor_order_id: None,
+        vendor_status: Some("INVALID_SKU".into()),
+        never_sent: false,
+    };
+    assert!(l.finish("a", f).await.unwrap());
+    for i in 0..3 {
+        match l
+            .begin(new(&format!("r{i}"), "ref-1", "body"))
+            .await
+            .unwrap()
+        {
+            Begin::Replay(r) => {
+                assert_eq!(r.id, "a");
+                assert_eq!(r.answer(), Some((422, expected.as_str())));
+                assert_eq!(r.response.as_ref(), Some(&answer));
+                assert_eq!(
+                    serde_json::to_string(r.response.as_ref().unwrap()).unwrap(),
+                    expected
+                );
+                assert_eq!(r.vendor_status.as_deref(), Some("INVALID_SKU"));
+                assert_eq!(r.attempts, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// A late writer never overwrites a terminal record.
+pub async fn terminal_records_cannot_be_overwritten(store: &Store) {
+    let l = store.open().await;
+    for (id, key, terminal) in [
+        ("a", "k-a", RecordState::Accepted),
+        ("b", "k-b", RecordState::Rejected),
+        ("c", "k-c", RecordState::Failed),
+    ] {
+        started(l.begin(new(id, key, "body")).await.unwrap());
+        l.mark_sending(id).await.unwrap();
+        assert!(l.finish(id, done(terminal, false)).await.unwrap());
+        let before = l.get("dev", id).await.unwrap().unwrap();
+        let mut late = done(RecordState::Accepted, true);
+        late.response = json!({"late": true});
+        late.http_status = 500;
+        for s in [
+            RecordState::Accepted,
+            RecordState::Rejected,
+            RecordState::Failed,
+            RecordState::Unknown,
+        ] {
+            late.state = s;
+            assert!(
+                !l.finish(id, late.clone()).await.unwrap(),
+                "{terminal} overwritten by {s}"
+            );
+        }
+        late.state = RecordState::Accepted;
+        assert!(!l.resolve_unknown(id, late.clone()).await.unwrap());
+        assert!(!l.set_unknown(id, "late timeout").await.unwrap());
+        assert!(!l.mark_sending(id).await.unwrap());
+        assert_eq!(l.recover_on_start().await.unwrap(), 0);
+        assert_eq!(
+            l.get("dev", id).await.unwrap().unwrap(),
+            before,
+            "{terminal} changed"
+        );
+    }
+    // Non-outcome states are refused.
+    for s in [RecordState::Received, RecordState::Sending] {
+        let mut f = done(RecordState::Accepted, false);
+        f.state = s;
+        assert!(matches!(
+            l.finish("a", f).await,
+            Err(LedgerError::Invalid(_))
+        ));
+    }
+}
+
+/// `unknown` is never re-sent: `begin` answers `Unknown`; only a reconciler (or the process
+/// that made the call) resolves it.
+pub async fn unknown_records_wait_for_the_reconciler(store: &Store) {
+    let l = store.open().await;
+    started(l.begin(new("a", "ref-a", "body")).await.unwrap());
+    l.mark_sending("a").await.unwrap();
+    assert!(
+        l.set_unknown("a", "vendor timeout after sending")
+            .await
+            .unwrap()
+    );
+    assert!(!l.set_unknown("a", "again").await.unwrap());
+    match l.begin(new("x", "ref-a", "body")).await.unwrap() {
+        Begin::Unknown(r) => {
+            assert_eq!(r.id, "a");
+            assert_eq!(r.note.as_deref(), Some("vendor timeout after sending"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A finish with state unknown (the gateway's timeout path) works like set_unknown.
+    started(l.begin(new("b", "ref-b", "body")).await.unwrap());
+    l.mark_sending("b").await.unwrap();
+    assert!(
+        l.finish("b", done(RecordState::Unknown, false))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !l.finish("b", done(RecordState::Unknown, false))
+            .await
+            .unwrap()
+    );
+    let unknown: Vec<_> = l
+        .list_unknown(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(unknown, vec!["a", "b"], "oldest first");
+    assert_eq!(l.list_unknown(1).await.unwrap().len(), 1);
+    // The reconciler found it at the vendor.
+    let mut f = done(RecordState::Unknown, false);
+    assert!(matches!(
+        l.resolve_unknown("a", f.clone()).await,
+        Err(LedgerError::Invalid(_))
+    ));
+    f.state = RecordState::Accepted;
+    assert!(l.resolve_unknown("a", f.clone()).await.unwrap());
+    assert!(!l.resolve_unknown("a", f.clone()).await.unwrap(), "once");
+    assert!(matches!(
+        l.begin(new("y", "ref-a", "body")).await.unwrap(),
+        Begin::Replay(_)
+    ));
+    // The caller that made the call may still record the truth over `unknown`.
+    assert!(
+        l.finish("b", done(RecordState::Rejected, false))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        l.get("dev", "b").await.unwrap().unwrap().state,
+        RecordState::Rejected
+    );
+    assert!(l.list_unknown(10).await.unwrap().is_empty());
+    // resolve_unknown touches only unknown records.
+    started(l.begin(new("c", "ref-c", "body")).await.unwrap());
+    assert!(!l.resolve_unknown("c", f).await.unwrap());
+}
+
+/// Records in flight at a crash become `unknown` on the next start, never silence and
+/// never re-sent.
+pub async fn recover_on_start_moves_in_flight_records_to_unknown(store: &Store) {
+    {
+        let l = store.open().await;
+        started(l.begin(new("a", "ref-a", "body")).await.unwrap());
+        started(l.begin(new("b", "ref-b", "body")).await.unwrap());
+        l.mark_sending("b").await.unwrap();
+        started(l.begin(new("c", "ref-c", "body")).await.unwrap());
+        l.mark_sending("c").await.unwrap();
+        l.finish("c", done(RecordState::Accepted, false))
+            .await
+            .unwrap();
+        // A live process's in-flight records are not "stale" yet.
+        assert_eq!(l.recover_stale(Duration::from_secs(3600)).await.unwrap(), 0);
+        l.close().await;
+    }
+    let l = store.open().await;
+    assert_eq!(l.recover_on_start().await.unwrap(), 2);
+    assert_eq!(l.recover_on_start().await.unwrap(), 0);
+    let counts = l.count_by_state().await.unwrap();
+    assert_eq!(
+        counts,
+        vec![
+            (RecordState::Received, 0),
+            (RecordState::Sending, 0),
+            (RecordState::Accepted, 1),
+            (RecordState::Rejected, 0),
+            (RecordState::Failed, 0),
+            (RecordState::Unknown, 2),
+        ]
+    );
+    for key in ["ref-a", "ref-b"] {
+        match l.begin(new("x", key, "body")).await.unwrap() {
+            Begin::Unknown(r) => assert!(r.note.is_some()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(
+        l.begin(new("y", "ref-c", "body")).await.unwrap(),
+        Begin::Replay(_)
+    ));
+    // recover_stale with a zero age takes everything in flight.
+    started(l.begin(new("d", "ref-d", "body")).await.unwrap());
+    assert_eq!(l.recover_stale(Duration::ZERO).await.unwrap(), 1);
+}
+
+/// A `failed` + `never_sent` record is re-armed for exactly one of many concurrent retries.
+pub async fn concurrent_retries_re_arm_exactly_once(store: &Store) {
+    let l = store.open().await;
+    started(l.begin(new("a", "ref-1", "body")).await.unwrap());
+    l.mark_sending("a").await.unwrap();
+    assert!(
+        l.finish("a", done(RecordState::Failed, true))
+            .await
+            .unwrap()
+    );
+    assert!(l.get("dev", "a").await.unwrap().unwrap().never_sent);
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let l = l.clone();
+            tokio::spawn(async move {
+                l.begin(new(&format!("r{i}"), "ref-1", "body"))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut retries = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Begin::Retry(r) => {
+                assert_eq!(r.id, "a");
+                assert_eq!(r.state, RecordState::Received);
+                assert_eq!(r.attempts, 1, "attempts kept");
+                assert!(!r.never_sent);
+                assert!(r.response.is_none(), "the old answer is not replayed");
+                retries += 1;
+            }
+            Begin::InProgress(r) => assert_eq!(r.id, "a"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(retries, 1);
+    assert!(l.mark_sending("a").await.unwrap());
+    assert_eq!(l.get("dev", "a").await.unwrap().unwrap().attempts, 2);
+    // A failure that may have reached the vendor is replayed, not retried.
+    assert!(
+        l.finish("a", done(RecordState::Failed, false))
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        l.begin(new("z", "ref-1", "body")).await.unwrap(),
+        Begin::Replay(_)
+    ));
+    // never_sent is kept only with failed.
+    started(l.begin(new("b", "ref-2", "body")).await.unwrap());
+    assert!(
+        l.finish("b", done(RecordState::Rejected, true))
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        l.begin(new("y", "ref-2", "body")).await.unwrap(),
+        Begin::Replay(_)
+    ));
+    // begin_sending re-arms straight to sending with one more attempt.
+    started(l.begin(new("c", "ref-3", "body")).await.unwrap());
+    l.mark_sending("c").await.unwrap();
+    l.finish("c", done(RecordState::Failed, true))
+        .await
+        .unwrap();
+    match l.begin_sending(new("w", "ref-3", "body")).await.unwrap() {
+        Begin::Retry(r) => assert_eq!((r.state, r.attempts), (RecordState::Sending, 2)),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A client sees only its own records; keys are per client.
+pub async fn clients_are_isolated(store: &Store) {
+    let l = store.open().await;
+    started(l.begin(new("a", "ref-1", "body")).await.unwrap());
+    let mut other = new("e", "ref-1", "body");
+    other.client = "other".into();
+    started(l.begin(other).await.unwrap());
+    assert!(l.get("other", "a").await.unwrap().is_none());
+    assert_eq!(l.get("dev", "a").await.unwrap().unwrap().client, "dev");
+    assert_eq!(
+        l.find_by_ref("dev", "ref-1").await.unwrap().unwrap().id,
+        "a"
+    );
+    assert_eq!(
+        l.find_by_ref("other", "ref-1").await.unwrap().unwrap().id,
+        "e"
+    );
+    assert!(l.find_by_ref("third", "ref-1").await.unwrap().is_none());
+    assert_eq!(
+        l.find_by_key("other", "ref-1").await.unwrap().unwrap().id,
+        "e"
+    );
+    // An Idempotency-Key other than the orderRef: find_by_ref finds the newest.
+    let mut second = new("f", "key-2", "body2");
+    second.order_ref = "ref-1".into();
+    started(l.begin(second).await.unwrap());
+    assert_eq!(
+        l.find_by_ref("dev", "ref-1").await.unwrap().unwrap().id,
+        "f"
+    );
+}
+
+/// Opaque reconciliation data round-trips; bad input is refused and changes nothing.
+pub async fn reconcile_info_and_input_checks(store: &Store) {
+    let l = store.open().await;
+    started(l.begin(new("a", "ref-1", "body")).await.unwrap());
+    let lookup = json!({"customerId": "C-9", "deploymentId": 12});
+    assert!(
+        l.set_reconcile_info("a", Some("corr-123"), Some(&lookup))
+            .await
+            .unwrap()
+    );
+    assert!(!l.set_reconcile_info("missing", None, None).await.unwrap());
+    let r = l.get("dev", "a").await.unwrap().unwrap();
+    assert_eq!(r.replay_token.as_deref(), Some("corr-123"));
+    assert_eq!(r.lookup, Some(lookup));
+    let mut bad = new("b", "ref-2", "body");
+    bad.body_hash = "not-a-hash".into();
+    assert!(matches!(l.begin(bad).await, Err(LedgerError::Invalid(_))));
+    let mut bad = new("b", "", "body");
+    bad.idem_key = String::new();
+    assert!(matches!(l.begin(bad).await, Err(LedgerError::Invalid(_))));
+    assert!(l.get("dev", "b").await.unwrap().is_none());
+    // Reopening runs the migrations again: nothing changes.
+    l.close().await;
+    let l = store.open().await;
+    assert_eq!(
+        l.get("dev", "a")
+            .await
+            .unwrap()
+            .unwrap()
+            .replay_token
+            .as_deref(),
+        Some("corr-123")
+    );
+    let list = l.list_by_state(RecordState::Received, 10).await.unwrap();
+    assert_eq!(list.len(), 1);
+}
+
+/// Runs one suite function by name; used by both store test files.
+#[macro_export]
+macro_rules! suite_tests {
+    ($store:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(store) = $store().await else { return };
+                suite::$name(&store).await;
+            }
+        )*
+    };
+}
