@@ -106,9 +106,13 @@ async fn create(
     if let Err(m) = validate_create(&doc) {
         return fail(StatusCode::BAD_REQUEST, &m);
     }
-    let n = sim.control.count("orders_created") + 1;
+    let mut data = doc;
+    let Ok(mut orders) = sim.orders.lock() else {
+        return fail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+    };
+    // Ids are allocated under the lock, so concurrent creates never share one.
+    let n = orders.len() as u64 + 1;
     let id = format!("65{:022x}", 0xa1b2c3u64.wrapping_mul(n).wrapping_add(n));
-    let mut data = doc.clone();
     if let Some(m) = data.as_object_mut() {
         m.insert("id".into(), json!(id));
         m.insert(
@@ -120,9 +124,8 @@ async fn create(
             ),
         );
     }
-    if let Ok(mut o) = sim.orders.lock() {
-        o.insert(id, data.clone());
-    }
+    orders.insert(id, data.clone());
+    drop(orders);
     sim.control.incr("orders_created");
     (
         StatusCode::OK,

@@ -3,7 +3,7 @@
 use connector::{RetrySafety, TranslateContext, VendorRequest};
 use order_model::{
     Address, CanonicalOrder, Contact, Direction, FieldError, Intent, LineKind, OrderType,
-    PaymentStatus, ShippingSpeed,
+    PaymentStatus, ShippingSpeed, escape_pointer,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -11,17 +11,44 @@ use serde_json::Value;
 
 use crate::KIND;
 use crate::config::{ORDER_STATUSES, Route, is_object_id};
-use crate::wire::{CreateOrder, Currency, Discount, LineItem, MetaField, NewAddress};
+use crate::wire::{
+    CreateOrder, Currency, Discount, FulfilledItems, LineItem, MetaField, NewAddress,
+};
 
 pub const CREATE_PATH: &str = "/orders";
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct OrderOptions {
-    #[serde(default)]
     order_status: Option<String>,
-    #[serde(default)]
-    fulfilled_items: Option<Value>,
+    fulfilled_items: Option<Vec<FulfilledItems>>,
+}
+
+/// `vendorOptions.axim` at order level, each key checked on its own so an error points at it
+/// (the gateway validates the options schema first; this is the never-panic second line).
+fn order_options(order: &CanonicalOrder, e: &mut Errors) -> OrderOptions {
+    let mut out = OrderOptions::default();
+    let Some(m) = order.vendor_options_for(KIND) else {
+        return out;
+    };
+    for (k, v) in m {
+        let at = format!("/vendorOptions/{KIND}/{}", escape_pointer(k));
+        match k.as_str() {
+            "orderStatus" => match v.as_str() {
+                Some(s) => out.order_status = Some(s.to_owned()),
+                None => e.add(at, "invalid", "must be a string"),
+            },
+            "fulfilledItems" => match Vec::<FulfilledItems>::deserialize(v) {
+                Ok(f) => out.fulfilled_items = Some(f),
+                Err(_) => e.add(
+                    at,
+                    "invalid",
+                    "must match Axim's Fulfilled Items (items[] with quantity >= 0; carrier, trackingNumber, trackingUrl, fulfilledAt)",
+                ),
+            },
+            _ => e.add(at, "not_allowed", "not an Axim order option"),
+        }
+    }
+    out
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -29,6 +56,12 @@ struct OrderOptions {
 struct LineOptions {
     #[serde(default)]
     fulfilled_quantity: Option<u32>,
+}
+
+fn non_negative(v: Option<Decimal>, at: &str, e: &mut Errors) {
+    if v.is_some_and(|d| d.is_sign_negative() && !d.is_zero()) {
+        e.add(at, "minimum", "Axim takes amounts of zero or more");
+    }
 }
 
 struct Errors(Vec<FieldError>);
@@ -115,17 +148,7 @@ pub fn translate(
             String::new()
         }
     };
-    let opts: OrderOptions = match order.vendor_options_for(KIND) {
-        None => OrderOptions::default(),
-        Some(m) => serde_json::from_value(Value::Object(m.clone())).unwrap_or_else(|_| {
-            e.add(
-                format!("/vendorOptions/{KIND}"),
-                "invalid",
-                "does not match the Axim options schema",
-            );
-            OrderOptions::default()
-        }),
-    };
+    let opts = order_options(order, &mut e);
     let order_status = match opts
         .order_status
         .or_else(|| route.defaults.order_status.clone())
@@ -165,6 +188,13 @@ pub fn translate(
             String::new()
         }
     };
+    non_negative(payment.and_then(|p| p.tax), "/payment/tax", &mut e);
+    non_negative(
+        payment.and_then(|p| p.refunded),
+        "/payment/refunded",
+        &mut e,
+    );
+    non_negative(shipping_cost(order), "/shipping/cost", &mut e);
     if let Some(term) = payment.and_then(|p| p.term_ref.as_deref()) {
         e.object_id(term, "/payment/termRef", "the payment term");
     }
@@ -246,6 +276,25 @@ pub fn translate(
                 "Axim has no subscriptions",
             );
         }
+        let line_opts: LineOptions = match line.vendor_options_for(KIND) {
+            None => LineOptions::default(),
+            Some(m) => serde_json::from_value(Value::Object(m.clone())).unwrap_or_else(|_| {
+                e.add(
+                    format!("{at}/vendorOptions/{KIND}"),
+                    "invalid",
+                    "Axim line options are {fulfilledQuantity: integer >= 0}",
+                );
+                LineOptions::default()
+            }),
+        };
+        non_negative(line.unit_price, &format!("{at}/unitPrice"), &mut e);
+        for (j, d) in line.discounts().iter().enumerate() {
+            non_negative(
+                Some(d.amount),
+                &format!("{at}/discounts/{j}/amount"),
+                &mut e,
+            );
+        }
         let Some(price) = line.unit_price else {
             e.add(
                 format!("{at}/unitPrice"),
@@ -279,10 +328,6 @@ pub fn translate(
                 .map(|d| d.discounted_amount)
                 .sum::<Decimal>()
         });
-        let line_opts: LineOptions = line
-            .vendor_options_for(KIND)
-            .and_then(|m| serde_json::from_value(Value::Object(m.clone())).ok())
-            .unwrap_or_default();
         line_items.push(LineItem {
             product_id: entry.product_id.clone(),
             variant_id: entry.variant_id.clone(),
@@ -342,6 +387,10 @@ pub fn translate(
         bytes,
         RetrySafety::NotAfterSend,
     ))
+}
+
+fn shipping_cost(order: &CanonicalOrder) -> Option<Decimal> {
+    order.shipping.as_ref().and_then(|s| s.cost)
 }
 
 type Dest<'a> = Option<(Option<&'a str>, Option<&'a Contact>, Option<&'a Address>)>;
@@ -412,7 +461,14 @@ fn destination(
         );
     }
     let mut field = |v: &str, name: &str| {
-        if v.chars().count() > 100 {
+        let n = v.chars().count();
+        if n == 0 {
+            e.add(
+                format!("{at}/address/{name}"),
+                "min_length",
+                "Axim needs at least 1 character",
+            );
+        } else if n > 100 {
             e.add(
                 format!("{at}/address/{name}"),
                 "max_length",
@@ -426,6 +482,7 @@ fn destination(
     let city = field(&a.city, "city");
     let state = a.region.as_deref().map(|r| field(r, "region"));
     let zip = a.postal_code.as_deref().map(|z| field(z, "postalCode"));
+    let country = field(&a.country, "country");
     if a.line3.is_some() {
         e.add(
             format!("{at}/address/line3"),
@@ -452,16 +509,24 @@ fn destination(
     let phone = contact
         .and_then(|k| k.phone.clone())
         .or_else(|| c.phone.clone());
-    if phone.as_deref().is_some_and(|p| p.chars().count() > 100) {
+    if phone
+        .as_deref()
+        .is_some_and(|p| p.is_empty() || p.chars().count() > 100)
+    {
         e.add(
             format!("{at}/contact/phone"),
-            "max_length",
-            "Axim takes at most 100 characters",
+            "length",
+            "Axim takes 1 to 100 characters",
         );
     }
     let address = NewAddress {
-        company_name: contact.and_then(|k| k.company.clone()),
-        company_email: contact.and_then(|k| k.company_email.clone()),
+        // Optional at Axim: an empty value is omitted, never sent as "".
+        company_name: contact
+            .and_then(|k| k.company.clone())
+            .filter(|v| !v.is_empty()),
+        company_email: contact
+            .and_then(|k| k.company_email.clone())
+            .filter(|v| !v.is_empty()),
         first_name: first,
         last_name: last,
         address1: line1,
@@ -469,7 +534,7 @@ fn destination(
         phone_number: phone,
         city,
         state,
-        country: a.country.clone(),
+        country,
         zipcode,
     };
     (None, Some(address))

@@ -4,7 +4,6 @@
 use connector::json::{decimal_as_number, opt_decimal_as_number};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -13,7 +12,7 @@ pub struct CreateOrder {
     pub payment_status: String,
     pub order_status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fulfilled_items: Option<Value>,
+    pub fulfilled_items: Option<Vec<FulfilledItems>>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "opt_decimal_as_number"
@@ -47,6 +46,52 @@ pub struct CreateOrder {
     pub currency: Option<Currency>,
     pub line_items: Vec<LineItem>,
     pub meta_fields: Vec<MetaField>,
+}
+
+/// The page's "Fulfilled Items" table (one shipment of an already-fulfilled order). Read
+/// from `vendorOptions.axim.fulfilledItems` and written back in the table's field order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FulfilledItems {
+    pub items: Vec<FulfilledItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfilled_at: Option<String>,
+}
+
+/// The page's "Fulfilled Item" table. `quantity` is a number >= 0 (the sample's `""` is
+/// not accepted: see the README).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FulfilledItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_item_id: Option<String>,
+    pub quantity: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_field: Option<CodeValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<NameValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeValue {
+    pub code: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameValue {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

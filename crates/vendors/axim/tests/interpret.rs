@@ -118,3 +118,82 @@ fn failures() {
         FailureClass::Rejected
     );
 }
+
+#[test]
+fn empty_bodies_and_redacted_messages() {
+    let (_, o) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "new-addresses-discounts-eur")
+        .unwrap();
+    let r = common::route();
+    let f = r.interpret(&o, &VendorResponse::new(200, "")).unwrap_err();
+    assert_eq!(
+        (f.class, f.vendor.http_status),
+        (
+            FailureClass::BadResponse {
+                outcome: Outcome::Unknown
+            },
+            Some(200)
+        )
+    );
+    // Personal values of the order (here the billing street) never reach the caller.
+    let f = r
+        .interpret(
+            &o,
+            &resp(
+                400,
+                json!({"success": false, "message": "\"newBillingAddress.address1\" Hauptstrasse 1 is invalid"}),
+            ),
+        )
+        .unwrap_err();
+    let m = f.vendor.message.unwrap();
+    assert_eq!(f.class, FailureClass::Rejected);
+    assert!(!m.contains("Hauptstrasse"), "{m}");
+    assert!(m.contains("newBillingAddress.address1"), "{m}");
+}
+
+#[test]
+fn axim_field_names_map_back_to_canonical_pointers() {
+    use vendor_axim::interpret::canonical_pointer;
+    for (m, want) in [
+        (
+            "\"customer\" 6328113ba105cf37af7f6299 not found",
+            Some("/customer/accounts/axim"),
+        ),
+        (
+            "\"newBillingAddress.firstName\" length must be 3 to 20 characters",
+            Some("/billTo/contact/firstName"),
+        ),
+        (
+            "\"newShippingAddress.zipcode\" is required",
+            Some("/shipTo/address/postalCode"),
+        ),
+        (
+            "\"lineItems[2].price\" is required",
+            Some("/lines/2/unitPrice"),
+        ),
+        (
+            "\"lineItems[0].discounts[1].discountedAmount\" is required",
+            Some("/lines/0/discounts/1/amount"),
+        ),
+        (
+            "\"value\" must contain exactly one of [billingAddress, newBillingAddress]",
+            Some("/billTo"),
+        ),
+        (
+            "\"paymentTerm\" 6400aa11bb22cc33dd44ee56 not found",
+            Some("/payment/termRef"),
+        ),
+        ("Product 1 variant 2 not found", None),
+        ("\"", None),
+        ("", None),
+    ] {
+        assert_eq!(canonical_pointer(m).as_deref(), want, "{m}");
+    }
+    let (_, o) = common::examples().remove(0);
+    let f = common::route()
+        .interpret(&o, &resp(400, json!({"success": false, "message": "\"shippingCost\" must be a positive number or zero"})))
+        .unwrap_err();
+    assert_eq!(f.errors.len(), 1);
+    assert_eq!(f.errors[0].pointer, "/shipping/cost");
+}

@@ -90,15 +90,18 @@ proptest! {
     }
 
     #[test]
-    fn decimal_money_reaches_the_wire_exactly(price in money()) {
+    fn decimal_money_reaches_the_wire_exactly(price in money(), tax in money(), cost in money(), refunded in money(), discount in money()) {
         let doc = json!({"orderRef": "m", "customer": {"ref": "c", "accounts": {"axim": "6328113ba105cf37af7f623b"}},
             "shipTo": {"addressRef": "63356b3b3a6353a69043680c"}, "billTo": {"addressRef": "63356b3b3a6353a69043680b"},
-            "payment": {"status": "paid"}, "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": price}]});
+            "shipping": {"cost": cost}, "payment": {"status": "paid", "tax": tax, "refunded": refunded},
+            "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": price, "discounts": [{"amount": discount}]}]});
         let order = order_model::parse_order(&doc).unwrap();
         let route = common::route();
         let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
         let text = String::from_utf8(req.body.unwrap().to_vec()).unwrap();
-        let want: Decimal = price.parse().unwrap();
-        prop_assert!(text.contains(&format!("\"price\":{}", want.normalize())), "{price} -> {text}");
+        let norm = |s: &str| s.parse::<Decimal>().unwrap().normalize().to_string();
+        for (field, value) in [("price", &price), ("taxAmount", &tax), ("shippingCost", &cost), ("refundedAmount", &refunded), ("discountedAmount", &discount), ("discountAmount", &discount)] {
+            prop_assert!(text.contains(&format!("\"{field}\":{},", norm(value))) || text.contains(&format!("\"{field}\":{}}}", norm(value))), "{field} {value} -> {text}");
+        }
     }
 }

@@ -160,3 +160,64 @@ fn the_order_ref_label_is_a_connection_setting_and_bad_config_is_located() {
         assert!(ptrs.contains(&p), "{p} not in {ptrs:?}");
     }
 }
+
+/// Translate on an order built without the schema (as a library caller could): the
+/// translator's own checks are the second line behind the gateway's schema validation.
+fn errors_unchecked(v: Value) -> Vec<(String, String)> {
+    let o: order_model::CanonicalOrder = serde_json::from_value(v).unwrap();
+    let route = common::route();
+    let e = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap_err();
+    e.into_iter().map(|f| (f.pointer, f.code)).collect()
+}
+
+#[test]
+fn negative_money_and_empty_address_fields_are_refused_even_without_the_schema() {
+    let mut v = base();
+    v["payment"] = json!({"status": "paid", "tax": "-1", "refunded": "-0.01"});
+    v["shipping"] = json!({"cost": "-5"});
+    v["lines"] = json!([{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "-1.00", "discounts": [{"amount": "-2"}]}]);
+    v["shipTo"] = json!({"contact": {"firstName": "Dock", "phone": ""}, "address": {"line1": "", "city": "X", "region": "", "postalCode": "1", "country": ""}});
+    let e = errors_unchecked(v);
+    for (p, c) in [
+        ("/payment/tax", "minimum"),
+        ("/payment/refunded", "minimum"),
+        ("/shipping/cost", "minimum"),
+        ("/lines/0/unitPrice", "minimum"),
+        ("/lines/0/discounts/0/amount", "minimum"),
+        ("/shipTo/address/line1", "min_length"),
+        ("/shipTo/address/region", "min_length"),
+        ("/shipTo/address/country", "min_length"),
+        ("/shipTo/contact/phone", "length"),
+    ] {
+        assert!(has(&e, p, c), "{p} {c}: {e:?}");
+    }
+}
+
+#[test]
+fn vendor_options_are_typed_and_located() {
+    let mut v = base();
+    v["vendorOptions"] = json!({"axim": {"orderStatus": "fulfilled", "fulfilledItems": [{"items": [{"quantity": -1}]}], "bogus": 1}});
+    v["lines"][0]["vendorOptions"] = json!({"axim": {"fulfilledQuantity": -3}});
+    let e = errors_unchecked(v);
+    for (p, c) in [
+        ("/vendorOptions/axim/fulfilledItems", "invalid"),
+        ("/vendorOptions/axim/bogus", "not_allowed"),
+        ("/lines/0/vendorOptions/axim", "invalid"),
+    ] {
+        assert!(has(&e, p, c), "{p} {c}: {e:?}");
+    }
+    // Every documented Fulfilled Items field, written in the page's table order.
+    let mut v = base();
+    v["vendorOptions"] = json!({"axim": {"fulfilledItems": [{"fulfilledAt": "2022-10-20", "items": [{"options": [{"name": "Size", "value": "L"}], "sku": "AX-WIDGET-10", "quantity": 0, "lineItemId": "1", "metaField": {"code": "bin", "value": "A1"}}], "carrier": "UPS", "trackingNumber": "1Z", "trackingUrl": "https://track.example.com/1Z"}]}});
+    let o = common::order(v);
+    let route = common::route();
+    let text = String::from_utf8(
+        common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+            .unwrap()
+            .body
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(text.contains(r#""fulfilledItems":[{"items":[{"lineItemId":"1","quantity":0,"metaField":{"code":"bin","value":"A1"},"sku":"AX-WIDGET-10","options":[{"name":"Size","value":"L"}]}],"carrier":"UPS","trackingNumber":"1Z","trackingUrl":"https://track.example.com/1Z","fulfilledAt":"2022-10-20"}]"#), "{text}");
+}

@@ -136,3 +136,127 @@ async fn auth_unknown_ids_and_server_errors() {
         OrderStatus::Fulfilled
     );
 }
+
+#[tokio::test]
+async fn page_rules_are_400s_naming_the_field_and_reads_need_auth() {
+    let s = sim().await;
+    let route = common::route();
+    let (_, order) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "new-addresses-discounts-eur")
+        .unwrap();
+    let body = common::with_ctx(&order, |ctx| route.translate(&order, ctx))
+        .unwrap()
+        .body
+        .unwrap()
+        .to_vec();
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    for (mutate, field) in [
+        (
+            json!({"newBillingAddress": {"firstName": "Al"}}),
+            "newBillingAddress.firstName",
+        ),
+        (
+            json!({"newShippingAddress": {"address2": ""}}),
+            "newShippingAddress.address2",
+        ),
+        (json!({"paymentStatus": "lost"}), "paymentStatus"),
+        (json!({"shippingCost": -1}), "shippingCost"),
+        (
+            json!({"paymentTerm": "6400aa11bb22cc33dd44ee56"}),
+            "paymentTerm",
+        ),
+    ] {
+        let mut d = doc.clone();
+        for (k, v) in mutate.as_object().unwrap() {
+            match v {
+                Value::Object(inner) => {
+                    for (ik, iv) in inner {
+                        d[k][ik] = iv.clone();
+                    }
+                }
+                other => d[k] = other.clone(),
+            }
+        }
+        let r = post(
+            &s,
+            Some("axim-sandbox-token"),
+            serde_json::to_vec(&d).unwrap(),
+        )
+        .await;
+        let b: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            (r.status, &b["success"]),
+            (400, &json!(false)),
+            "{field}: {b}"
+        );
+        assert!(
+            b["message"].as_str().unwrap().contains(field),
+            "{field}: {b}"
+        );
+        let f = route.interpret(&order, &r).unwrap_err();
+        assert_eq!(f.class, FailureClass::Rejected);
+    }
+    let r = post(&s, Some("axim-sandbox-token"), b"{not json".to_vec()).await;
+    assert_eq!(r.status, 400);
+    let unauth = reqwest::Client::new()
+        .get(format!("{}/orders/650000000000000000000001", s.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauth.status().as_u16(), 401);
+    let missing = reqwest::Client::new()
+        .get(format!("{}/orders/650000000000000000000001", s.base_url()))
+        .header("accessToken", "axim-sandbox-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+    assert_eq!(s.control.count("orders_created"), 0);
+}
+
+#[tokio::test]
+async fn concurrent_creates_get_distinct_ids() {
+    let s = sim().await;
+    let route = common::route();
+    let (_, order) = common::examples().remove(0);
+    let body = common::with_ctx(&order, |ctx| route.translate(&order, ctx))
+        .unwrap()
+        .body
+        .unwrap()
+        .to_vec();
+    let answers = futures_join(&s, body, 16).await;
+    let mut ids: Vec<String> = answers
+        .iter()
+        .map(|r| route.interpret(&order, r).unwrap().vendor_order_id.unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 16);
+    assert_eq!(s.control.count("orders_created"), 16);
+}
+
+async fn futures_join(s: &RunningSim, body: Vec<u8>, n: usize) -> Vec<VendorResponse> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (url, body) = (s.base_url(), body.clone());
+        set.spawn(async move {
+            let r = reqwest::Client::new()
+                .post(format!("{url}/orders"))
+                .header("content-type", "application/json")
+                .header("accessToken", "axim-sandbox-token")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let headers = r.headers().clone();
+            VendorResponse {
+                status,
+                headers,
+                body: r.bytes().await.unwrap(),
+            }
+        });
+    }
+    set.join_all().await
+}
