@@ -115,6 +115,14 @@ impl SimControl {
     pub fn incr(&self, counter: &str) {
         *self.lock().counters.entry(counter.to_owned()).or_default() += 1;
     }
+    /// Increments and returns the new value in one step: ids drawn from it never repeat,
+    /// however many requests run at once.
+    pub fn next(&self, counter: &str) -> u64 {
+        let mut k = self.lock();
+        let n = k.counters.entry(counter.to_owned()).or_default();
+        *n += 1;
+        *n
+    }
     pub fn count(&self, counter: &str) -> u64 {
         self.lock().counters.get(counter).copied().unwrap_or(0)
     }

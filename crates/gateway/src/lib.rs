@@ -15,4 +15,5 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod upkeep;
 pub mod wiring;

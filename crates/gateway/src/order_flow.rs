@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use connector::Outcome;
+use connector::{Outcome, RetrySafety};
 use ledger::{Begin, Finish, NewRecord, Record, RecordState};
 use order_model::{OrderResult, OrderStatus, Problem, ProblemCode, VendorOrder};
 use outbound::OutboundError;
@@ -94,90 +94,156 @@ pub async fn place(
             Ok(_) => rec,
             Err(e) => return ledger_down(&e),
         },
+        Ok(Begin::Unknown(rec)) => return reconcile(state, &conn, &planned, rec, trace_id).await,
         Ok(other) => return begun_elsewhere(state, other).await,
         Err(e) => return ledger_down(&e),
     };
     tracing::Span::current().record("order_gateway.connection", route.connection.as_str());
-    let created_at = rec.created_at.clone();
     let sent = conn.send(&planned.request).await;
-    let (state_after, status, body, vendor_order_id, vendor_status, never_sent) = match sent {
-        Ok(sent) => match route.prepared.interpret(&planned.order, &sent.response) {
-            Ok(vo) => {
-                let result = result_of(
-                    &rec.id,
-                    &planned.order.order_ref,
-                    &route.connection,
-                    route.vendor,
-                    &vo,
-                    &created_at,
-                    trace_id,
-                );
-                let code = if vo.status == OrderStatus::Quoted {
-                    200
-                } else {
-                    201
-                };
-                let body = serde_json::to_value(&result).unwrap_or(Value::Null);
-                (
-                    RecordState::Accepted,
-                    code,
-                    body,
-                    vo.vendor_order_id.clone(),
-                    Some(vo.vendor_status.clone()),
-                    false,
-                )
-            }
-            Err(failure) => {
-                let p = failure
-                    .to_problem()
-                    .with_trace_id(Some(trace_id.to_owned()));
-                let (st, never_sent) = match (failure.outcome(), failure.problem_code()) {
-                    (Outcome::Unknown, _) => (RecordState::Unknown, false),
-                    (
-                        Outcome::NotCreated,
-                        ProblemCode::InvalidOrder | ProblemCode::VendorRejected,
-                    ) => (RecordState::Rejected, false),
-                    // The vendor did not take it (auth, limits, unavailable): a retry may succeed.
-                    (Outcome::NotCreated, _) => (RecordState::Failed, true),
-                };
-                (
-                    st,
-                    p.status,
-                    serde_json::to_value(&p).unwrap_or(Value::Null),
-                    None,
-                    failure.vendor.code.clone(),
-                    never_sent,
-                )
-            }
-        },
-        Err(e) => {
-            let (p, st, never_sent) = outbound_problem(&e);
-            let p = p.with_trace_id(Some(trace_id.to_owned()));
-            (
-                st,
-                p.status,
-                serde_json::to_value(&p).unwrap_or(Value::Null),
-                None,
-                None,
-                never_sent,
-            )
-        }
-    };
-    let finish = Finish {
-        state: state_after,
-        http_status: status,
-        response: body.clone(),
-        vendor_order_id,
-        vendor_status,
-        never_sent,
-    };
-    if let Err(e) = state.ledger.finish(&rec.id, finish).await {
+    let finish = settle(&planned, &rec, sent, trace_id);
+    if let Err(e) = state.ledger.finish(&rec.id, finish.clone()).await {
         // The vendor call happened; the answer is still the truth, but the record is
         // stuck in `sending` and will be recovered as `unknown` at the next start.
         tracing::error!(error = %e, order_id = %rec.id, "could not record an order outcome");
     }
-    metrics::counter!("orders_total", "connection" => route.connection.clone(), "outcome" => state_after.as_str()).increment(1);
-    answer(status, &body, false, Some(&rec.id))
+    metrics::counter!("orders_total", "connection" => route.connection.clone(), "outcome" => finish.state.as_str()).increment(1);
+    answer(finish.http_status, &finish.response, false, Some(&rec.id))
+}
+
+/// A vendor answer (or the outbound stack's failure) -> the outcome to record, whose
+/// `response` is exactly what the caller is told.
+fn settle(
+    planned: &pipeline::Planned<'_>,
+    rec: &Record,
+    sent: Result<outbound::Sent, OutboundError>,
+    trace_id: &str,
+) -> Finish {
+    let route = planned.route;
+    let sent = match sent {
+        Ok(sent) => sent,
+        Err(e) => {
+            let (p, st, never_sent) = outbound_problem(&e);
+            let p = p.with_trace_id(Some(trace_id.to_owned()));
+            return Finish {
+                state: st,
+                http_status: p.status,
+                response: serde_json::to_value(&p).unwrap_or(Value::Null),
+                vendor_order_id: None,
+                vendor_status: None,
+                never_sent,
+            };
+        }
+    };
+    match route.prepared.interpret(&planned.order, &sent.response) {
+        Ok(vo) => {
+            let result = result_of(
+                &rec.id,
+                &planned.order.order_ref,
+                &route.connection,
+                route.vendor,
+                &vo,
+                &rec.created_at,
+                trace_id,
+            );
+            let code = if vo.status == OrderStatus::Quoted {
+                200
+            } else {
+                201
+            };
+            Finish {
+                state: RecordState::Accepted,
+                http_status: code,
+                response: serde_json::to_value(&result).unwrap_or(Value::Null),
+                vendor_order_id: vo.vendor_order_id.clone(),
+                vendor_status: Some(vo.vendor_status.clone()),
+                never_sent: false,
+            }
+        }
+        Err(failure) => {
+            let p = failure
+                .to_problem()
+                .with_trace_id(Some(trace_id.to_owned()));
+            let (st, never_sent) = match (failure.outcome(), failure.problem_code()) {
+                (Outcome::Unknown, _) => (RecordState::Unknown, false),
+                (Outcome::NotCreated, ProblemCode::InvalidOrder | ProblemCode::VendorRejected) => {
+                    (RecordState::Rejected, false)
+                }
+                // The vendor did not take it (auth, limits, unavailable): a retry may succeed.
+                (Outcome::NotCreated, _) => (RecordState::Failed, true),
+            };
+            Finish {
+                state: st,
+                http_status: p.status,
+                response: serde_json::to_value(&p).unwrap_or(Value::Null),
+                vendor_order_id: None,
+                vendor_status: failure.vendor.code.clone(),
+                never_sent,
+            }
+        }
+    }
+}
+
+/// A retry (same key, same order) of an order whose outcome is unknown. The caller's
+/// retry carries the order, which the ledger deliberately does not store, so this is
+/// where the gateway can settle it with the vendor. It does so only where that cannot
+/// create a second order: the vendor deduplicates by key (Adobe's `X-Correlation-Id`),
+/// so the same request is sent again and the vendor answers with the original order, or
+/// places it if the first attempt never arrived.
+///
+/// Vendors without such a key (Juniper, Impilo, Axim) leave the order `unknown`: an
+/// unknown outcome means the vendor's answer, and with it the vendor order id, never
+/// arrived, and none of them documents a lookup by our reference. The caller gets 409
+/// `outcome_unknown`; operators see the order at the admin `/orders/unknown`.
+async fn reconcile(
+    state: &AppState,
+    conn: &outbound::ConnectionClient,
+    planned: &pipeline::Planned<'_>,
+    rec: Record,
+    trace_id: &str,
+) -> Response {
+    let route = planned.route;
+    let labels = |result: &'static str| {
+        [
+            ("connection", route.connection.clone()),
+            ("result", result.to_owned()),
+        ]
+    };
+    // The route may have moved to another connection since: only the connection that
+    // got the first attempt can say what became of it.
+    if route.connection != rec.connection || planned.request.retry != RetrySafety::IdempotentByKey {
+        metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
+        return unknown(state, &rec);
+    }
+    let sent = conn.send(&planned.request).await;
+    let finish = settle(planned, &rec, sent, trace_id);
+    // Only the vendor's own answer to the order settles it: a rate limit, an auth failure
+    // or another timeout says nothing about the first attempt.
+    let definitive = match finish.state {
+        RecordState::Accepted | RecordState::Rejected => true,
+        RecordState::Failed
+        | RecordState::Unknown
+        | RecordState::Received
+        | RecordState::Sending => false,
+    };
+    if !definitive {
+        metrics::counter!("orders_reconciled_total", &labels("still_unknown")).increment(1);
+        return unknown(state, &rec);
+    }
+    match state.ledger.resolve_unknown(&rec.id, finish.clone()).await {
+        Ok(true) => {
+            metrics::counter!("orders_reconciled_total", &labels(finish.state.as_str()))
+                .increment(1);
+            tracing::info!(order_id = %rec.id, state = finish.state.as_str(), "unknown order reconciled");
+            answer(finish.http_status, &finish.response, false, Some(&rec.id))
+        }
+        // Settled meanwhile (a concurrent retry, or the original call's late finish).
+        Ok(false) => match state.ledger.get(&rec.client, &rec.id).await {
+            Ok(Some(now)) => existing(state, now, &rec.body_hash).await,
+            Ok(None) => unknown(state, &rec),
+            Err(e) => ledger_down(&e),
+        },
+        Err(e) => ledger_down(&e),
+    }
 }
 
 async fn begun_elsewhere(state: &AppState, begin: Begin) -> Response {

@@ -33,6 +33,7 @@ pub struct Running {
     pub sims: Vec<RunningSim>,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
+    upkeep: tokio::task::JoinHandle<()>,
     grace: Duration,
     drain_delay: Duration,
 }
@@ -42,6 +43,7 @@ impl Running {
     /// requests get up to the grace period to finish.
     pub async fn shutdown(self) -> bool {
         self.state.set_ready(false);
+        self.upkeep.abort();
         tokio::time::sleep(self.drain_delay).await;
         let _ = self.shutdown.send(true);
         tokio::time::timeout(self.grace, self.server).await.is_ok()
@@ -77,19 +79,10 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
     let ledger = ledger::open(&ledger_cfg, env.as_ref())
         .await
         .map_err(|e| format!("ledger: {e}"))?;
-    let recovered = ledger
-        .recover_on_start()
-        .await
-        .map_err(|e| format!("ledger recovery: {e}"))?;
-    if recovered > 0 {
-        tracing::warn!(
-            recovered,
-            "orders left in flight by the last run are now `unknown`"
-        );
-    }
     let server_cfg = checked.config.server.clone();
     let schemas = VendorSchemas::compile(&registry)?;
     let runtime = build_runtime(checked, env.as_ref(), None)?;
+    crate::upkeep::recover_at_start(&ledger, &runtime).await?;
     let state = Arc::new(AppState {
         runtime: ArcSwap::from_pointee(runtime),
         registry,
@@ -125,6 +118,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
+    let upkeep = crate::upkeep::spawn(state.clone());
     state.set_ready(true);
     tracing::info!(api = %api_addr, admin = %admin_addr, version = %state.runtime.load().checked.version(), "order-gateway ready");
     Ok(Running {
@@ -134,6 +128,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         sims,
         shutdown: tx,
         server,
+        upkeep,
         grace: Duration::from_secs(server_cfg.shutdown_grace_secs),
         drain_delay: Duration::from_secs(server_cfg.drain_delay_secs),
     })

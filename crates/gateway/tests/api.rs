@@ -504,3 +504,88 @@ async fn an_idempotent_vendor_timeout_is_retried_with_the_same_correlation_id() 
         (Some("accepted"), Some(1))
     );
 }
+
+#[tokio::test]
+async fn a_retry_of_an_unknown_adobe_order_is_reconciled_by_correlation_id() {
+    if !vendors().contains(&"adobe-vipmp") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::default_config_in(dir.path());
+    // One attempt only, so the call ends `unknown` instead of being retried inside it.
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "      headers:\n        X-Api-Key: adobe-sandbox\n",
+        "      headers:\n        X-Api-Key: adobe-sandbox\n      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 2000}\n      retry: {maxAttempts: 1}\n",
+    );
+    assert!(text.contains("maxAttempts: 1"));
+    std::fs::write(&config, text).unwrap();
+    let g = Gateway::start_with(dir, config).await;
+    let sim = g.sim_for("adobe-vipmp");
+    sim.control.push_fault(connector::sim::Fault::DelayAfter {
+        path: Some("/v3/customers/".into()),
+        ms: 1000,
+    });
+    let (_, order) = examples("adobe-vipmp")
+        .into_iter()
+        .find(|(n, _)| n.starts_with("page-sample"))
+        .unwrap();
+    let (status, headers, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 504, "{body}");
+    assert_problem(&headers, &body, "vendor_timeout");
+    assert_eq!(sim.control.count("orders_created"), 1);
+    let unknown: Value = g
+        .http
+        .get(g.admin("/orders/unknown"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown["count"], 1, "{unknown}");
+
+    // The client retries: the gateway asks Adobe again under the same correlation id,
+    // gets the original order back and records it.
+    let (status, headers, placed) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{placed}");
+    assert!(headers.get("idempotent-replayed").is_none());
+    assert_eq!(sim.control.count("orders_created"), 1, "still one order");
+    assert_eq!(sim.control.count("replays"), 1);
+    assert_eq!(placed["id"], unknown["orders"][0]["id"]);
+    assert!(
+        placed["vendorOrderId"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+
+    // From now on the recorded answer is replayed.
+    let (status, headers, again) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201);
+    assert!(headers.get("idempotent-replayed").is_some());
+    assert_eq!(again, placed);
+    let unknown: Value = g
+        .http
+        .get(g.admin("/orders/unknown"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown["count"], 0, "{unknown}");
+    let metrics = g
+        .http
+        .get(g.admin("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "orders_reconciled_total{connection=\"adobe-vipmp-sandbox\",result=\"accepted\"} 1"
+        ),
+        "{metrics}"
+    );
+}

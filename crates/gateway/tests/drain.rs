@@ -4,61 +4,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{default_config_in, examples, vendors};
+use common::{Proc, default_config_in, examples, free_port, vendors, wait_ready};
 use serde_json::Value;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn(config: &std::path::Path, api: u16, admin: u16) -> Proc {
-    let child = Command::new(env!("CARGO_BIN_EXE_order-gateway"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{api}"),
-            "--admin-listen",
-            &format!("127.0.0.1:{admin}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Proc(child)
-}
-
-async fn wait_ready(http: &reqwest::Client, admin: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{admin}/readyz"))
-            .send()
-            .await
-            && r.status().as_u16() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the gateway did not become ready");
-}
 
 fn sim_port(config: &std::path::Path, vendor: &str) -> u16 {
     let text = std::fs::read_to_string(config).unwrap();
@@ -81,7 +30,7 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
         .replace("drainDelaySecs: 0", "drainDelaySecs: 1");
     std::fs::write(&config, text).unwrap();
     let (api, admin) = (free_port(), free_port());
-    let mut proc = spawn(&config, api, admin);
+    let mut proc = Proc::spawn(&config, api, admin);
     let http = reqwest::Client::new();
     wait_ready(&http, admin).await;
 
@@ -113,14 +62,7 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let pid = proc.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    proc.signal("TERM");
 
     // Readiness is false while the in-flight orders are still running.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -150,7 +92,7 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
 
     // A new process on the same ledger sees every order as accepted.
     let (api, admin) = (free_port(), free_port());
-    let _again = spawn(&config, api, admin);
+    let _again = Proc::spawn(&config, api, admin);
     wait_ready(&http, admin).await;
     for id in ids {
         let rec: Value = http

@@ -12,7 +12,7 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -21,8 +21,14 @@ fn free_port() -> u16 {
 
 /// The default config, rewritten to free ports and a temp ledger; catalogs copied beside it.
 pub fn default_config_in(dir: &Path) -> PathBuf {
+    default_config_edited(dir, |t| t)
+}
+
+/// [`default_config_in`], with `edit` applied to the shipped text first (so it can still
+/// match the shipped ports, e.g. to point a connection at a simulator the test hosts).
+pub fn default_config_edited(dir: &Path, edit: impl FnOnce(String) -> String) -> PathBuf {
     let mut text =
-        std::fs::read_to_string(repo().join("config/gateway.yaml")).expect("default config");
+        edit(std::fs::read_to_string(repo().join("config/gateway.yaml")).expect("default config"));
     // The shipped config tests name its routes and example files; tests here rewrite
     // routes and run elsewhere, so they are dropped (test-config has its own tests).
     if let Some(i) = text.find("\ntests:\n") {
@@ -146,4 +152,59 @@ pub fn examples(vendor: &str) -> Vec<(String, Value)> {
 /// Every registered vendor: a vendor added to the registry is tested here automatically.
 pub fn vendors() -> Vec<&'static str> {
     gateway::registry::Registry::builtin().kinds()
+}
+
+/// The real `order-gateway` binary, killed when dropped.
+pub struct Proc(pub std::process::Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    pub fn spawn(config: &Path, api: u16, admin: u16) -> Proc {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{api}"),
+                "--admin-listen",
+                &format!("127.0.0.1:{admin}"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        Proc(child)
+    }
+
+    /// Sends a signal (`TERM`, `KILL`) with kill(1).
+    pub fn signal(&self, sig: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([format!("-{sig}"), self.0.id().to_string()])
+            .status()
+            .expect("kill runs")
+            .success();
+        assert!(ok, "kill -{sig}");
+    }
+}
+
+pub async fn wait_ready(http: &reqwest::Client, admin: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{admin}/readyz"))
+            .send()
+            .await
+            && r.status().as_u16() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the gateway did not become ready");
 }

@@ -266,11 +266,10 @@ fn place(sim: &Sim, cid: &str, body: &[u8]) -> (u16, Value) {
     }
     let order_type = doc["orderType"].as_str().unwrap_or("NEW");
     let preview = order_type.starts_with("PREVIEW");
-    let n = sim.control.count("orders_created") + 1;
     let order_id = if preview {
         String::new()
     } else {
-        format!("{:010}", 5_100_000_000u64 + n)
+        format!("{:010}", 5_100_000_000u64 + sim.control.next("orders_created"))
     };
     let lines: Vec<Value> = doc["lineItems"]
         .as_array()
@@ -310,7 +309,6 @@ fn place(sim: &Sim, cid: &str, body: &[u8]) -> (u16, Value) {
                 },
             );
         }
-        sim.control.incr("orders_created");
         return (201, answer);
     }
     (200, answer)

@@ -165,7 +165,7 @@ async fn create(
                 .into_response();
         }
     }
-    let n = sim.control.count("orders_created") + 1;
+    let n = sim.control.next("orders_created");
     let id = order_id(n);
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -188,7 +188,6 @@ async fn create(
     if let Ok(mut o) = sim.orders.lock() {
         o.insert(id, value.clone());
     }
-    sim.control.incr("orders_created");
     (StatusCode::CREATED, Json(value)).into_response()
 }
 

@@ -1,0 +1,88 @@
+//! Ledger upkeep while serving.
+//!
+//! A record left `received`/`sending` by a process that died must become `unknown` so
+//! that retries are settled rather than hang on `in_progress`. Which records are
+//! abandoned depends on who else writes the ledger:
+//! - SQLite is one process's file: at start every in-flight record is abandoned.
+//! - PostgreSQL is shared by replicas: a record is abandoned only when it is older than
+//!   any vendor call can last (the longest overall deadline of the config's connections
+//!   plus a margin), checked at start and then periodically, so a live replica's order is
+//!   never marked `unknown` under it.
+//!
+//! The periodic pass also publishes `orders_unknown` (a gauge: how many wait for
+//! reconciliation), so the alert does not depend on someone opening the admin page.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ledger::{Ledger, RecordState};
+
+use crate::state::{AppState, Runtime};
+
+/// How often the periodic pass runs.
+pub const PERIOD: Duration = Duration::from_secs(30);
+/// Added to the longest vendor deadline before an in-flight record counts as abandoned.
+pub const MARGIN: Duration = Duration::from_secs(60);
+
+/// The age after which an in-flight record cannot belong to a live call.
+pub fn stale_after(runtime: &Runtime) -> Duration {
+    let longest = runtime
+        .connections
+        .values()
+        .map(|c| c.settings().timeouts.overall_ms)
+        .max()
+        .unwrap_or(0);
+    Duration::from_millis(longest) + MARGIN
+}
+
+/// At start: marks abandoned records `unknown`; returns how many.
+pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64, String> {
+    let n = match ledger {
+        Ledger::Sqlite(_) => ledger.recover_on_start().await,
+        Ledger::Postgres(_) => ledger.recover_stale(stale_after(runtime)).await,
+    }
+    .map_err(|e| format!("ledger recovery: {e}"))?;
+    if n > 0 {
+        tracing::warn!(
+            recovered = n,
+            "orders left in flight by a process that stopped are now `unknown`"
+        );
+    }
+    Ok(n)
+}
+
+/// One periodic pass: stale in-flight records (shared ledgers only) and the gauge.
+pub async fn pass(state: &AppState) {
+    if matches!(state.ledger.as_ref(), Ledger::Postgres(_)) {
+        let age = stale_after(&state.runtime.load());
+        match state.ledger.recover_stale(age).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                recovered = n,
+                "orders in flight longer than any vendor call are now `unknown`"
+            ),
+            Err(e) => tracing::error!(error = %e, "ledger upkeep: recovery failed"),
+        }
+    }
+    match state.ledger.count_by_state().await {
+        Ok(counts) => {
+            let unknown = counts
+                .iter()
+                .find(|(s, _)| *s == RecordState::Unknown)
+                .map_or(0, |(_, n)| *n);
+            metrics::gauge!("orders_unknown").set(unknown as f64);
+        }
+        Err(e) => tracing::error!(error = %e, "ledger upkeep: count failed"),
+    }
+}
+
+pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PERIOD);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            pass(&state).await;
+        }
+    })
+}
