@@ -10,21 +10,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Proc, default_config_edited, examples, free_port, wait_ready};
-use connector::sim::{Fault, RunningSim, SimControl};
+use common::{Proc, default_config_edited, examples, free_port, hosted_sim, wait_ready};
+use connector::sim::{Fault, RunningSim};
 use serde_json::{Value, json};
 
 const PER_VENDOR: usize = 50;
-
-async fn hosted_sim(vendor: &str) -> RunningSim {
-    let registry = gateway::registry::Registry::builtin();
-    let entry = registry.get(vendor).expect("registered");
-    let control = SimControl::new();
-    let router = (entry.simulator)(&Value::Null, control.clone()).expect("simulator");
-    connector::sim::serve(router, "127.0.0.1:0".parse().unwrap(), control)
-        .await
-        .unwrap()
-}
 
 fn page_sample(vendor: &str) -> Value {
     examples(vendor)

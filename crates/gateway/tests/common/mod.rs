@@ -69,7 +69,14 @@ impl Gateway {
     }
 
     pub async fn start_with(dir: tempfile::TempDir, config: PathBuf) -> Gateway {
-        let env: Arc<EnvLookup> = Arc::new(|_: &str| None);
+        Self::start_with_env(dir, config, Arc::new(|_: &str| None)).await
+    }
+
+    pub async fn start_with_env(
+        dir: tempfile::TempDir,
+        config: PathBuf,
+        env: Arc<EnvLookup>,
+    ) -> Gateway {
         let running = start(
             Options {
                 config,
@@ -207,4 +214,15 @@ pub async fn wait_ready(http: &reqwest::Client, admin: u16) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("the gateway did not become ready");
+}
+
+/// A vendor simulator hosted by the test itself (it outlives a gateway it serves).
+pub async fn hosted_sim(vendor: &str) -> connector::sim::RunningSim {
+    let registry = gateway::registry::Registry::builtin();
+    let entry = registry.get(vendor).expect("registered");
+    let control = connector::sim::SimControl::new();
+    let router = (entry.simulator)(&Value::Null, control.clone()).expect("simulator");
+    connector::sim::serve(router, "127.0.0.1:0".parse().expect("addr"), control)
+        .await
+        .expect("simulator starts")
 }

@@ -1,0 +1,144 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Several replicas on one PostgreSQL ledger (what a Kubernetes Deployment runs): the
+//! ledger, and with it idempotency, is shared; a replica that starts does not take over
+//! another's live orders. Needs `LEDGER_TEST_POSTGRES_URL` (`./scripts/test` starts a
+//! throwaway server); skipped with a notice without it.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Gateway, default_config_edited, examples, hosted_sim};
+use connector::sim::{Fault, RunningSim};
+use serde_json::{Value, json};
+
+const ENV: &str = "LEDGER_TEST_POSTGRES_URL";
+
+async fn replica(sim: &RunningSim) -> Option<Gateway> {
+    let url = std::env::var(ENV).ok()?;
+    let dir = tempfile::tempdir().unwrap();
+    let base = sim.base_url();
+    let config = default_config_edited(dir.path(), |t| {
+        t.replace("http://127.0.0.1:18101", &base).replace(
+            "ledger:\n  kind: sqlite\n  path: data/ledger.db\n",
+            &format!("ledger:\n  kind: postgres\n  url: \"${{{ENV}}}\"\n"),
+        )
+    });
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("kind: postgres")
+    );
+    Some(
+        Gateway::start_with_env(
+            dir,
+            config,
+            Arc::new(move |k: &str| (k == ENV).then(|| url.clone())),
+        )
+        .await,
+    )
+}
+
+fn order(r: &str) -> Value {
+    let (_, mut o) = examples("juniper")
+        .into_iter()
+        .find(|(n, _)| n.starts_with("page-sample"))
+        .unwrap();
+    o["orderRef"] = json!(r);
+    o
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_idempotency_through_the_ledger() {
+    let sim = hosted_sim("juniper").await;
+    let (Some(a), Some(b)) = (replica(&sim).await, replica(&sim).await) else {
+        eprintln!("SKIPPED: {ENV} is not set");
+        return;
+    };
+    let o = order(&format!("replicas-{}", uuid::Uuid::new_v4().simple()));
+    let gws = Arc::new([a, b]);
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let (gws, o) = (gws.clone(), o.clone());
+        tasks.push(tokio::spawn(async move {
+            let (status, _, body) = gws[i % 2].post("/v1/orders", &o).await;
+            (status, body)
+        }));
+    }
+    let mut placed = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            201 => placed.push(body["id"].as_str().unwrap().to_owned()),
+            409 => assert_eq!(body["code"], "in_progress", "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(sim.control.count("orders_created"), 1, "one vendor order");
+    placed.dedup();
+    assert_eq!(placed.len(), 1, "every 201 is the same order: {placed:?}");
+    // Either replica replays it afterwards.
+    for g in gws.iter() {
+        let (status, headers, body) = g.post("/v1/orders", &o).await;
+        assert_eq!(status, 201);
+        assert!(headers.get("idempotent-replayed").is_some());
+        assert_eq!(body["id"], placed[0].as_str());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_starts_leaves_another_replicas_live_order_alone() {
+    let sim = hosted_sim("juniper").await;
+    let Some(a) = replica(&sim).await else {
+        eprintln!("SKIPPED: {ENV} is not set");
+        return;
+    };
+    let a = Arc::new(a);
+    let o = order(&format!("live-{}", uuid::Uuid::new_v4().simple()));
+    // Warm the token so the order is the slow call.
+    let (status, _, _) = a
+        .post(
+            "/v1/orders",
+            &order(&format!("warm-{}", uuid::Uuid::new_v4().simple())),
+        )
+        .await;
+    assert_eq!(status, 201);
+    sim.control.push_fault(Fault::DelayBefore {
+        path: Some("/v1/orders".into()),
+        ms: 2500,
+    });
+    let in_flight = {
+        let (a, o) = (a.clone(), o.clone());
+        tokio::spawn(async move { a.post("/v1/orders", &o).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A second replica starts (a rollout) while the order is at the vendor.
+    let b = replica(&sim).await.unwrap();
+    let found: Value = b
+        .http
+        .get(b.url(&format!(
+            "/v1/orders?orderRef={}",
+            o["orderRef"].as_str().unwrap()
+        )))
+        .bearer_auth("dev-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["orders"][0]["state"], "sending", "{found}");
+    // Its retry of the same order is told to wait, not refused as unknown.
+    let (status, _, body) = b.post("/v1/orders", &o).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("in_progress")),
+        "{body}"
+    );
+    let (status, _, body) = in_flight.await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    let (status, headers, _) = b.post("/v1/orders", &o).await;
+    assert_eq!(status, 201);
+    assert!(headers.get("idempotent-replayed").is_some());
+}
