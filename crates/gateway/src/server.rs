@@ -51,6 +51,9 @@ impl Running {
 }
 
 pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String> {
+    // First: metric handles taken before the recorder exists (the breakers' gauges are
+    // taken when connections are built) would stay no-ops for ever.
+    let metrics = crate::telemetry::metrics_handle();
     let registry = Arc::new(Registry::builtin());
     let checked = load_and_check(&opts.config, &registry, CheckMode::Serve, env.as_ref()).map_err(
         |issues| {
@@ -89,7 +92,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         schemas,
         ledger: Arc::new(ledger),
         ready: false.into(),
-        metrics: crate::telemetry::metrics_handle(),
+        metrics,
         env,
         last_reload_error: std::sync::Mutex::new(None),
     });

@@ -298,6 +298,18 @@ async fn probes_metrics_and_active_config() {
         .await
         .unwrap();
     assert!(metrics.contains("orders_total"), "{metrics}");
+    for name in [
+        "vendor_calls_total",
+        "vendor_call_duration_seconds_bucket",
+        "vendor_in_flight",
+        "orders_unknown",
+    ] {
+        assert!(metrics.contains(name), "{name} missing: {metrics}");
+    }
+    for v in vendors() {
+        let line = format!("vendor_circuit_state{{connection=\"{v}-sandbox\",vendor=\"{v}\"}} 0");
+        assert!(metrics.contains(&line), "{line} missing: {metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //! (cached token) -> attempt with timeout -> retry where it cannot duplicate.
 
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use connector::{RetrySafety, VendorRequest, VendorResponse};
@@ -34,7 +34,7 @@ pub struct PreviewRequest {
 }
 
 enum Auth {
-    Bearer(Box<TokenSource>),
+    Bearer(Arc<TokenSource>),
     Header {
         name: HeaderName,
         value: HeaderValue,
@@ -96,7 +96,7 @@ impl ConnectionClient {
                     default_lifetime: Duration::from_secs(*default_lifetime_secs),
                     skew: Duration::from_secs(*skew_secs),
                 };
-                Auth::Bearer(Box::new(TokenSource::new(name, spec, http.clone())))
+                Auth::Bearer(Arc::new(TokenSource::new(name, spec, http.clone())))
             }
             AuthConfig::StaticHeader {
                 header,
@@ -143,6 +143,8 @@ impl ConnectionClient {
             max_wait: Duration::from_millis(settings.limits.max_wait_ms),
             in_flight: Semaphore::new(settings.limits.max_in_flight as usize),
             breaker: Breaker::new(
+                name,
+                vendor,
                 settings.breaker.failure_threshold,
                 Duration::from_millis(settings.breaker.open_ms),
             ),

@@ -2,8 +2,15 @@
 //! Concurrent misses coalesce into one token request; a token is dropped `skew` before
 //! it expires; after a failed fetch, fetches fail fast for a short backoff so a dead
 //! token endpoint is not hammered by every order.
+//!
+//! Refresh ahead: once 80 % of a token's usable life (lifetime minus skew) has passed,
+//! the first call to see it starts ONE background fetch and goes on with the current
+//! token, so steady traffic never waits on a refresh; only a cold start or a token that
+//! outlived its life unused makes a caller wait. A failed background fetch leaves the
+//! current token in use until it expires and starts the same failure backoff.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use moka::future::Cache;
@@ -27,6 +34,7 @@ pub struct TokenSpec {
 struct Token {
     value: SecretString,
     usable_until: Instant,
+    refresh_at: Instant,
 }
 
 pub struct TokenSource {
@@ -36,6 +44,7 @@ pub struct TokenSource {
     http: reqwest::Client,
     cache: Cache<String, Token>,
     failed_until: Mutex<Option<Instant>>,
+    refreshing: AtomicBool,
 }
 
 const FAILURE_BACKOFF: Duration = Duration::from_secs(2);
@@ -62,20 +71,23 @@ impl TokenSource {
             http,
             cache: Cache::new(4),
             failed_until: Mutex::new(None),
+            refreshing: AtomicBool::new(false),
         }
     }
 
-    pub async fn token(&self) -> Result<SecretString, OutboundError> {
+    pub async fn token(self: &Arc<Self>) -> Result<SecretString, OutboundError> {
         if let Some(t) = self.cache.get(&self.key).await {
-            if Instant::now() < t.usable_until {
+            let now = Instant::now();
+            if now < t.usable_until {
+                if now >= t.refresh_at {
+                    self.refresh_ahead();
+                }
                 metrics::counter!("vendor_token_cache_hits_total", "connection" => self.connection.clone()).increment(1);
                 return Ok(t.value);
             }
             self.cache.invalidate(&self.key).await;
         }
-        if let Some(until) = self.failed_until.lock().ok().and_then(|g| *g)
-            && Instant::now() < until
-        {
+        if self.backing_off() {
             return Err(OutboundError::TokenEndpoint {
                 reason: "the token endpoint failed moments ago; backing off".into(),
                 status: None,
@@ -94,6 +106,32 @@ impl TokenSource {
                 Err((*e).clone())
             }
         }
+    }
+
+    fn backing_off(&self) -> bool {
+        self.failed_until
+            .lock()
+            .ok()
+            .and_then(|g| *g)
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    fn refresh_ahead(self: &Arc<Self>) {
+        if self.backing_off() || self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            match this.fetch().await {
+                Ok(t) => this.cache.insert(this.key.clone(), t).await,
+                Err(_) => {
+                    if let Ok(mut g) = this.failed_until.lock() {
+                        *g = Some(Instant::now() + FAILURE_BACKOFF);
+                    }
+                }
+            }
+            this.refreshing.store(false, Ordering::Release);
+        });
     }
 
     pub async fn invalidate(&self) {
@@ -145,9 +183,12 @@ impl TokenSource {
             .map(Duration::from_secs)
             .unwrap_or(s.default_lifetime);
         metrics::counter!("vendor_token_fetches_total", "connection" => self.connection.clone(), "result" => "ok").increment(1);
+        let usable = lifetime.saturating_sub(s.skew);
+        let now = Instant::now();
         Ok(Token {
             value: SecretString::from(answer.access_token),
-            usable_until: Instant::now() + lifetime.saturating_sub(s.skew),
+            usable_until: now + usable,
+            refresh_at: now + usable.mul_f64(0.8),
         })
     }
 }

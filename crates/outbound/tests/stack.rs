@@ -182,6 +182,47 @@ async fn an_expired_token_is_refreshed_once() {
     assert_eq!(s.token_calls.load(Ordering::SeqCst), 2);
 }
 
+fn auth_seen(s: &Server) -> Vec<String> {
+    s.seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|h| h["authorization"].to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_token_is_refreshed_ahead_of_expiry_without_making_a_caller_wait() {
+    let (s, addr) = start().await;
+    // expires_in 61 s with a 60 s skew: usable for 1 s, refreshed ahead after 0.8 s.
+    s.token_lifetime.store(61, Ordering::SeqCst);
+    let c = client(addr, json!({}));
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(850)).await;
+    // This call starts the refresh and goes on with the current token.
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    assert_eq!(auth_seen(&s), ["Bearer tok-1", "Bearer tok-1"]);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        s.token_calls.load(Ordering::SeqCst),
+        2,
+        "one refresh, in the background"
+    );
+    // Past the first token's life: the refreshed one is used, nothing is fetched.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..5 {
+        c.send(&create_req(RetrySafety::NotAfterSend))
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.token_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(auth_seen(&s)[2..], ["Bearer tok-2"; 5]);
+}
+
 #[tokio::test]
 async fn a_vendor_401_refreshes_once_and_retries_once() {
     let (s, addr) = start().await;

@@ -269,7 +269,10 @@ fn place(sim: &Sim, cid: &str, body: &[u8]) -> (u16, Value) {
     let order_id = if preview {
         String::new()
     } else {
-        format!("{:010}", 5_100_000_000u64 + sim.control.next("orders_created"))
+        format!(
+            "{:010}",
+            5_100_000_000u64 + sim.control.next("orders_created")
+        )
     };
     let lines: Vec<Value> = doc["lineItems"]
         .as_array()
