@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 //! What the outbound stack adds to a vendor call: the same POST to the same loopback
 //! server, once with a bare `reqwest::Client` and once through `ConnectionClient::send`
 //! (breaker, pause check, in-flight cap, rate limiter at a high limit, auth, a client
