@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Proc, default_config_edited, examples, free_port, hosted_sim, wait_ready};
+use common::{Proc, default_config_edited, examples, free_port, hosted_sim};
 use connector::sim::{Fault, RunningSim};
 use serde_json::{Value, json};
 
@@ -73,8 +73,8 @@ async fn kill_9_with_100_orders_in_flight_loses_and_duplicates_nothing() {
     });
     let http = reqwest::Client::new();
     let (api, admin) = (free_port(), free_port());
-    let proc = Proc::spawn(&config, api, admin);
-    wait_ready(&http, admin).await;
+    let mut proc = Proc::spawn(&config, api, admin);
+    proc.wait_ready(&http, admin).await;
 
     // Warm the token caches, so the orders below are the only slow calls.
     let samples = [
@@ -151,8 +151,8 @@ async fn kill_9_with_100_orders_in_flight_loses_and_duplicates_nothing() {
     );
 
     let (api, admin) = (free_port(), free_port());
-    let _proc = Proc::spawn(&config, api, admin);
-    wait_ready(&http, admin).await;
+    let mut proc = Proc::spawn(&config, api, admin);
+    proc.wait_ready(&http, admin).await;
 
     // Every client retries its order once.
     let mut answers = Vec::new();

@@ -6,20 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Proc, default_config_in, examples, free_port, vendors, wait_ready};
+use common::{Proc, default_config_in, examples, free_port, sim_port, vendors};
 use serde_json::Value;
-
-fn sim_port(config: &std::path::Path, vendor: &str) -> u16 {
-    let text = std::fs::read_to_string(config).unwrap();
-    let mut lines = text.lines();
-    while let Some(l) = lines.next() {
-        if l.trim() == format!("- vendor: {vendor}") {
-            let listen = lines.next().unwrap().trim().trim_start_matches("listen: ");
-            return listen.rsplit(':').next().unwrap().parse().unwrap();
-        }
-    }
-    panic!("no simulator for {vendor}");
-}
 
 #[tokio::test]
 async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
@@ -32,7 +20,7 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
     let (api, admin) = (free_port(), free_port());
     let mut proc = Proc::spawn(&config, api, admin);
     let http = reqwest::Client::new();
-    wait_ready(&http, admin).await;
+    proc.wait_ready(&http, admin).await;
 
     // Make a simulator slow so orders are in flight when SIGTERM arrives.
     let vendor = vendors()[0];
@@ -92,8 +80,8 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
 
     // A new process on the same ledger sees every order as accepted.
     let (api, admin) = (free_port(), free_port());
-    let _again = Proc::spawn(&config, api, admin);
-    wait_ready(&http, admin).await;
+    let mut again = Proc::spawn(&config, api, admin);
+    again.wait_ready(&http, admin).await;
     for id in ids {
         let rec: Value = http
             .get(format!("http://127.0.0.1:{api}/v1/orders/{id}"))

@@ -15,7 +15,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::post;
-use common::{Proc, default_config_in, examples, free_port, vendors, wait_ready};
+use common::{Proc, default_config_in, examples, free_port, vendors};
 use serde_json::{Value, json};
 
 /// Secrets in the sandbox config (and the client key the tests use).
@@ -101,9 +101,9 @@ async fn no_secret_or_personal_data_reaches_logs_or_traces() {
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
-    let mut proc = Proc(child);
+    let mut proc = Proc(child, dir.path().join("unused.log"));
     let http = reqwest::Client::new();
-    wait_ready(&http, admin).await;
+    proc.wait_ready(&http, admin).await;
     let post = |body: Value, key: &'static str| {
         let http = http.clone();
         async move {

@@ -161,18 +161,22 @@ pub fn vendors() -> Vec<&'static str> {
     gateway::registry::Registry::builtin().kinds()
 }
 
-/// The real `order-gateway` binary, killed when dropped.
-pub struct Proc(pub std::process::Child);
+/// The real `order-gateway` binary, killed when dropped. Its output goes to a file so a
+/// failed start can say why.
+pub struct Proc(pub std::process::Child, pub PathBuf);
 
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let _ = std::fs::remove_file(&self.1);
     }
 }
 
 impl Proc {
     pub fn spawn(config: &Path, api: u16, admin: u16) -> Proc {
+        let log = std::env::temp_dir().join(format!("order-gateway-{api}-{admin}.log"));
+        let out = std::fs::File::create(&log).expect("log file");
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"))
             .args(["serve", "--config"])
             .arg(config)
@@ -182,11 +186,13 @@ impl Proc {
                 "--admin-listen",
                 &format!("127.0.0.1:{admin}"),
             ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stdout(std::process::Stdio::from(
+                out.try_clone().expect("log file"),
+            ))
+            .stderr(std::process::Stdio::from(out))
             .spawn()
             .expect("the binary starts");
-        Proc(child)
+        Proc(child, log)
     }
 
     /// Sends a signal (`TERM`, `KILL`) with kill(1).
@@ -198,22 +204,60 @@ impl Proc {
             .success();
         assert!(ok, "kill -{sig}");
     }
+
+    /// Waits for `/readyz`; a process that exits or never gets ready fails the test with
+    /// the end of its output.
+    pub async fn wait_ready(&mut self, http: &reqwest::Client, admin: u16) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(r) = http
+                .get(format!("http://127.0.0.1:{admin}/readyz"))
+                .send()
+                .await
+                && r.status().as_u16() == 200
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.0.try_wait() {
+                panic!(
+                    "the gateway exited ({status}) before it was ready:\n{}",
+                    self.output_tail()
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the gateway did not become ready in 30 s:\n{}",
+            self.output_tail()
+        );
+    }
+
+    pub fn output_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.1).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
 }
 
-pub async fn wait_ready(http: &reqwest::Client, admin: u16) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::time::Instant::now() < deadline {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{admin}/readyz"))
-            .send()
-            .await
-            && r.status().as_u16() == 200
-        {
-            return;
+/// The port of a vendor's built-in simulator in a config written by [`default_config_in`].
+pub fn sim_port(config: &Path, vendor: &str) -> u16 {
+    let text = std::fs::read_to_string(config).expect("config");
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        if l.trim() == format!("- vendor: {vendor}") {
+            let listen = lines
+                .next()
+                .expect("a listen line")
+                .trim()
+                .trim_start_matches("listen: ");
+            return listen
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("a port");
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("the gateway did not become ready");
+    panic!("no simulator for {vendor}");
 }
 
 /// A vendor simulator hosted by the test itself (it outlives a gateway it serves).
