@@ -191,7 +191,11 @@ pub fn watch_config(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, 
         .unwrap_or_else(|| PathBuf::from("."));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-        if ev.is_ok() {
+        // Access events are our own reads of the config (the hash check and the reload
+        // itself); reacting to them re-read a refused config about three times a second.
+        if let Ok(ev) = ev
+            && !matches!(ev.kind, notify::EventKind::Access(_))
+        {
             let _ = tx.send(());
         }
     })

@@ -335,3 +335,53 @@ async fn an_unchanged_connection_keeps_its_client_across_a_reload() {
     assert!(!std::sync::Arc::ptr_eq(&after, &rebuilt));
     assert_eq!(rebuilt.settings().limits.rate_per_sec, 7);
 }
+
+/// A refused edit is tried once per change: the watcher must not react to its own reads
+/// of the file (it used to re-read a refused config about three times a second).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_edit_is_not_retried_until_the_file_changes_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::default_config_in(dir.path());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let g = Gateway::start_with(dir, cfg.clone()).await;
+    let _watcher = gateway::server::watch_config(g.running.state.clone()).unwrap();
+    let before = g.running.state.runtime.load().checked.hash.clone();
+    let error = || g.running.state.last_reload_error.lock().unwrap().clone();
+
+    std::fs::write(
+        &cfg,
+        text.replace("fallback: none", "fallback: no-such-route"),
+    )
+    .unwrap();
+    let mut seen = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        if error().is_some() {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "the invalid edit was never tried");
+
+    // Nothing changes on disk now: no further attempt may happen.
+    *g.running.state.last_reload_error.lock().unwrap() = None;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        error(),
+        None,
+        "the refused config was tried again unchanged"
+    );
+    assert_eq!(g.running.state.runtime.load().checked.hash, before);
+
+    // The fix is picked up.
+    std::fs::write(&cfg, format!("{text}\n# fixed\n")).unwrap();
+    let mut applied = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        if g.running.state.runtime.load().checked.hash != before {
+            applied = true;
+            break;
+        }
+    }
+    assert!(applied, "the fixed config was not applied");
+}
