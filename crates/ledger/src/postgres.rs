@@ -67,6 +67,14 @@ impl PgLedger {
         Ok(PgLedger { pool })
     }
 
+    /// One pool for both: PostgreSQL runs writers concurrently.
+    fn writes(&self) -> &PgPool {
+        &self.pool
+    }
+    fn reads(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -48,7 +48,7 @@ macro_rules! ledger_store {
                 .bind(&n.trace_id)
                 .bind(ts.clone())
                 .bind(ts)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.writes())
                 .await?;
                 if let Some(row) = inserted {
                     return Ok(Begin::Started(to_record(&row)?));
@@ -105,7 +105,7 @@ macro_rules! ledger_store {
                 .bind(extra_attempts)
                 .bind(now())
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.writes())
                 .await?;
                 row.as_ref().map(to_record).transpose()
             }
@@ -116,7 +116,7 @@ macro_rules! ledger_store {
                 )
                 .bind(now())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(self.writes())
                 .await?
                 .rows_affected();
                 Ok(n == 1)
@@ -141,7 +141,7 @@ macro_rules! ledger_store {
                     .bind(never_sent)
                     .bind(now())
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await?
                     .rows_affected();
                 Ok(n == 1)
@@ -203,7 +203,7 @@ macro_rules! ledger_store {
                 .bind(reason)
                 .bind(now())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(self.writes())
                 .await?
                 .rows_affected();
                 Ok(n == 1)
@@ -226,7 +226,7 @@ macro_rules! ledger_store {
                 .bind(lookup)
                 .bind(now())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(self.writes())
                 .await?
                 .rows_affected();
                 Ok(n == 1)
@@ -285,7 +285,7 @@ macro_rules! ledger_store {
                 let row = sqlx::query(sql)
                     .bind(client)
                     .bind(value)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.reads())
                     .await?;
                 row.as_ref().map(to_record).transpose()
             }
@@ -302,7 +302,7 @@ macro_rules! ledger_store {
                 ))
                 .bind(state.as_str())
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(self.reads())
                 .await?;
                 rows.iter().map(to_record).collect()
             }
@@ -312,7 +312,7 @@ macro_rules! ledger_store {
             ) -> Result<Vec<(RecordState, u64)>, LedgerError> {
                 let rows: Vec<(String, i64)> =
                     sqlx::query_as("SELECT state, COUNT(*) FROM orders GROUP BY state")
-                        .fetch_all(&self.pool)
+                        .fetch_all(self.reads())
                         .await?;
                 let mut out: Vec<(RecordState, u64)> =
                     RecordState::ALL.iter().map(|s| (*s, 0)).collect();
@@ -339,7 +339,7 @@ macro_rules! ledger_store {
                 .bind(note)
                 .bind(now())
                 .bind(ts(cutoff))
-                .execute(&self.pool)
+                .execute(self.writes())
                 .await?
                 .rows_affected();
                 Ok(n)
