@@ -61,6 +61,17 @@ enum Command {
     TestConfig { config: PathBuf },
     /// Print the SHA-256 of an API key, for a `clients[].keySha256` entry.
     HashKey { key: String },
+    /// Link the vendor's order id to an order whose outcome is unknown (after finding it
+    /// at the vendor). The caller's next retry looks that order up at the vendor and
+    /// answers with it; the record changes state only on the vendor's own answer.
+    LinkVendorOrder {
+        #[arg(long, default_value = "config/gateway.yaml")]
+        config: PathBuf,
+        /// The gateway order id (`ord_...`, from the admin `/orders/unknown`).
+        order_id: String,
+        /// The vendor's id of the same order.
+        vendor_order_id: String,
+    },
 }
 
 pub fn main() -> i32 {
@@ -86,7 +97,73 @@ pub fn main() -> i32 {
             println!("{}", hex::encode(Sha256::digest(key.as_bytes())));
             0
         }
+        Command::LinkVendorOrder {
+            config,
+            order_id,
+            vendor_order_id,
+        } => link_vendor_order(&config, &order_id, &vendor_order_id),
     }
+}
+
+/// Opens the config's ledger (with the process environment, as `serve` does) and links
+/// the ids. Exit 0 when linked, 1 when no `unknown` order has that id, 78 for a config
+/// or ledger that cannot be opened.
+fn link_vendor_order(config: &Path, order_id: &str, vendor_order_id: &str) -> i32 {
+    let registry = Registry::builtin();
+    let checked = match load_and_check(config, &registry, CheckMode::Offline, &process_env) {
+        Ok(c) => c,
+        Err(issues) => {
+            for i in &issues {
+                eprintln!("{i}");
+            }
+            return EX_CONFIG;
+        }
+    };
+    let ledger_cfg: ledger::LedgerConfig =
+        match serde_json::from_value(checked.config.ledger.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("ledger: {e}");
+                return EX_CONFIG;
+            }
+        };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async {
+        let ledger = match ledger::open(&ledger_cfg, &process_env).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("ledger: {e}");
+                return EX_CONFIG;
+            }
+        };
+        let result = ledger.link_vendor_order(order_id, vendor_order_id).await;
+        ledger.close().await;
+        match result {
+            Ok(true) => {
+                println!(
+                    "{order_id}: linked to vendor order {vendor_order_id}; the caller's next retry with the same orderRef looks it up at the vendor"
+                );
+                0
+            }
+            Ok(false) => {
+                eprintln!("{order_id}: no order in state unknown has this id; nothing changed");
+                1
+            }
+            Err(e) => {
+                eprintln!("{order_id}: {e}");
+                1
+            }
+        }
+    })
 }
 
 fn serve(

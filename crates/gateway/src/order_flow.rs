@@ -100,7 +100,7 @@ pub async fn place(
     };
     tracing::Span::current().record("order_gateway.connection", route.connection.as_str());
     let sent = conn.send(&planned.request).await;
-    let finish = settle(&planned, &rec, sent, trace_id);
+    let finish = settle(&planned, &rec, Call::Create, sent, trace_id);
     if let Err(e) = state.ledger.finish(&rec.id, finish.clone()).await {
         // The vendor call happened; the answer is still the truth, but the record is
         // stuck in `sending` and will be recovered as `unknown` at the next start.
@@ -112,9 +112,17 @@ pub async fn place(
 
 /// A vendor answer (or the outbound stack's failure) -> the outcome to record, whose
 /// `response` is exactly what the caller is told.
+/// Which vendor call an answer is to: the create itself, or a lookup of the order.
+#[derive(Clone, Copy)]
+enum Call {
+    Create,
+    Lookup,
+}
+
 fn settle(
     planned: &pipeline::Planned<'_>,
     rec: &Record,
+    call: Call,
     sent: Result<outbound::Sent, OutboundError>,
     trace_id: &str,
 ) -> Finish {
@@ -134,7 +142,13 @@ fn settle(
             };
         }
     };
-    match route.prepared.interpret(&planned.order, &sent.response) {
+    let interpreted = match call {
+        Call::Create => route.prepared.interpret(&planned.order, &sent.response),
+        Call::Lookup => route
+            .prepared
+            .interpret_lookup(&planned.order, &sent.response),
+    };
+    match interpreted {
         Ok(vo) => {
             let result = result_of(
                 &rec.id,
@@ -193,7 +207,11 @@ fn settle(
 /// Vendors without such a key (Juniper, Impilo, Axim) leave the order `unknown`: an
 /// unknown outcome means the vendor's answer, and with it the vendor order id, never
 /// arrived, and none of them documents a lookup by our reference. The caller gets 409
-/// `outcome_unknown`; operators see the order at the admin `/orders/unknown`.
+/// `outcome_unknown`; operators see the order at the admin `/orders/unknown`. An
+/// operator who finds the order at the vendor links its id to the record
+/// (`order-gateway link-vendor-order`); the next retry then GETs that order from the
+/// vendor (where the connector has a lookup: Juniper, Impilo, Adobe) and settles the
+/// record with the vendor's own answer.
 async fn reconcile(
     state: &AppState,
     conn: &outbound::ConnectionClient,
@@ -210,12 +228,42 @@ async fn reconcile(
     };
     // The route may have moved to another connection since: only the connection that
     // got the first attempt can say what became of it.
-    if route.connection != rec.connection || planned.request.retry != RetrySafety::IdempotentByKey {
+    if route.connection != rec.connection {
         metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
         return unknown(state, &rec);
     }
-    let sent = conn.send(&planned.request).await;
-    let finish = settle(planned, &rec, sent, trace_id);
+    let finish = if let Some(vendor_order_id) = rec.vendor_order_id.as_deref() {
+        // An operator found the order at the vendor (`order-gateway link-vendor-order`):
+        // look it up there. Only the vendor's order itself settles it; a 404 or any
+        // failure may mean a wrong id, never that the order was not placed.
+        let Some(lookup) = route.prepared.lookup(&planned.order, vendor_order_id) else {
+            metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
+            return unknown(state, &rec);
+        };
+        let finish = settle(
+            planned,
+            &rec,
+            Call::Lookup,
+            conn.send(&lookup).await,
+            trace_id,
+        );
+        if finish.state != RecordState::Accepted {
+            metrics::counter!("orders_reconciled_total", &labels("still_unknown")).increment(1);
+            return unknown(state, &rec);
+        }
+        finish
+    } else if planned.request.retry == RetrySafety::IdempotentByKey {
+        settle(
+            planned,
+            &rec,
+            Call::Create,
+            conn.send(&planned.request).await,
+            trace_id,
+        )
+    } else {
+        metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
+        return unknown(state, &rec);
+    };
     // Only the vendor's own answer to the order settles it: a rate limit, an auth failure
     // or another timeout says nothing about the first attempt.
     let definitive = match finish.state {

@@ -360,11 +360,9 @@ async fn two_hundred_identical_posts_create_exactly_one_vendor_order() {
     assert!(headers.get("idempotent-replayed").is_some());
 }
 
-#[tokio::test]
-async fn a_timeout_after_sending_is_504_unknown_and_never_resent() {
-    if !vendors().contains(&"juniper") {
-        return;
-    }
+/// A gateway whose Juniper connection gives up after 300 ms, and a Juniper simulator
+/// that creates the next order and then answers after 1 s: a timeout after sending.
+async fn juniper_answering_too_late() -> (Gateway, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let config = common::default_config_in(dir.path());
     let text = std::fs::read_to_string(&config).unwrap().replace(
@@ -373,30 +371,30 @@ async fn a_timeout_after_sending_is_504_unknown_and_never_resent() {
     );
     assert!(text.contains("attemptMs: 300"));
     std::fs::write(&config, text).unwrap();
-    let g = Gateway::start_with(dir, config).await;
-    let juniper_sim = g.sim_for("juniper");
-    // The simulator creates the order, then answers too late.
-    juniper_sim
+    let g = Gateway::start_with(dir, config.clone()).await;
+    g.sim_for("juniper")
         .control
         .push_fault(connector::sim::Fault::DelayAfter {
             path: Some("/v1/orders".into()),
             ms: 1000,
         });
+    (g, config)
+}
+
+#[tokio::test]
+async fn a_timeout_after_sending_is_504_unknown_and_never_resent() {
+    if !vendors().contains(&"juniper") {
+        return;
+    }
+    let (g, _) = juniper_answering_too_late().await;
+    let juniper_sim = g.sim_for("juniper");
     let (_, order) = examples("juniper").remove(0);
     let (status, headers, body) = g.post("/v1/orders", &order).await;
     assert_eq!(status, 504, "{body}");
     assert_problem(&headers, &body, "vendor_timeout");
     assert_eq!(juniper_sim.control.count("orders_created"), 1);
 
-    let unknown: Value = g
-        .http
-        .get(g.admin("/orders/unknown"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown = g.admin_json("/orders/unknown").await;
     assert_eq!(unknown["count"], 1, "{unknown}");
     assert_eq!(unknown["orders"][0]["orderRef"], order["orderRef"]);
 
@@ -410,6 +408,68 @@ async fn a_timeout_after_sending_is_504_unknown_and_never_resent() {
         1,
         "exactly one order at the vendor"
     );
+}
+
+/// An order left `unknown` by a timeout after sending is settled by an operator who
+/// found it at the vendor: `order-gateway link-vendor-order` (the real binary, on the
+/// running gateway's ledger), then the caller's retry looks the order up at the vendor.
+/// A wrong id settles nothing; nothing is ever sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_linked_vendor_order_settles_an_unknown_order_on_retry() {
+    if !vendors().contains(&"juniper") {
+        return;
+    }
+    let (g, config) = juniper_answering_too_late().await;
+    let sim = g.sim_for("juniper");
+    let (_, order) = examples("juniper").remove(0);
+    let (status, _, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 504, "{body}");
+    assert_eq!(sim.control.count("orders_created"), 1);
+    let unknown = g.admin_json("/orders/unknown").await;
+    let order_id = unknown["orders"][0]["id"].as_str().unwrap().to_owned();
+    // Let the simulator finish its late answer, so nothing is in flight.
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+
+    let link = |id: &str, vendor_id: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"))
+            .args(["link-vendor-order", "--config"])
+            .arg(&config)
+            .args([id, vendor_id])
+            .output()
+            .unwrap()
+    };
+    let out = link("ord_nosuchorder", "2vSGwhatever");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+
+    // A wrong id: the vendor says 404, which must not settle (or reject) the order.
+    let out = link(&order_id, "2vSGnotTheRightOrderAtAll00");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (status, headers, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 409, "{body}");
+    assert_problem(&headers, &body, "outcome_unknown");
+
+    // The right id: the retry answers with the vendor's order, and it is recorded.
+    let vendor_id = vendor_juniper::sim::order_id(1);
+    let out = link(&order_id, &vendor_id);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (status, headers, body) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["id"], order_id.as_str());
+    assert_eq!(body["vendorOrderId"], vendor_id.as_str(), "{body}");
+    assert!(!headers.contains_key("idempotent-replayed"));
+    let (status, headers, again) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(again, body);
+    // A settled order cannot be re-linked.
+    assert_eq!(link(&order_id, "2vSGother").status.code(), Some(1));
+    assert_eq!(
+        sim.control.count("orders_created"),
+        1,
+        "exactly one order at the vendor"
+    );
+    let unknown = g.admin_json("/orders/unknown").await;
+    assert_eq!(unknown["count"], 0, "{unknown}");
 }
 
 #[tokio::test]
@@ -545,15 +605,7 @@ async fn a_retry_of_an_unknown_adobe_order_is_reconciled_by_correlation_id() {
     assert_eq!(status, 504, "{body}");
     assert_problem(&headers, &body, "vendor_timeout");
     assert_eq!(sim.control.count("orders_created"), 1);
-    let unknown: Value = g
-        .http
-        .get(g.admin("/orders/unknown"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown = g.admin_json("/orders/unknown").await;
     assert_eq!(unknown["count"], 1, "{unknown}");
 
     // The client retries: the gateway asks Adobe again under the same correlation id,
@@ -575,15 +627,7 @@ async fn a_retry_of_an_unknown_adobe_order_is_reconciled_by_correlation_id() {
     assert_eq!(status, 201);
     assert!(headers.get("idempotent-replayed").is_some());
     assert_eq!(again, placed);
-    let unknown: Value = g
-        .http
-        .get(g.admin("/orders/unknown"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown = g.admin_json("/orders/unknown").await;
     assert_eq!(unknown["count"], 0, "{unknown}");
     let metrics = g
         .http

@@ -200,6 +200,23 @@ impl Ledger {
         dispatch!(self, l => l.set_reconcile_info(id, replay_token, lookup).await)
     }
 
+    /// An operator found an `unknown` order at the vendor: remember the vendor's order id
+    /// so the caller's next retry settles it by looking the order up there (the answer
+    /// then comes from the vendor, not from the operator). Only `unknown` records; returns
+    /// whether it applied.
+    pub async fn link_vendor_order(
+        &self,
+        id: &str,
+        vendor_order_id: &str,
+    ) -> Result<bool, LedgerError> {
+        if vendor_order_id.is_empty() || vendor_order_id.len() > 128 {
+            return Err(LedgerError::Invalid(
+                "a vendor order id is 1..128 characters".into(),
+            ));
+        }
+        dispatch!(self, l => l.link_vendor_order(id, vendor_order_id).await)
+    }
+
     /// A client's record by gateway order id (another client's record is `None`).
     pub async fn get(&self, client: &str, id: &str) -> Result<Option<Record>, LedgerError> {
         dispatch!(self, l => l.get(client, id).await)
@@ -269,6 +286,7 @@ impl Ledger {
 
 const RECOVERED_NOTE: &str = "in flight when the previous process stopped";
 const STALE_NOTE: &str = "in flight for too long (its process is gone)";
+const LINKED_NOTE: &str = "an operator linked the vendor's order id; the next retry looks it up";
 
 /// Hex SHA-256, the form `NewRecord::body_hash` takes.
 pub fn sha256_hex(bytes: &[u8]) -> String {

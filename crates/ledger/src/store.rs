@@ -209,6 +209,24 @@ macro_rules! ledger_store {
                 Ok(n == 1)
             }
 
+            pub(crate) async fn link_vendor_order(
+                &self,
+                id: &str,
+                vendor_order_id: &str,
+            ) -> Result<bool, LedgerError> {
+                let n = sqlx::query(
+                    "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
+                )
+                .bind(vendor_order_id)
+                .bind(crate::LINKED_NOTE)
+                .bind(now())
+                .bind(id)
+                .execute(self.writes())
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
             pub(crate) async fn set_reconcile_info(
                 &self,
                 id: &str,

@@ -65,6 +65,7 @@ suite_tests!(store;
     concurrent_retries_re_arm_exactly_once,
     clients_are_isolated,
     reconcile_info_and_input_checks,
+    an_operator_links_a_vendor_order_to_an_unknown_record_only,
 );
 
 #[test]

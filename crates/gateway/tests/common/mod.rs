@@ -101,6 +101,18 @@ impl Gateway {
         format!("http://{}{path}", self.running.admin_addr)
     }
 
+    /// A JSON page of the admin listener (e.g. `/orders/unknown`).
+    pub async fn admin_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.admin(path))
+            .send()
+            .await
+            .expect("admin request")
+            .json()
+            .await
+            .expect("admin JSON")
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
         let resp = self
             .http

@@ -339,6 +339,56 @@ pub async fn unknown_records_wait_for_the_reconciler(store: &Store) {
     assert!(!l.resolve_unknown("c", f).await.unwrap());
 }
 
+/// An operator may link the vendor's order id to an `unknown` record only; it changes
+/// nothing else, so the record still waits for its caller's retry.
+pub async fn an_operator_links_a_vendor_order_to_an_unknown_record_only(store: &Store) {
+    let l = store.open().await;
+    started(l.begin(new("a", "ref-a", "body")).await.unwrap());
+    assert!(
+        !l.link_vendor_order("a", "V-1").await.unwrap(),
+        "not while it is received"
+    );
+    l.mark_sending("a").await.unwrap();
+    assert!(
+        !l.link_vendor_order("a", "V-1").await.unwrap(),
+        "nor sending"
+    );
+    assert!(
+        l.set_unknown("a", "vendor timeout after sending")
+            .await
+            .unwrap()
+    );
+    assert!(!l.link_vendor_order("missing", "V-1").await.unwrap());
+    assert!(matches!(
+        l.link_vendor_order("a", "").await,
+        Err(LedgerError::Invalid(_))
+    ));
+    assert!(l.link_vendor_order("a", "V-1").await.unwrap());
+    let r = l.get("dev", "a").await.unwrap().unwrap();
+    assert_eq!(r.state, RecordState::Unknown);
+    assert_eq!(r.vendor_order_id.as_deref(), Some("V-1"));
+    assert!(matches!(
+        l.begin(new("x", "ref-a", "body")).await.unwrap(),
+        Begin::Unknown(_)
+    ));
+    let mut f = done(RecordState::Accepted, false);
+    f.vendor_order_id = Some("V-1".into());
+    assert!(l.resolve_unknown("a", f).await.unwrap());
+    assert!(
+        !l.link_vendor_order("a", "V-2").await.unwrap(),
+        "a settled record keeps its vendor order"
+    );
+    assert_eq!(
+        l.get("dev", "a")
+            .await
+            .unwrap()
+            .unwrap()
+            .vendor_order_id
+            .as_deref(),
+        Some("V-1")
+    );
+}
+
 /// Records in flight at a crash become `unknown` on the next start, never silence and
 /// never re-sent.
 pub async fn recover_on_start_moves_in_flight_records_to_unknown(store: &Store) {

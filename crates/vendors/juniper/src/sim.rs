@@ -191,8 +191,10 @@ async fn create(
     (StatusCode::CREATED, Json(value)).into_response()
 }
 
-/// 27-character base62 ids, like Juniper's (`2vSGym0bH8qVEwCIGlyFoRgJq1A`).
-fn order_id(n: u64) -> String {
+/// The id of the simulator's n-th order (1-based): 27-character base62, like Juniper's
+/// (`2vSGym0bH8qVEwCIGlyFoRgJq1A`). Public so tests can find an order at the vendor the
+/// way an operator would.
+pub fn order_id(n: u64) -> String {
     const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x2F5A_17C3;
     let mut s = String::from("2vSG");
