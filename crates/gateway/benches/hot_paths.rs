@@ -4,7 +4,7 @@
 //! ratios against `baseline/serde_json_parse` measured in the same run.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use connector::VendorResponse;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -19,7 +19,8 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn example(vendor: &str) -> Value {
+/// The vendor's first example order (by file name): the one every group benches.
+fn first_example(vendor: &str) -> PathBuf {
     let dir = repo().join("examples/orders").join(vendor);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("examples")
@@ -27,7 +28,12 @@ fn example(vendor: &str) -> Value {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    serde_json::from_str(&std::fs::read_to_string(&files[0]).expect("read")).expect("json")
+    files.swap_remove(0)
+}
+
+fn example(vendor: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(first_example(vendor)).expect("read"))
+        .expect("json")
 }
 
 /// The Adobe limit is 499 lines; a large order of one vendor with that many lines.
@@ -130,6 +136,7 @@ fn hot(c: &mut Criterion) {
     let mut g = c.benchmark_group("interpret");
     for &v in &vendors {
         let Some(resp) = golden_response(v) else {
+            eprintln!("interpret/{v}: no golden response for its first example, skipped");
             continue;
         };
         let doc = example(v);
@@ -143,6 +150,12 @@ fn hot(c: &mut Criterion) {
         )
         .ok()
         .expect("plans");
+        // Time the success path only: a response that no longer interprets fails the bench.
+        let once = planned.route.prepared.interpret(&planned.order, &resp);
+        assert!(
+            once.is_ok(),
+            "interpret/{v}: the golden response does not interpret: {once:?}"
+        );
         g.bench_function(BenchmarkId::from_parameter(v), |b| {
             b.iter(|| {
                 planned
@@ -171,21 +184,22 @@ fn hot(c: &mut Criterion) {
     });
 }
 
-/// A vendor's success answer recorded beside its golden pairs, when the crate has one.
+/// The vendor's success answer to its first example, recorded beside the crate's golden
+/// pairs (`tests/golden/<example>.response.json`, `{"status", "body"}`), when it has one.
 fn golden_response(vendor: &str) -> Option<VendorResponse> {
-    let dir = repo()
+    let example = first_example(vendor);
+    let stem = example.file_stem().expect("stem").to_string_lossy();
+    let file = repo()
         .join("crates/vendors")
         .join(vendor)
-        .join("tests/golden");
-    let file = std::fs::read_dir(&dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.to_string_lossy().ends_with(".response.json"))?;
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(&file)).ok()?).ok()?;
-    let status = v.get("status").and_then(Value::as_u64).unwrap_or(201) as u16;
+        .join("tests/golden")
+        .join(format!("{stem}.response.json"));
+    let text = std::fs::read_to_string(&file).ok()?;
+    let v: Value = serde_json::from_str(&text).expect("golden response json");
+    let status = v["status"].as_u64().expect("golden response status");
     Some(VendorResponse::new(
-        status,
-        serde_json::to_vec(v.get("body")?).ok()?,
+        u16::try_from(status).expect("status fits u16"),
+        serde_json::to_vec(&v["body"]).expect("body"),
     ))
 }
 
