@@ -52,7 +52,13 @@ pub fn order(o: &CanonicalOrder, r: &OrderResponse) -> VendorOrder {
                 unit_price: None,
                 discounted_unit_price: None,
                 price_unit: None,
-                status: l.status.as_ref().map(canonical_status),
+                // A preview prices lines without placing them: Adobe says 1000 ("complete")
+                // for the preview itself, which is not a fulfilled line.
+                status: if preview {
+                    Some(OrderStatus::Quoted)
+                } else {
+                    l.status.as_ref().map(canonical_status)
+                },
                 vendor_status: l.status.as_ref().map(|s| s.code().to_owned()),
             }
         })
@@ -68,7 +74,8 @@ pub fn order(o: &CanonicalOrder, r: &OrderResponse) -> VendorOrder {
         totals: None,
         lines,
         tracking: Vec::new(),
-        vendor_created_at: r.creation_date.clone(),
+        // Nothing was created by a preview.
+        vendor_created_at: r.creation_date.clone().filter(|_| !preview),
     }
 }
 
