@@ -49,20 +49,21 @@ pub fn decide(
     order: &CanonicalOrder,
     client: &str,
 ) -> (Decision, Vec<RuleExplain>) {
-    let explain: Vec<RuleExplain> = routes
-        .iter()
-        .map(|r| {
-            let (met, failed) = evaluate(&r.conditions, order, client);
-            RuleExplain {
-                route: r.name.clone(),
-                matched: failed.is_none(),
-                failed,
-                conditions_met: met,
-            }
-        })
-        .collect();
-    if let Some(i) = explain.iter().position(|e| e.matched) {
-        return (Decision::Route(i), explain);
+    // First match wins, so the rules after it are not evaluated (nor explained): on the
+    // order path that saves formatting a failure for every later rule.
+    let mut explain: Vec<RuleExplain> = Vec::with_capacity(routes.len());
+    for (i, r) in routes.iter().enumerate() {
+        let (met, failed) = evaluate(&r.conditions, order, client);
+        let matched = failed.is_none();
+        explain.push(RuleExplain {
+            route: r.name.clone(),
+            matched,
+            failed,
+            conditions_met: met,
+        });
+        if matched {
+            return (Decision::Route(i), explain);
+        }
     }
     if let Some(split) = split(routes, order, client) {
         return (Decision::Split(split), explain);

@@ -133,6 +133,54 @@ fn test_config_reports_each_failure_and_exits_1() {
     assert!(text.contains("1 passed, 2 failed"), "{text}");
 }
 
+/// A routed preview explains the rules up to the one that took the order: each earlier
+/// rule with the condition it failed, the last one matched; later rules are not run.
+#[tokio::test]
+async fn preview_explains_the_rules_up_to_the_first_match() {
+    let g = Gateway::start().await;
+    let routes: Vec<String> = g
+        .running
+        .state
+        .runtime
+        .load()
+        .checked
+        .routes
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    for vendor in common::vendors() {
+        for (name, order) in common::examples(vendor) {
+            let (status, _, body) = g.post("/v1/orders/preview", &order).await;
+            assert_eq!(status, 200, "{name}: {body}");
+            let explain = body["explain"].as_array().unwrap();
+            let (last, earlier) = explain.split_last().unwrap();
+            assert_eq!(last["matched"], true, "{name}");
+            assert_eq!(last["route"], body["route"], "{name}");
+            for (rule, expected) in earlier.iter().zip(&routes) {
+                assert_eq!(
+                    rule["route"],
+                    expected.as_str(),
+                    "{name}: rules in config order"
+                );
+                assert_eq!(rule["matched"], false, "{name}");
+                assert!(
+                    rule["failed"].as_str().is_some_and(|f| !f.is_empty()),
+                    "{name}"
+                );
+            }
+            let position = routes
+                .iter()
+                .position(|r| body["route"] == r.as_str())
+                .unwrap();
+            assert_eq!(
+                explain.len(),
+                position + 1,
+                "{name}: nothing after the match"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn preview_explains_why_no_rule_matched() {
     let g = Gateway::start().await;
