@@ -11,7 +11,6 @@ use order_model::{OrderResult, OrderStatus, Problem, ProblemCode, VendorOrder};
 use outbound::OutboundError;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::http::problem::problem_response;
 use crate::pipeline::{self, Refused};
@@ -477,9 +476,8 @@ fn result_of(
     created_at: &str,
     trace_id: &str,
 ) -> OrderResult {
-    let now = OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_default();
+    // The same shape as `createdAt` (from the ledger): UTC, microseconds.
+    let now = ledger::rfc3339(OffsetDateTime::now_utc());
     OrderResult {
         id: id.to_owned(),
         order_ref: order_ref.to_owned(),

@@ -162,6 +162,14 @@ async fn every_example_is_placed_end_to_end_and_replays() {
             assert_eq!(body["orderRef"], order["orderRef"]);
             assert!(body["id"].as_str().unwrap().starts_with("ord_"));
             assert!(body["traceId"].is_string());
+            // One timestamp shape: UTC RFC 3339 with microseconds.
+            for field in ["createdAt", "updatedAt"] {
+                let t = body[field].as_str().unwrap_or_default();
+                assert!(
+                    t.len() == 27 && t.ends_with('Z') && t.as_bytes()[19] == b'.',
+                    "{vendor}/{name}: {field} {t:?}"
+                );
+            }
             if want == 201 {
                 assert!(body["vendorOrderId"].is_string(), "{vendor}/{name}: {body}");
                 assert!(headers.get("location").is_some());

@@ -312,7 +312,9 @@ fn check_new(n: &NewRecord) -> Result<(), LedgerError> {
 }
 
 /// UTC, RFC 3339, always 6 fractional digits: fixed width, so text order is time order.
-fn rfc3339(t: OffsetDateTime) -> String {
+/// UTC, RFC 3339 with exactly six fraction digits (`2026-01-02T03:04:05.123456Z`): the
+/// one timestamp shape of records and answers (fixed width, so text order is time order).
+pub fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
