@@ -13,6 +13,8 @@ pub mod redact;
 pub mod request;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,0 +1,211 @@
+//! Test support for vendor crates (feature `testkit`, for dev-dependencies only): one
+//! vendor's sandbox route, its example orders, and the golden checks every vendor
+//! crate runs (example -> exact request; recorded answer -> exact `VendorOrder`).
+//! Everything here panics on failure: it is test code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use order_model::CanonicalOrder;
+use serde_json::{Value, json};
+
+use crate::{Connector, PreparedRoute, RouteConfig, TranslateContext, VendorResponse};
+
+/// Set to rewrite the golden files from what the code produces (then review the diff).
+pub const UPDATE_GOLDEN: &str = "UPDATE_GOLDEN";
+
+/// One vendor crate under test: its connector, its sandbox connection
+/// (`<kind>-sandbox`) and catalog (`config/catalogs/<kind>.json`), its examples
+/// (`examples/orders/<kind>/`) and its `tests/` directory.
+pub struct VendorKit {
+    connector: Arc<dyn Connector>,
+    crate_dir: PathBuf,
+    connection: String,
+}
+
+impl VendorKit {
+    /// `crate_dir` is the vendor crate's `env!("CARGO_MANIFEST_DIR")`.
+    pub fn new(connector: Arc<dyn Connector>, crate_dir: &str) -> Self {
+        let connection = format!("{}-sandbox", connector.kind());
+        VendorKit {
+            connector,
+            crate_dir: PathBuf::from(crate_dir),
+            connection,
+        }
+    }
+
+    pub fn repo(&self) -> PathBuf {
+        self.crate_dir.join("../../..")
+    }
+
+    pub fn connection(&self) -> &str {
+        &self.connection
+    }
+
+    /// The sandbox route with these vendor settings and route defaults.
+    pub fn route_with(&self, settings: Value, defaults: Value) -> Arc<dyn PreparedRoute> {
+        let file = self
+            .repo()
+            .join(format!("config/catalogs/{}.json", self.connector.kind()));
+        let catalog: BTreeMap<String, Value> = read_json(&file);
+        self.connector
+            .prepare(RouteConfig {
+                connection: &self.connection,
+                settings: &settings,
+                catalog: &catalog,
+                defaults: &defaults,
+            })
+            .unwrap_or_else(|issues| panic!("{}: {issues:#?}", file.display()))
+    }
+
+    /// The route of `tests/fixtures/route.json` (`{"settings", "defaults"}`).
+    pub fn route(&self) -> Arc<dyn PreparedRoute> {
+        let fixture: Value = read_json(&self.crate_dir.join("tests/fixtures/route.json"));
+        self.route_with(fixture["settings"].clone(), fixture["defaults"].clone())
+    }
+
+    /// Runs `f` with the context the tests translate under (client `dev`, key
+    /// `dev-<orderRef>`).
+    pub fn with_ctx<T>(
+        &self,
+        order: &CanonicalOrder,
+        f: impl FnOnce(&TranslateContext<'_>) -> T,
+    ) -> T {
+        let key = format!("dev-{}", order.order_ref);
+        f(&TranslateContext {
+            client: "dev",
+            connection: &self.connection,
+            idempotency_key: &key,
+        })
+    }
+
+    /// The vendor's example orders, parsed, by file stem, sorted.
+    pub fn examples(&self) -> Vec<(String, CanonicalOrder)> {
+        let dir = self
+            .repo()
+            .join("examples/orders")
+            .join(self.connector.kind());
+        let mut v: Vec<(String, CanonicalOrder)> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .map(|p| {
+                let doc: Value = read_json(&p);
+                let order = order_model::parse_order(&doc)
+                    .unwrap_or_else(|e| panic!("{}: {e:#?}", p.display()));
+                (p.file_stem().unwrap().to_string_lossy().into_owned(), order)
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    fn golden(&self) -> PathBuf {
+        self.crate_dir.join("tests/golden")
+    }
+
+    /// Every example translates to exactly `tests/golden/<example>.request.json`
+    /// (`{"method", "path", "headers", "body"}`).
+    pub fn check_golden_requests(&self, route: &dyn PreparedRoute) {
+        let examples = self.examples();
+        assert!(examples.len() >= 3, "too few examples: {}", examples.len());
+        for (name, order) in examples {
+            let req = self
+                .with_ctx(&order, |ctx| route.translate(&order, ctx))
+                .unwrap_or_else(|e| panic!("{name}: {e:#?}"));
+            let headers: serde_json::Map<String, Value> = req
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), json!(v)))
+                .collect();
+            let got = json!({"method": req.method.as_str(), "path": req.path, "headers": headers, "body": req.body_json()});
+            compare_golden(&self.golden().join(format!("{name}.request.json")), &got);
+        }
+    }
+
+    /// Every example has a recorded vendor answer, `<example>.response.json`
+    /// (`{"status", "body"}`: the simulator's answer to the golden request), and
+    /// `interpret` makes exactly `<example>.result.json` of it.
+    pub fn check_golden_responses(&self, route: &dyn PreparedRoute) {
+        let examples = self.examples();
+        let dir = self.golden();
+        let mut responses: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".response.json").map(str::to_owned)
+            })
+            .collect();
+        responses.sort();
+        let names: Vec<&str> = examples.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            responses, names,
+            "one golden response per example with a golden request"
+        );
+        for (name, order) in &examples {
+            let recorded: Value = read_json(&dir.join(format!("{name}.response.json")));
+            let status = u16::try_from(recorded["status"].as_u64().unwrap()).unwrap();
+            let resp = VendorResponse::new(status, serde_json::to_vec(&recorded["body"]).unwrap());
+            let got = serde_json::to_value(
+                route
+                    .interpret(order, &resp)
+                    .unwrap_or_else(|f| panic!("{name}: {f:#?}")),
+            )
+            .unwrap();
+            compare_golden(&dir.join(format!("{name}.result.json")), &got);
+        }
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `got` must equal the file; with `UPDATE_GOLDEN` set the file is rewritten first.
+pub fn compare_golden(file: &Path, got: &Value) {
+    if std::env::var_os(UPDATE_GOLDEN).is_some() {
+        std::fs::write(file, serde_json::to_string_pretty(got).unwrap() + "\n").unwrap();
+    }
+    let want: Value = read_json(file);
+    pretty_assertions::assert_eq!(got, &want, "{}", file.display());
+}
+
+/// A vendor crate's `tests/common/mod.rs`: `connector::vendor_test_helpers!(vendor_x::connector());`
+/// defines `kit()`, `route()`, `route_with(settings, defaults)`, `with_ctx(order, f)`,
+/// `examples()` and `order(json)` for that vendor (the crate needs `order-model` and
+/// `serde_json`, as every vendor crate has).
+#[macro_export]
+macro_rules! vendor_test_helpers {
+    ($connector:expr) => {
+        pub fn kit() -> $crate::testkit::VendorKit {
+            $crate::testkit::VendorKit::new($connector, env!("CARGO_MANIFEST_DIR"))
+        }
+        pub fn route() -> ::std::sync::Arc<dyn $crate::PreparedRoute> {
+            kit().route()
+        }
+        pub fn route_with(
+            settings: ::serde_json::Value,
+            defaults: ::serde_json::Value,
+        ) -> ::std::sync::Arc<dyn $crate::PreparedRoute> {
+            kit().route_with(settings, defaults)
+        }
+        pub fn with_ctx<T>(
+            order: &::order_model::CanonicalOrder,
+            f: impl FnOnce(&$crate::TranslateContext<'_>) -> T,
+        ) -> T {
+            kit().with_ctx(order, f)
+        }
+        pub fn examples() -> Vec<(String, ::order_model::CanonicalOrder)> {
+            kit().examples()
+        }
+        pub fn order(v: ::serde_json::Value) -> ::order_model::CanonicalOrder {
+            match ::order_model::parse_order(&v) {
+                Ok(o) => o,
+                Err(e) => panic!("not a valid canonical order: {e:#?}"),
+            }
+        }
+    };
+}
