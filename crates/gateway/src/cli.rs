@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::config::{CheckMode, Severity, load_and_check};
+use crate::config::{CheckMode, Checked, Severity, load_and_check};
 use crate::pipeline::{self, VendorSchemas};
 use crate::registry::Registry;
 use crate::secrets::{EnvLookup, process_env};
@@ -109,24 +109,10 @@ pub fn main() -> i32 {
 /// the ids. Exit 0 when linked, 1 when no `unknown` order has that id, 78 for a config
 /// or ledger that cannot be opened.
 fn link_vendor_order(config: &Path, order_id: &str, vendor_order_id: &str) -> i32 {
-    let registry = Registry::builtin();
-    let checked = match load_and_check(config, &registry, CheckMode::Offline, &process_env) {
+    let checked = match checked_or_report(config, &process_env) {
         Ok(c) => c,
-        Err(issues) => {
-            for i in &issues {
-                eprintln!("{i}");
-            }
-            return EX_CONFIG;
-        }
+        Err(code) => return code,
     };
-    let ledger_cfg: ledger::LedgerConfig =
-        match serde_json::from_value(checked.config.ledger.clone()) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("ledger: {e}");
-                return EX_CONFIG;
-            }
-        };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -138,10 +124,10 @@ fn link_vendor_order(config: &Path, order_id: &str, vendor_order_id: &str) -> i3
         }
     };
     rt.block_on(async {
-        let ledger = match ledger::open(&ledger_cfg, &process_env).await {
+        let ledger = match crate::server::open_ledger(&checked, &process_env).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("ledger: {e}");
+                eprintln!("{e}");
                 return EX_CONFIG;
             }
         };
@@ -163,6 +149,16 @@ fn link_vendor_order(config: &Path, order_id: &str, vendor_order_id: &str) -> i3
                 1
             }
         }
+    })
+}
+
+/// The config checked offline, or every problem printed and the exit code for it.
+fn checked_or_report(path: &Path, env: &EnvLookup) -> Result<Checked, i32> {
+    load_and_check(path, &Registry::builtin(), CheckMode::Offline, env).map_err(|issues| {
+        for i in &issues {
+            eprintln!("{i}");
+        }
+        EX_CONFIG
     })
 }
 
@@ -288,15 +284,7 @@ pub struct Offline {
 
 fn offline(path: &Path) -> Result<Offline, i32> {
     let registry = Registry::builtin();
-    let checked = match load_and_check(path, &registry, CheckMode::Offline, &offline_env) {
-        Ok(c) => c,
-        Err(issues) => {
-            for i in &issues {
-                eprintln!("{i}");
-            }
-            return Err(EX_CONFIG);
-        }
-    };
+    let checked = checked_or_report(path, &offline_env)?;
     let schemas = VendorSchemas::compile(&registry).map_err(|e| {
         eprintln!("{e}");
         1

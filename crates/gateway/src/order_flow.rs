@@ -109,8 +109,6 @@ pub async fn place(
     answer(finish.http_status, &finish.response, false, Some(&rec.id))
 }
 
-/// A vendor answer (or the outbound stack's failure) -> the outcome to record, whose
-/// `response` is exactly what the caller is told.
 /// Which vendor call an answer is to: the create itself, or a lookup of the order.
 #[derive(Clone, Copy)]
 enum Call {
@@ -118,6 +116,8 @@ enum Call {
     Lookup,
 }
 
+/// A vendor answer (or the outbound stack's failure) -> the outcome to record, whose
+/// `response` is exactly what the caller is told.
 fn settle(
     planned: &pipeline::Planned<'_>,
     rec: &Record,
@@ -231,42 +231,29 @@ async fn reconcile(
         metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
         return unknown(state, &rec);
     }
-    let finish = if let Some(vendor_order_id) = rec.vendor_order_id.as_deref() {
-        // An operator found the order at the vendor (`order-gateway link-vendor-order`):
-        // look it up there. Only the vendor's order itself settles it; a 404 or any
-        // failure may mean a wrong id, never that the order was not placed.
-        let Some(lookup) = route.prepared.lookup(&planned.order, vendor_order_id) else {
+    // An operator found the order at the vendor (`order-gateway link-vendor-order`): look
+    // it up there. Otherwise send the same request again where the vendor deduplicates it.
+    let lookup = rec
+        .vendor_order_id
+        .as_deref()
+        .map(|id| route.prepared.lookup(&planned.order, id));
+    let (request, call) = match &lookup {
+        Some(Some(request)) => (request, Call::Lookup),
+        None if planned.request.retry == RetrySafety::IdempotentByKey => {
+            (&planned.request, Call::Create)
+        }
+        Some(None) | None => {
             metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
             return unknown(state, &rec);
-        };
-        let finish = settle(
-            planned,
-            &rec,
-            Call::Lookup,
-            conn.send(&lookup).await,
-            trace_id,
-        );
-        if finish.state != RecordState::Accepted {
-            metrics::counter!("orders_reconciled_total", &labels("still_unknown")).increment(1);
-            return unknown(state, &rec);
         }
-        finish
-    } else if planned.request.retry == RetrySafety::IdempotentByKey {
-        settle(
-            planned,
-            &rec,
-            Call::Create,
-            conn.send(&planned.request).await,
-            trace_id,
-        )
-    } else {
-        metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
-        return unknown(state, &rec);
     };
+    let finish = settle(planned, &rec, call, conn.send(request).await, trace_id);
     // Only the vendor's own answer to the order settles it: a rate limit, an auth failure
-    // or another timeout says nothing about the first attempt.
+    // or another timeout says nothing about the first attempt, and a lookup's refusal (a
+    // 404) may only mean a wrong id, never that the order was not placed.
     let definitive = match finish.state {
-        RecordState::Accepted | RecordState::Rejected => true,
+        RecordState::Accepted => true,
+        RecordState::Rejected => matches!(call, Call::Create),
         RecordState::Failed
         | RecordState::Unknown
         | RecordState::Received

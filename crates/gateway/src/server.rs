@@ -11,7 +11,7 @@ use connector::sim::{RunningSim, SimControl};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{CheckMode, load_and_check};
+use crate::config::{CheckMode, Checked, load_and_check};
 use crate::http;
 use crate::pipeline::VendorSchemas;
 use crate::registry::Registry;
@@ -77,11 +77,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         tracing::info!(vendor = %s.vendor, addr = %sim.addr, "simulator started");
         sims.push(sim);
     }
-    let ledger_cfg: ledger::LedgerConfig = serde_json::from_value(checked.config.ledger.clone())
-        .map_err(|e| format!("ledger: {e}"))?;
-    let ledger = ledger::open(&ledger_cfg, env.as_ref())
-        .await
-        .map_err(|e| format!("ledger: {e}"))?;
+    let ledger = open_ledger(&checked, env.as_ref()).await?;
     let server_cfg = checked.config.server.clone();
     let schemas = VendorSchemas::compile(&registry)?;
     let runtime = build_runtime(checked, env.as_ref(), None)?;
@@ -135,6 +131,15 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         grace: Duration::from_secs(server_cfg.shutdown_grace_secs),
         drain_delay: Duration::from_secs(server_cfg.drain_delay_secs),
     })
+}
+
+/// The config's ledger, opened (and migrated) with `env` resolving its `${NAME}`s.
+pub async fn open_ledger(checked: &Checked, env: &EnvLookup) -> Result<ledger::Ledger, String> {
+    let cfg: ledger::LedgerConfig = serde_json::from_value(checked.config.ledger.clone())
+        .map_err(|e| format!("ledger: {e}"))?;
+    ledger::open(&cfg, env)
+        .await
+        .map_err(|e| format!("ledger: {e}"))
 }
 
 pub fn app(state: Arc<AppState>) -> Router {
