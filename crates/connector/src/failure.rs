@@ -127,7 +127,7 @@ impl VendorFailure {
         .with_errors(self.errors.clone())
         .with_vendor(self.vendor.clone());
         if let Some(d) = self.retry_after {
-            p = p.with_retry_after(d.as_secs().max(1));
+            p = p.with_retry_after(crate::whole_secs_up(d));
         }
         p
     }

@@ -11,6 +11,7 @@ pub mod failure;
 pub mod json;
 pub mod redact;
 pub mod request;
+pub mod retry_after;
 #[cfg(feature = "sim")]
 pub mod sim;
 #[cfg(feature = "testkit")]
@@ -25,6 +26,7 @@ use serde_json::Value;
 pub use failure::{FailureClass, Outcome, VendorFailure};
 pub use redact::redact_message;
 pub use request::{RetrySafety, VendorRequest, VendorResponse};
+pub use retry_after::{MAX_RETRY_AFTER, retry_after, retry_after_delta, whole_secs_up};
 
 /// How the vendor expects to be authenticated; `check-config` verifies that the
 /// connection's auth config is of this kind.
@@ -46,6 +48,30 @@ pub trait Connector: Send + Sync + 'static {
     /// Checks and compiles one route's vendor config. Issues point into `RouteConfig`
     /// (`/catalog/<sku>/productId`, `/defaults/daysSupply`, `/settings/zipField`).
     fn prepare(&self, config: RouteConfig<'_>) -> Result<Arc<dyn PreparedRoute>, Vec<ConfigIssue>>;
+    /// Whether an operator-given vendor order id can be looked up at this vendor: the
+    /// vendor documents no lookup, or the id cannot be one of its ids (checked before it
+    /// is stored, so a path like `bad-id/../x` never reaches a URL).
+    fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), LookupRefusal>;
+}
+
+/// Why an operator-given vendor order id cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupRefusal {
+    /// The vendor documents no way to read an order back.
+    NoLookup,
+    /// Not an id of this vendor; the text says what one looks like.
+    InvalidId(&'static str),
+}
+
+impl std::fmt::Display for LookupRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupRefusal::NoLookup => f.write_str(
+                "this vendor documents no order lookup, so a linked id could never be verified",
+            ),
+            LookupRefusal::InvalidId(what) => write!(f, "not a vendor order id: {what}"),
+        }
+    }
 }
 
 /// The vendor-facing parts of one route, as written in the gateway config.

@@ -30,14 +30,20 @@ struct Cli {
 enum Command {
     /// Run the gateway.
     Serve {
-        #[arg(long, default_value = "config/gateway.yaml")]
-        config: PathBuf,
+        /// The config file; without it, `config/gateway.yaml` in the working directory,
+        /// and without that the sandbox config compiled into the binary.
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Override `server.listen`.
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
         /// Override `server.adminListen`.
         #[arg(long)]
         admin_listen: Option<std::net::SocketAddr>,
+        /// Write the bound addresses (API, admin, simulators) to this file as JSON once
+        /// ready; with port 0 listeners this is how a supervisor learns the ports.
+        #[arg(long)]
+        ready_file: Option<PathBuf>,
     },
     /// Check a config offline and report every problem with file:line:column.
     CheckConfig {
@@ -71,6 +77,30 @@ enum Command {
         order_id: String,
         /// The vendor's id of the same order.
         vendor_order_id: String,
+        /// Who is linking it (recorded).
+        #[arg(long, env = "USER", default_value = "operator")]
+        operator: String,
+        /// Why (recorded).
+        #[arg(long, default_value = "found at the vendor")]
+        reason: String,
+    },
+    /// Settle an order whose outcome is unknown, after checking the vendor: `--not-placed`
+    /// (the caller's retry places it) or `--placed VENDOR_ORDER_ID` (the caller's retry
+    /// reads it at the vendor). Recorded with `--operator` and `--reason`. Exit 0 when
+    /// resolved, 1 when the order or id does not fit, 2 when the vendor has no lookup.
+    ResolveUnknown {
+        #[arg(long, default_value = "config/gateway.yaml")]
+        config: PathBuf,
+        /// The gateway order id (`ord_...`, from the admin `/orders/unknown`).
+        order_id: String,
+        #[arg(long, conflicts_with = "placed", required_unless_present = "placed")]
+        not_placed: bool,
+        #[arg(long, value_name = "VENDOR_ORDER_ID")]
+        placed: Option<String>,
+        #[arg(long, env = "USER", default_value = "operator")]
+        operator: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -81,7 +111,13 @@ pub fn main() -> i32 {
             config,
             listen,
             admin_listen,
-        } => serve(config, listen, admin_listen),
+            ready_file,
+        } => serve(config, |config| crate::server::Options {
+            config,
+            listen,
+            admin_listen,
+            ready_file,
+        }),
         Command::CheckConfig {
             config,
             deny_warnings,
@@ -101,14 +137,45 @@ pub fn main() -> i32 {
             config,
             order_id,
             vendor_order_id,
-        } => link_vendor_order(&config, &order_id, &vendor_order_id),
+            operator,
+            reason,
+        } => resolve_unknown(
+            &config,
+            &order_id,
+            crate::operator::Finding::Placed { vendor_order_id },
+            &operator,
+            &reason,
+        ),
+        Command::ResolveUnknown {
+            config,
+            order_id,
+            not_placed: _,
+            placed,
+            operator,
+            reason,
+        } => resolve_unknown(
+            &config,
+            &order_id,
+            match placed {
+                Some(vendor_order_id) => crate::operator::Finding::Placed { vendor_order_id },
+                None => crate::operator::Finding::NotPlaced,
+            },
+            &operator,
+            &reason,
+        ),
     }
 }
 
-/// Opens the config's ledger (with the process environment, as `serve` does) and links
-/// the ids. Exit 0 when linked, 1 when no `unknown` order has that id, 78 for a config
-/// or ledger that cannot be opened.
-fn link_vendor_order(config: &Path, order_id: &str, vendor_order_id: &str) -> i32 {
+/// Opens the config's ledger (with the process environment, as `serve` does) and
+/// resolves one unknown order (see [`crate::operator`]). Exit 0 when resolved, the
+/// refusal's code otherwise, 78 for a config or ledger that cannot be opened.
+fn resolve_unknown(
+    config: &Path,
+    order_id: &str,
+    finding: crate::operator::Finding,
+    operator: &str,
+    reason: &str,
+) -> i32 {
     let checked = match checked_or_report(config, &process_env) {
         Ok(c) => c,
         Err(code) => return code,
@@ -131,22 +198,30 @@ fn link_vendor_order(config: &Path, order_id: &str, vendor_order_id: &str) -> i3
                 return EX_CONFIG;
             }
         };
-        let result = ledger.link_vendor_order(order_id, vendor_order_id).await;
+        let registry = Registry::builtin();
+        let placed = matches!(finding, crate::operator::Finding::Placed { .. });
+        let result = crate::operator::resolve(
+            &ledger, &checked, &registry, order_id, finding, operator, reason,
+        )
+        .await;
         ledger.close().await;
         match result {
-            Ok(true) => {
+            Ok(rec) if placed => {
                 println!(
-                    "{order_id}: linked to vendor order {vendor_order_id}; the caller's next retry with the same orderRef looks it up at the vendor"
+                    "{order_id}: linked to vendor order {}; the caller's next retry with the same orderRef reads it at the vendor and settles the order if it matches",
+                    rec.vendor_order_id.as_deref().unwrap_or_default()
                 );
                 0
             }
-            Ok(false) => {
-                eprintln!("{order_id}: no order in state unknown has this id; nothing changed");
-                1
+            Ok(_) => {
+                println!(
+                    "{order_id}: resolved as not placed; the caller's next retry with the same orderRef places it"
+                );
+                0
             }
             Err(e) => {
                 eprintln!("{order_id}: {e}");
-                1
+                e.exit_code()
             }
         }
     })
@@ -162,11 +237,23 @@ fn checked_or_report(path: &Path, env: &EnvLookup) -> Result<Checked, i32> {
     })
 }
 
-fn serve(
-    config: PathBuf,
-    listen: Option<std::net::SocketAddr>,
-    admin_listen: Option<std::net::SocketAddr>,
-) -> i32 {
+fn serve(config: Option<PathBuf>, options: impl FnOnce(PathBuf) -> crate::server::Options) -> i32 {
+    // Held for the whole run: the embedded config is served (and watched) from here.
+    let embedded_dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("cannot create a temp dir: {e}");
+            return 1;
+        }
+    };
+    let (config, embedded) = match crate::embedded::resolve(config, embedded_dir.path()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cannot write the embedded config: {e}");
+            return 1;
+        }
+    };
+    let opts = options(config);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -176,16 +263,15 @@ fn serve(
     };
     rt.block_on(async move {
         let telemetry = crate::telemetry::init();
+        if embedded {
+            tracing::info!(
+                "no --config and no config/gateway.yaml here: serving the sandbox config built into the binary"
+            );
+        } else {
+            tracing::info!(config = %opts.config.display(), "serving the config file");
+        }
         let env: Arc<EnvLookup> = Arc::new(process_env);
-        let running = match crate::server::start(
-            crate::server::Options {
-                config,
-                listen,
-                admin_listen,
-            },
-            env,
-        )
-        .await
+        let running = match crate::server::start(opts, env).await
         {
             Ok(r) => r,
             Err(e) => {
@@ -209,11 +295,15 @@ fn serve(
         wait_for_stop().await;
         tracing::info!("stopping: readiness false, draining in-flight requests");
         let clean = running.shutdown().await;
-        if !clean {
-            tracing::warn!("grace period over with requests still in flight");
-        }
         telemetry.shutdown();
-        0
+        if clean {
+            0
+        } else {
+            // Orders cut here stay `sending` until recovery marks them unknown: a
+            // supervisor must be able to see that this stop was not clean.
+            tracing::error!("grace period over with requests still in flight");
+            1
+        }
     })
 }
 

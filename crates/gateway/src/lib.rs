@@ -6,7 +6,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod embedded;
 pub mod http;
+pub mod operator;
 pub mod order_flow;
 pub mod pipeline;
 pub mod registry;

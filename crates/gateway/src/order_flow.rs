@@ -36,14 +36,6 @@ pub async fn place(
     trace_id: &str,
 ) -> Response {
     let runtime = state.runtime.load_full();
-    if let Some(h) = &idem_header
-        && (h.is_empty() || h.len() > 255)
-    {
-        return problem_response(Problem::new(
-            ProblemCode::InvalidOrder,
-            "Idempotency-Key must be 1..255 characters",
-        ));
-    }
     let key = key_for(&doc, idem_header.as_deref());
     let idem = pipeline::idempotency_key(client, &key);
     let hash = pipeline::body_hash(&doc);
@@ -86,6 +78,13 @@ pub async fn place(
         vendor: route.vendor.to_owned(),
         trace_id: Some(trace_id.to_owned()),
     };
+    // Everything that can stop the call before it is written (breaker, pause, rate limit,
+    // in-flight cap, token) happens first: an order is recorded `sending` only when it is
+    // about to go out, so a crash or a refusal before that leaves nothing to settle.
+    let admission = match conn.admit().await {
+        Ok(a) => a,
+        Err(e) => return refused_before_sending(state, client, &key, &hash, &e, trace_id).await,
+    };
     let rec = match state.ledger.begin_sending(new).await {
         Ok(Begin::Started(rec)) => rec,
         // A re-armed failure comes back `received`: mark it sending before the call.
@@ -93,20 +92,41 @@ pub async fn place(
             Ok(_) => rec,
             Err(e) => return ledger_down(&e),
         },
-        Ok(Begin::Unknown(rec)) => return reconcile(state, &conn, &planned, rec, trace_id).await,
+        Ok(Begin::Unknown(rec)) => {
+            drop(admission);
+            return reconcile(state, &conn, &planned, rec, trace_id).await;
+        }
         Ok(other) => return begun_elsewhere(state, other).await,
         Err(e) => return ledger_down(&e),
     };
     tracing::Span::current().record("order_gateway.connection", route.connection.as_str());
-    let sent = conn.send(&planned.request).await;
+    let sent = admission.send(&planned.request).await;
     let finish = settle(&planned, &rec, Call::Create, sent, trace_id);
     if let Err(e) = state.ledger.finish(&rec.id, finish.clone()).await {
         // The vendor call happened; the answer is still the truth, but the record is
-        // stuck in `sending` and will be recovered as `unknown` at the next start.
+        // stuck in `sending` and will be recovered as `unknown` by the upkeep.
         tracing::error!(error = %e, order_id = %rec.id, "could not record an order outcome");
     }
     metrics::counter!("orders_total", "connection" => route.connection.clone(), "outcome" => finish.state.as_str()).increment(1);
     answer(finish.http_status, &finish.response, false, Some(&rec.id))
+}
+
+/// The call was refused before anything was sent (and before anything was recorded). A
+/// key the ledger already knows still gets its recorded answer (a replay must not depend
+/// on the vendor being reachable); a new order gets the refusal, nothing recorded.
+async fn refused_before_sending(
+    state: &AppState,
+    client: &str,
+    key: &str,
+    hash: &str,
+    e: &OutboundError,
+    trace_id: &str,
+) -> Response {
+    if let Ok(Some(rec)) = state.ledger.find_by_key(client, key).await {
+        return existing(state, rec, hash).await;
+    }
+    let (p, _, _) = outbound_problem(e);
+    problem_response(p.with_trace_id(Some(trace_id.to_owned())))
 }
 
 /// Which vendor call an answer is to: the create itself, or a lookup of the order.
@@ -181,6 +201,11 @@ fn settle(
                 (Outcome::NotCreated, ProblemCode::InvalidOrder | ProblemCode::VendorRejected) => {
                     (RecordState::Rejected, false)
                 }
+                // "Not processed" (a 429, an auth refusal) speaks only for this attempt; an
+                // earlier one of the same call may have created the order.
+                (Outcome::NotCreated, _) if earlier_may_have_created(planned, call, &sent) => {
+                    return unknown_after_earlier_attempt(trace_id, failure.vendor.code.clone());
+                }
                 // The vendor did not take it (auth, limits, unavailable): a retry may succeed.
                 (Outcome::NotCreated, _) => (RecordState::Failed, true),
             };
@@ -193,6 +218,42 @@ fn settle(
                 never_sent,
             }
         }
+    }
+}
+
+/// Whether an earlier attempt of this call may have created the order: it went
+/// unanswered after it may have arrived, or the vendor's answer to it (a 5xx resent over)
+/// leaves the outcome unknown by the connector's reading.
+fn earlier_may_have_created(
+    planned: &pipeline::Planned<'_>,
+    call: Call,
+    sent: &outbound::Sent,
+) -> bool {
+    if matches!(call, Call::Lookup) {
+        return false;
+    }
+    sent.earlier_attempt_may_have_landed
+        || sent.earlier_answers.iter().any(|r| {
+            matches!(
+                planned.route.prepared.interpret(&planned.order, r),
+                Err(f) if f.outcome() == Outcome::Unknown
+            )
+        })
+}
+
+fn unknown_after_earlier_attempt(trace_id: &str, vendor_status: Option<String>) -> Finish {
+    let p = Problem::new(
+        ProblemCode::VendorTimeout,
+        "an earlier attempt of this call may have reached the vendor and its answer never came; the order is recorded as unknown, and a retry with the same orderRef settles it",
+    )
+    .with_trace_id(Some(trace_id.to_owned()));
+    Finish {
+        state: RecordState::Unknown,
+        http_status: p.status,
+        response: serde_json::to_value(&p).unwrap_or(Value::Null),
+        vendor_order_id: None,
+        vendor_status,
+        never_sent: false,
     }
 }
 
@@ -248,6 +309,18 @@ async fn reconcile(
         }
     };
     let finish = settle(planned, &rec, call, conn.send(request).await, trace_id);
+    // A linked id settles the order only if the vendor's order is the caller's.
+    if matches!(call, Call::Lookup)
+        && finish.state == RecordState::Accepted
+        && let Ok(lines) = serde_json::from_value::<Vec<order_model::LineResult>>(
+            finish.response.get("lines").cloned().unwrap_or(json!([])),
+        )
+        && !crate::operator::vendor_order_matches(&planned.order, &lines)
+    {
+        metrics::counter!("orders_reconciled_total", &labels("mismatch")).increment(1);
+        tracing::warn!(order_id = %rec.id, "the linked vendor order does not match this order's lines; it stays unknown");
+        return unknown(state, &rec);
+    }
     // Only the vendor's own answer to the order settles it: a rate limit, an auth failure
     // or another timeout says nothing about the first attempt, and a lookup's refusal (a
     // 404) may only mean a wrong id, never that the order was not placed.
@@ -309,7 +382,7 @@ async fn existing(state: &AppState, rec: Record, hash: &str) -> Response {
 
 fn unknown(_state: &AppState, rec: &Record) -> Response {
     problem_response(
-        Problem::new(ProblemCode::OutcomeUnknown, "an earlier attempt with this orderRef may have reached the vendor; it is being reconciled, and a new attempt could duplicate the order")
+        Problem::new(ProblemCode::OutcomeUnknown, "an earlier attempt with this orderRef may have reached the vendor, and its outcome is not settled yet. Do not place the order again under a new orderRef (that could duplicate it). Retry with the same orderRef later: the answer comes as soon as the outcome is settled, by the vendor's own answer where it deduplicates, otherwise by an operator who checked the vendor")
             .with_context(json!({"orderId": rec.id})),
     )
 }
@@ -356,7 +429,7 @@ fn answer(status: u16, body: &Value, replayed: bool, id: Option<&str>) -> Respon
 }
 
 fn outbound_problem(e: &OutboundError) -> (Problem, RecordState, bool) {
-    let secs = |d: &std::time::Duration| d.as_secs().max(1);
+    let secs = |d: &std::time::Duration| connector::whole_secs_up(*d);
     match e {
         OutboundError::RateLimited { retry_after } => (
             Problem::new(

@@ -1,6 +1,8 @@
 //! `serve`: start simulators the config asks for, open the ledger, bind the API and admin
 //! listeners, reload on SIGHUP or file change, and drain on SIGTERM/SIGINT.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +25,9 @@ pub struct Options {
     pub config: PathBuf,
     pub listen: Option<std::net::SocketAddr>,
     pub admin_listen: Option<std::net::SocketAddr>,
+    /// Where to write the bound addresses once ready (JSON, written atomically), so a
+    /// supervisor or test that asked for port 0 learns the ports without racing for them.
+    pub ready_file: Option<PathBuf>,
 }
 
 /// A running gateway (used by `serve` and by tests).
@@ -64,19 +69,27 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
     for w in &checked.warnings {
         tracing::warn!(%w, "config warning");
     }
+    let mut checked = checked;
     let mut sims = Vec::new();
+    let mut sim_addrs = BTreeMap::new();
     for s in &checked.config.simulators {
         let Some(entry) = registry.get(&s.vendor) else {
             continue;
         };
+        if sim_addrs.contains_key(&s.vendor) {
+            // Connections find their simulator by vendor (see follow_simulators).
+            return Err(format!("two simulators for vendor {}", s.vendor));
+        }
         let control = SimControl::new();
         let router = (entry.simulator)(&s.settings, control.clone())?;
         let sim = connector::sim::serve(router, s.listen, control)
             .await
             .map_err(|e| format!("simulator {} on {}: {e}", s.vendor, s.listen))?;
         tracing::info!(vendor = %s.vendor, addr = %sim.addr, "simulator started");
+        sim_addrs.insert(s.vendor.clone(), (s.listen, sim.addr));
         sims.push(sim);
     }
+    follow_simulators(&mut checked, &sim_addrs);
     let ledger = open_ledger(&checked, env.as_ref()).await?;
     let server_cfg = checked.config.server.clone();
     let schemas = VendorSchemas::compile(&registry)?;
@@ -91,6 +104,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         metrics,
         env,
         last_reload_error: std::sync::Mutex::new(None),
+        sim_addrs,
     });
     let api = TcpListener::bind(opts.listen.unwrap_or(server_cfg.listen))
         .await
@@ -120,6 +134,9 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
     let upkeep = crate::upkeep::spawn(state.clone());
     state.set_ready(true);
     tracing::info!(api = %api_addr, admin = %admin_addr, version = %state.runtime.load().checked.version(), "order-gateway ready");
+    if let Some(path) = &opts.ready_file {
+        write_ready_file(path, api_addr, admin_addr, &state.sim_addrs)?;
+    }
     Ok(Running {
         state,
         api_addr,
@@ -152,6 +169,10 @@ pub fn reload(state: &AppState) -> Result<String, String> {
     let current = state.runtime.load_full();
     let path = current.checked.path.clone();
     let result = load_and_check(&path, &state.registry, CheckMode::Serve, state.env.as_ref())
+        .map(|mut checked| {
+            follow_simulators(&mut checked, &state.sim_addrs);
+            checked
+        })
         .map_err(|issues| {
             issues
                 .iter()
@@ -234,4 +255,52 @@ fn file_hash_changed(state: &AppState, current: &str) -> bool {
         }
     }
     hex::encode(sha2::Digest::finalize(h)) != current
+}
+
+/// Simulators by vendor: (configured listen address, bound address).
+pub type SimAddrs = BTreeMap<String, (SocketAddr, SocketAddr)>;
+
+/// A simulator configured on port 0 gets a free port from the kernel; connections of the
+/// same vendor that name the configured address (`http://127.0.0.1:0`) follow it to the
+/// bound one. This is how tests and `scripts/api-fuzz` run beside a quick-start gateway
+/// without choosing ports (choosing a "free" port and binding it later races).
+pub fn follow_simulators(checked: &mut Checked, sims: &SimAddrs) {
+    for conn in &mut checked.config.connections {
+        let Some((configured, bound)) = sims.get(&conn.vendor) else {
+            continue;
+        };
+        if configured.port() != 0 {
+            continue;
+        }
+        let (from, to) = (format!("://{configured}"), format!("://{bound}"));
+        for pointer in ["/baseUrl", "/auth/tokenUrl"] {
+            if let Some(serde_json::Value::String(url)) = conn.outbound.pointer_mut(pointer)
+                && url.contains(&from)
+            {
+                *url = url.replacen(&from, &to, 1);
+            }
+        }
+    }
+}
+
+fn write_ready_file(
+    path: &Path,
+    api: SocketAddr,
+    admin: SocketAddr,
+    sims: &SimAddrs,
+) -> Result<(), String> {
+    let simulators: BTreeMap<&str, String> = sims
+        .iter()
+        .map(|(vendor, (_, bound))| (vendor.as_str(), bound.to_string()))
+        .collect();
+    let body = serde_json::json!({
+        "api": api.to_string(),
+        "admin": admin.to_string(),
+        "simulators": simulators,
+    });
+    // Written beside the target and renamed, so a reader never sees half a file.
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, body.to_string())
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("ready file {}: {e}", path.display()))
 }

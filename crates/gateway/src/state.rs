@@ -31,6 +31,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub env: Arc<EnvLookup>,
     pub last_reload_error: std::sync::Mutex<Option<String>>,
+    /// The simulators this process hosts (see [`crate::server::follow_simulators`]).
+    pub sim_addrs: crate::server::SimAddrs,
 }
 
 impl AppState {

@@ -8,6 +8,9 @@
 //!   any vendor call can last (the longest overall deadline of the config's connections
 //!   plus a margin), checked at start and then periodically, so a live replica's order is
 //!   never marked `unknown` under it.
+//! - Periodically, on both stores, the same age rule catches a record whose outcome could
+//!   not be written (placement runs to completion in its own task, so only a ledger
+//!   failure at that moment leaves one behind).
 //!
 //! The periodic pass also publishes `orders_unknown` (a gauge: how many wait for
 //! reconciliation), so the alert does not depend on someone opening the admin page.
@@ -53,7 +56,9 @@ pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64,
 
 /// One periodic pass: stale in-flight records (shared ledgers only) and the gauge.
 pub async fn pass(state: &AppState) {
-    if matches!(state.ledger.as_ref(), Ledger::Postgres(_)) {
+    // Also on SQLite: a record whose outcome could not be written (the ledger failed at
+    // that moment) must not answer `in_progress` until the next restart.
+    {
         let age = stale_after(&state.runtime.load());
         match state.ledger.recover_stale(age).await {
             Ok(0) => {}

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Proc, default_config_edited, examples, free_port, hosted_sim};
+use common::{Proc, default_config_edited, examples, hosted_sim};
 use connector::sim::{Fault, RunningSim};
 use serde_json::{Value, json};
 
@@ -72,9 +72,9 @@ async fn kill_9_with_100_orders_in_flight_loses_and_duplicates_nothing() {
             .replace("http://127.0.0.1:18103", &a_url)
     });
     let http = reqwest::Client::new();
-    let (api, admin) = (free_port(), free_port());
-    let mut proc = Proc::spawn(&config, api, admin);
-    proc.wait_ready(&http, admin).await;
+    let mut proc = Proc::spawn(&config);
+    proc.wait_ready().await;
+    let api = proc.api();
 
     // Warm the token caches, so the orders below are the only slow calls.
     let samples = [
@@ -150,9 +150,9 @@ async fn kill_9_with_100_orders_in_flight_loses_and_duplicates_nothing() {
         "the kill hit both kinds of call"
     );
 
-    let (api, admin) = (free_port(), free_port());
-    let mut proc = Proc::spawn(&config, api, admin);
-    proc.wait_ready(&http, admin).await;
+    let mut proc = Proc::spawn(&config);
+    proc.wait_ready().await;
+    let (api, admin) = (proc.api(), proc.admin());
 
     // Every client retries its order once.
     let mut answers = Vec::new();

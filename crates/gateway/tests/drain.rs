@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Proc, default_config_in, examples, free_port, sim_port, vendors};
+use common::{Proc, default_config_in, examples, vendors};
 use serde_json::Value;
 
 #[tokio::test]
@@ -17,14 +17,28 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
         .unwrap()
         .replace("drainDelaySecs: 0", "drainDelaySecs: 1");
     std::fs::write(&config, text).unwrap();
-    let (api, admin) = (free_port(), free_port());
-    let mut proc = Proc::spawn(&config, api, admin);
+    let mut proc = Proc::spawn(&config);
     let http = reqwest::Client::new();
-    proc.wait_ready(&http, admin).await;
+    proc.wait_ready().await;
+    let (api, admin) = (proc.api(), proc.admin());
 
     // Make a simulator slow so orders are in flight when SIGTERM arrives.
     let vendor = vendors()[0];
-    let sim = sim_port(&config, vendor);
+    let sim = proc.sim_port(vendor);
+    let requests_at_sim = || {
+        let http = http.clone();
+        async move {
+            let stats: Value = http
+                .get(format!("http://127.0.0.1:{sim}/_sim/stats"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            stats["counters"]["requests"].as_u64().unwrap_or(0)
+        }
+    };
     http.put(format!("http://127.0.0.1:{sim}/_sim/latency"))
         .json(&serde_json::json!({"ms": 1500}))
         .send()
@@ -32,6 +46,7 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
         .unwrap();
 
     let (_, base) = examples(vendor).remove(0);
+    let before = requests_at_sim().await;
     let mut inflight = Vec::new();
     for i in 0..5 {
         let mut order = base.clone();
@@ -49,19 +64,37 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
             (status, r.json::<Value>().await.unwrap())
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // SIGTERM once every order has reached the (slow) vendor: observed, not slept for.
+    // The order calls are counted at the simulator's door, before its latency.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while requests_at_sim().await < before + 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "orders never reached the vendor"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     proc.signal("TERM");
 
-    // Readiness is false while the in-flight orders are still running.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let ready = http
-        .get(format!("http://127.0.0.1:{admin}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status().as_u16());
+    // Readiness goes false while the in-flight orders are still running.
+    loop {
+        let ready = http
+            .get(format!("http://127.0.0.1:{admin}/readyz"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        if matches!(ready, Ok(503) | Err(_)) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "readiness stayed {ready:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(
-        matches!(ready, Ok(503) | Err(_)),
-        "readiness after SIGTERM: {ready:?}"
+        inflight.iter().all(|h| !h.is_finished()),
+        "readiness went false only after the orders finished"
     );
 
     let mut ids = Vec::new();
@@ -71,7 +104,7 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
         ids.push(body["id"].as_str().unwrap().to_owned());
     }
     let exit = tokio::task::spawn_blocking(move || {
-        let s = proc.0.wait();
+        let s = proc.child.wait();
         (proc, s)
     })
     .await
@@ -79,9 +112,9 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
     assert_eq!(exit.1.unwrap().code(), Some(0));
 
     // A new process on the same ledger sees every order as accepted.
-    let (api, admin) = (free_port(), free_port());
-    let mut again = Proc::spawn(&config, api, admin);
-    again.wait_ready(&http, admin).await;
+    let mut again = Proc::spawn(&config);
+    again.wait_ready().await;
+    let api = again.api();
     for id in ids {
         let rec: Value = http
             .get(format!("http://127.0.0.1:{api}/v1/orders/{id}"))

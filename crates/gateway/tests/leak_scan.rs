@@ -8,14 +8,12 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::post;
-use common::{Proc, default_config_in, examples, free_port, vendors};
+use common::{Proc, default_config_in, examples, vendors};
 use serde_json::{Value, json};
 
 /// Secrets in the sandbox config (and the client key the tests use).
@@ -86,24 +84,14 @@ async fn no_secret_or_personal_data_reaches_logs_or_traces() {
 
     let dir = tempfile::tempdir().unwrap();
     let config = default_config_in(dir.path());
-    let log_path = dir.path().join("gateway.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let (api, admin) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_order-gateway"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--listen", &format!("127.0.0.1:{api}")])
-        .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
-        .env("RUST_LOG", "debug")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp}"))
-        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let mut proc = Proc(child, dir.path().join("unused.log"));
+    let mut proc = Proc::spawn_with(&config, |cmd| {
+        cmd.env("RUST_LOG", "debug")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp}"))
+            .env("OTEL_BSP_SCHEDULE_DELAY", "200");
+    });
     let http = reqwest::Client::new();
-    proc.wait_ready(&http, admin).await;
+    proc.wait_ready().await;
+    let api = proc.api();
     let post = |body: Value, key: &'static str| {
         let http = http.clone();
         async move {
@@ -150,13 +138,15 @@ async fn no_secret_or_personal_data_reaches_logs_or_traces() {
 
     // Stop gracefully so the exporter flushes.
     proc.signal("TERM");
-    let status = tokio::task::spawn_blocking(move || proc.0.wait().unwrap())
-        .await
-        .unwrap();
+    let (proc, status) = tokio::task::spawn_blocking(move || {
+        let status = proc.child.wait().unwrap();
+        (proc, status)
+    })
+    .await
+    .unwrap();
     assert!(status.success());
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let log = proc.output();
     let spans: Vec<u8> = exported.lock().unwrap().concat();
     assert!(
         log.lines().count() > 50,
@@ -170,7 +160,9 @@ async fn no_secret_or_personal_data_reaches_logs_or_traces() {
         "juniper-sandbox",
     ] {
         assert!(
-            find(&spans, expected),
+            spans
+                .windows(expected.len())
+                .any(|w| w == expected.as_bytes()),
             "the exported spans lack {expected}: {} bytes exported",
             spans.len()
         );
@@ -182,18 +174,75 @@ async fn no_secret_or_personal_data_reaches_logs_or_traces() {
         .map(|s| s.to_string())
         .chain(personal)
     {
-        if log.contains(&needle) {
+        if find(log.as_bytes(), &needle, Edges::Both) {
             leaks.push(format!("log: {needle:?}"));
         }
-        if find(&spans, &needle) {
+        if find(&spans, &needle, Edges::Start) {
             leaks.push(format!("spans: {needle:?}"));
         }
     }
     assert!(leaks.is_empty(), "leaked: {leaks:#?}");
 }
 
-fn find(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+/// Which ends of a match must be token boundaries.
+#[derive(Clone, Copy, PartialEq)]
+enum Edges {
+    /// Text (logs): not preceded or followed by a letter or digit.
+    Both,
+    /// Protobuf (spans): a string is preceded by its length and followed by the next
+    /// field's tag, which may be any byte; only the start is checked.
+    Start,
+}
+
+/// `needle` as a whole token. A short postcode (`10115`) is then not "found" inside a
+/// timestamp or an id, while a value written as a JSON string, a log field or a protobuf
+/// string (length-prefixed) is.
+fn find(haystack: &[u8], needle: &str, edges: Edges) -> bool {
+    let n = needle.as_bytes();
+    if n.is_empty() || haystack.len() < n.len() {
+        return false;
+    }
+    let word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    (0..=haystack.len() - n.len()).any(|i| {
+        &haystack[i..i + n.len()] == n
+            && !(i > 0 && word(haystack.get(i - 1)) && word(n.first()))
+            && !(edges == Edges::Both && word(haystack.get(i + n.len())) && word(n.last()))
+    })
+}
+
+/// The matcher itself: it must still see a real leak, however the value is written.
+#[test]
+fn the_leak_matcher_finds_whole_values_and_ignores_digits_inside_other_tokens() {
+    for leak in [
+        r#"{"postalCode":"10115"}"#,
+        "postal code 10115 refused",
+        "field=10115",
+        "\u{5}10115\u{12}",
+        "Springfield Avenue 12",
+        "to: Springfield Avenue 12, Berlin",
+    ] {
+        let needle = if leak.contains("Springfield") {
+            "Springfield Avenue 12"
+        } else {
+            "10115"
+        };
+        assert!(
+            find(leak.as_bytes(), needle, Edges::Both),
+            "missed a leak in {leak:?}"
+        );
+    }
+    for innocent in [
+        r#"{"timestamp":"2026-12-02T10:11:51.101150Z"}"#,
+        "ord_0199ab10115ff",
+        "took 101150us",
+        "a10115",
+    ] {
+        assert!(
+            !find(innocent.as_bytes(), "10115", Edges::Both),
+            "false leak in {innocent:?}"
+        );
+    }
+    // A protobuf string: length byte, value, then a tag byte that happens to be a letter.
+    assert!(find(b"\x0510115R\x01", "10115", Edges::Start));
+    assert!(!find(b"ord_a10115R", "10115", Edges::Start));
 }

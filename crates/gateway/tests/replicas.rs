@@ -16,7 +16,13 @@ use serde_json::{Value, json};
 const ENV: &str = "LEDGER_TEST_POSTGRES_URL";
 
 async fn replica(sim: &RunningSim) -> Option<Gateway> {
-    let url = std::env::var(ENV).ok()?;
+    let Ok(url) = std::env::var(ENV) else {
+        assert!(
+            std::env::var_os("LEDGER_TEST_POSTGRES_REQUIRED").is_none(),
+            "LEDGER_TEST_POSTGRES_REQUIRED is set but {ENV} is not: PostgreSQL was meant to run"
+        );
+        return None;
+    };
     let dir = tempfile::tempdir().unwrap();
     let base = sim.base_url();
     let config = default_config_edited(dir.path(), |t| {

@@ -5,17 +5,17 @@
 
 mod common;
 
-use common::{Proc, default_config_in, examples, free_port, sim_port, vendors};
+use common::{Proc, default_config_in, examples, vendors};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn an_inbound_trace_context_is_continued_to_the_vendor_and_handed_back() {
     let dir = tempfile::tempdir().unwrap();
     let config = default_config_in(dir.path());
-    let (api, admin) = (free_port(), free_port());
-    let mut proc = Proc::spawn(&config, api, admin);
+    let mut proc = Proc::spawn(&config);
     let http = reqwest::Client::new();
-    proc.wait_ready(&http, admin).await;
+    proc.wait_ready().await;
+    let api = proc.api();
 
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent_span = "00f067aa0ba902b7";
@@ -37,7 +37,7 @@ async fn an_inbound_trace_context_is_continued_to_the_vendor_and_handed_back() {
         let stats: Value = http
             .get(format!(
                 "http://127.0.0.1:{}/_sim/stats",
-                sim_port(&config, vendor)
+                proc.sim_port(vendor)
             ))
             .send()
             .await

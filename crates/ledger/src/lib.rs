@@ -218,6 +218,11 @@ impl Ledger {
     }
 
     /// A client's record by gateway order id (another client's record is `None`).
+    /// Any client's record by id (operator tools; the API reads are client-scoped).
+    pub async fn get_by_id(&self, id: &str) -> Result<Option<Record>, LedgerError> {
+        dispatch!(self, l => l.get_by_id(id).await)
+    }
+
     pub async fn get(&self, client: &str, id: &str) -> Result<Option<Record>, LedgerError> {
         dispatch!(self, l => l.get(client, id).await)
     }
@@ -246,7 +251,19 @@ impl Ledger {
         state: RecordState,
         limit: u32,
     ) -> Result<Vec<Record>, LedgerError> {
-        dispatch!(self, l => l.list_by_state(state, limit).await)
+        self.page_by_state(state, None, limit).await
+    }
+
+    /// One page, oldest first, of the records after the id `after` (the last id of the
+    /// previous page; ids sort in creation order).
+    pub async fn page_by_state(
+        &self,
+        state: RecordState,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Record>, LedgerError> {
+        let after = after.unwrap_or("");
+        dispatch!(self, l => l.list_by_state(state, after, limit).await)
     }
 
     /// Every state with its count (zeros included), in `RecordState::ALL` order.
@@ -268,6 +285,25 @@ impl Ledger {
         dispatch!(self, l => l.recover_before(cutoff, STALE_NOTE).await)
     }
 
+    /// An operator's resolution of an `unknown` order (false: not `unknown` any more).
+    pub async fn resolve_by_operator(&self, id: &str, r: &Resolution) -> Result<bool, LedgerError> {
+        if r.operator.trim().is_empty() || r.reason.trim().is_empty() {
+            return Err(LedgerError::Invalid(
+                "a resolution names its operator and its reason".into(),
+            ));
+        }
+        dispatch!(self, l => l.resolve_by_operator(id, r).await)
+    }
+
+    /// The record (other than none) already holding `vendor_order_id` on `connection`.
+    pub async fn holder_of_vendor_order(
+        &self,
+        connection: &str,
+        vendor_order_id: &str,
+    ) -> Result<Option<String>, LedgerError> {
+        dispatch!(self, l => l.holder_of_vendor_order(connection, vendor_order_id).await)
+    }
+
     /// For the reconciler: `unknown` records, oldest first.
     pub async fn list_unknown(&self, limit: u32) -> Result<Vec<Record>, LedgerError> {
         self.list_by_state(RecordState::Unknown, limit).await
@@ -287,6 +323,33 @@ impl Ledger {
 const RECOVERED_NOTE: &str = "in flight when the previous process stopped";
 const STALE_NOTE: &str = "in flight for too long (its process is gone)";
 const LINKED_NOTE: &str = "an operator linked the vendor's order id; the next retry looks it up";
+const RESOLVED_NOTE: &str = "an operator found the order was not placed; the next retry places it";
+
+/// An operator's resolution of an `unknown` order, recorded with who and why.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub outcome: ResolvedAs,
+    pub operator: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum ResolvedAs {
+    /// The operator checked the vendor: the order is not there. `response` is what a read
+    /// of the record shows until the caller's retry places it.
+    NotPlaced { response: serde_json::Value },
+    /// The vendor holds it under this id (verified by the caller of the ledger).
+    Placed { vendor_order_id: String },
+}
+
+impl ResolvedAs {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ResolvedAs::NotPlaced { .. } => "not_placed",
+            ResolvedAs::Placed { .. } => "placed",
+        }
+    }
+}
 
 /// Hex SHA-256, the form `NewRecord::body_hash` takes.
 pub fn sha256_hex(bytes: &[u8]) -> String {

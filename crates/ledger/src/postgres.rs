@@ -11,6 +11,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::LedgerError;
 use crate::record::{Begin, Finish, NewRecord, Record, RecordState};
+use crate::{Resolution, ResolvedAs};
 
 pub struct PgLedger {
     pool: PgPool,

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use crate::LedgerError;
 use crate::record::{Begin, Finish, NewRecord, Record, RecordState};
+use crate::{Resolution, ResolvedAs};
 
 pub struct SqliteLedger {
     writes: SqlitePool,

@@ -227,6 +227,80 @@ macro_rules! ledger_store {
                 Ok(n == 1)
             }
 
+            /// An operator's resolution of an `unknown` record, with its audit row, in one
+            /// transaction. `NotPlaced` makes it `failed` + `never_sent`, so the caller's
+            /// retry places it; `Placed` links the vendor's id (the retry looks it up).
+            pub(crate) async fn resolve_by_operator(
+                &self,
+                id: &str,
+                r: &Resolution,
+            ) -> Result<bool, LedgerError> {
+                let ts = now();
+                let mut tx = self.writes().begin().await?;
+                let n = match &r.outcome {
+                    ResolvedAs::NotPlaced { response } => {
+                        let response = serde_json::to_string(response)
+                            .map_err(|e| LedgerError::Invalid(format!("response: {e}")))?;
+                        sqlx::query(
+                            "UPDATE orders SET state = 'failed', never_sent = TRUE, http_status = 503, response = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
+                        )
+                        .bind(response)
+                        .bind(crate::RESOLVED_NOTE)
+                        .bind(ts.clone())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                    }
+                    ResolvedAs::Placed { vendor_order_id } => sqlx::query(
+                        "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
+                    )
+                    .bind(vendor_order_id)
+                    .bind(crate::LINKED_NOTE)
+                    .bind(ts.clone())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+                };
+                if n != 1 {
+                    return Ok(false);
+                }
+                let vendor_order_id = match &r.outcome {
+                    ResolvedAs::Placed { vendor_order_id } => Some(vendor_order_id.as_str()),
+                    ResolvedAs::NotPlaced { .. } => None,
+                };
+                sqlx::query(
+                    "INSERT INTO order_resolutions (order_id, resolution, vendor_order_id, operator, reason, resolved_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(r.outcome.as_str())
+                .bind(vendor_order_id)
+                .bind(&r.operator)
+                .bind(&r.reason)
+                .bind(crate::rfc3339(time::OffsetDateTime::now_utc()))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            /// Another record that holds this vendor order id, if any.
+            pub(crate) async fn holder_of_vendor_order(
+                &self,
+                connection: &str,
+                vendor_order_id: &str,
+            ) -> Result<Option<String>, LedgerError> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT id FROM orders WHERE connection = $1 AND vendor_order_id = $2 LIMIT 1",
+                )
+                .bind(connection)
+                .bind(vendor_order_id)
+                .fetch_optional(self.reads())
+                .await?;
+                Ok(row.map(|(id,)| id))
+            }
+
             pub(crate) async fn set_reconcile_info(
                 &self,
                 id: &str,
@@ -248,6 +322,15 @@ macro_rules! ledger_store {
                 .await?
                 .rows_affected();
                 Ok(n == 1)
+            }
+
+            /// Any client's record: for operators, who work by order id.
+            pub(crate) async fn get_by_id(&self, id: &str) -> Result<Option<Record>, LedgerError> {
+                let row = sqlx::query(concat!("SELECT ", cols!(), " FROM orders WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.reads())
+                    .await?;
+                row.as_ref().map(to_record).transpose()
             }
 
             pub(crate) async fn get(
@@ -308,17 +391,20 @@ macro_rules! ledger_store {
                 row.as_ref().map(to_record).transpose()
             }
 
+            /// Ids are UUIDv7 (time-ordered), so `id > after` pages in creation order.
             pub(crate) async fn list_by_state(
                 &self,
                 state: RecordState,
+                after: &str,
                 limit: u32,
             ) -> Result<Vec<Record>, LedgerError> {
                 let rows = sqlx::query(concat!(
                     "SELECT ",
                     cols!(),
-                    " FROM orders WHERE state = $1 ORDER BY created_at, id LIMIT $2"
+                    " FROM orders WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3"
                 ))
                 .bind(state.as_str())
+                .bind(after)
                 .bind(i64::from(limit))
                 .fetch_all(self.reads())
                 .await?;

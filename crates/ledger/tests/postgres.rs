@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The ledger suite on a real PostgreSQL server: a fresh database per test on the server
 //! `LEDGER_TEST_POSTGRES_URL` points at (see `scripts/start-test-postgres.sh`). Skipped,
-//! with a notice, when the variable is unset.
+//! with a notice, when the variable is unset (a failure when `LEDGER_TEST_POSTGRES_REQUIRED`
+//! is set, as `./scripts/test` does once it has a server).
 
 mod suite;
 
@@ -31,6 +32,10 @@ fn with_database(url: &str, db: &str) -> String {
 
 async fn store() -> Option<Store> {
     let Ok(url) = std::env::var(ENV) else {
+        assert!(
+            std::env::var_os("LEDGER_TEST_POSTGRES_REQUIRED").is_none(),
+            "LEDGER_TEST_POSTGRES_REQUIRED is set but {ENV} is not: PostgreSQL was meant to run"
+        );
         eprintln!("SKIPPED: {ENV} is not set; run scripts/start-test-postgres.sh to get one");
         return None;
     };

@@ -1,20 +1,25 @@
-//! One connection's outbound client: rate limit -> in-flight cap -> breaker -> auth
-//! (cached token) -> attempt with timeout -> retry where it cannot duplicate.
+//! One connection's outbound client. Admission (nothing sent yet): breaker -> vendor pause
+//! -> rate limit (bounded wait) -> in-flight slot -> token. Then attempts, each with its
+//! timeout, and after each one the step [`crate::policy`] decides (resend, refresh,
+//! answer, fail): this file is only the I/O of those steps.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use connector::{RetrySafety, VendorRequest, VendorResponse};
+use connector::{VendorRequest, VendorResponse};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use std::time::SystemTime;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::breaker::Breaker;
 use crate::error::{BuildError, OutboundError};
+use crate::policy::{BreakerReport, CallState, Event, Failure, Next, Policy};
 use crate::settings::{AuthConfig, ClientAuth, ConnectionSettings};
 use crate::token::{TokenSource, TokenSpec};
 
@@ -23,6 +28,13 @@ use crate::token::{TokenSource, TokenSpec};
 pub struct Sent {
     pub response: VendorResponse,
     pub attempts: u32,
+    /// An earlier attempt of this call may have reached the vendor (it timed out, broke,
+    /// or got a 5xx) before this answer came. A "not processed" answer (429, 401) then
+    /// says nothing about that earlier attempt: the order's outcome is unknown.
+    pub earlier_attempt_may_have_landed: bool,
+    /// Earlier answers of this call that were resent over (5xx on a request that is safe
+    /// to resend), oldest first: the connector decides what each meant.
+    pub earlier_answers: Vec<VendorResponse>,
 }
 
 /// What would be sent, with every secret masked: for previews and dry runs.
@@ -53,7 +65,7 @@ pub struct ConnectionClient {
     extra_headers: Vec<(HeaderName, HeaderValue)>,
     limiter: DefaultDirectRateLimiter,
     max_wait: Duration,
-    in_flight: Semaphore,
+    in_flight: Arc<Semaphore>,
     breaker: Breaker,
     /// Set by a vendor 429: no call goes out before this instant.
     paused_until: Mutex<Option<Instant>>,
@@ -141,7 +153,7 @@ impl ConnectionClient {
             extra_headers,
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
             max_wait: Duration::from_millis(settings.limits.max_wait_ms),
-            in_flight: Semaphore::new(settings.limits.max_in_flight as usize),
+            in_flight: Arc::new(Semaphore::new(settings.limits.max_in_flight as usize)),
             breaker: Breaker::new(
                 name,
                 vendor,
@@ -188,129 +200,69 @@ impl ConnectionClient {
         }
     }
 
+    /// Admits one call and sends it. Gateways that record an order before it may reach
+    /// the vendor use [`ConnectionClient::admit`] and [`Admission::send`] instead, so the
+    /// record is written only once the call is about to go out.
     pub async fn send(&self, req: &VendorRequest) -> Result<Sent, OutboundError> {
+        self.admit().await?.send(req).await
+    }
+
+    /// Everything that can stop a call before its first byte is written, in order:
+    /// breaker -> vendor pause (after a 429) -> rate limit (bounded wait) -> in-flight
+    /// slot -> token. Nothing has been sent when this fails. The slot is taken only after
+    /// the rate-limit wait, so calls waiting for capacity do not hold slots from calls
+    /// that could go out.
+    pub async fn admit(&self) -> Result<Admission<'_>, OutboundError> {
         let deadline = Instant::now() + Duration::from_millis(self.settings.timeouts.overall_ms);
         self.breaker.admit()?;
         self.wait_out_pause(deadline).await?;
-        let _permit = self
-            .in_flight
-            .try_acquire()
-            .map_err(|_| OutboundError::Overloaded)?;
-        metrics::gauge!("vendor_in_flight", "connection" => self.name.clone()).increment(1.0);
-        let result = self.send_admitted(req, deadline).await;
-        metrics::gauge!("vendor_in_flight", "connection" => self.name.clone()).decrement(1.0);
-        result
+        self.wait_for_rate().await?;
+        let permit = self.in_flight.clone().try_acquire_owned().map_err(|_| {
+            metrics::counter!("vendor_shed_total", "connection" => self.name.clone()).increment(1);
+            OutboundError::Overloaded
+        })?;
+        let slot = InFlight::new(&self.name, permit);
+        let token = self.token().await?;
+        Ok(Admission {
+            client: self,
+            _slot: slot,
+            deadline,
+            token,
+        })
     }
 
-    async fn send_admitted(
-        &self,
-        req: &VendorRequest,
-        deadline: Instant,
-    ) -> Result<Sent, OutboundError> {
-        if self.limiter.check().is_err() {
-            metrics::counter!("vendor_rate_limit_waits_total", "connection" => self.name.clone())
-                .increment(1);
-            if tokio::time::timeout(self.max_wait, self.limiter.until_ready())
-                .await
-                .is_err()
-            {
-                metrics::counter!("vendor_rate_limit_rejections_total", "connection" => self.name.clone()).increment(1);
-                return Err(OutboundError::RateLimited {
-                    retry_after: Duration::from_secs(1),
-                });
-            }
+    async fn wait_for_rate(&self) -> Result<(), OutboundError> {
+        if self.limiter.check().is_ok() {
+            return Ok(());
         }
-        let max_attempts = self.settings.retry.max_attempts.max(1);
-        let mut attempt: u32 = 0;
-        let mut refreshed = false;
-        loop {
-            attempt += 1;
-            let token = match &self.auth {
-                Auth::Bearer(src) => Some(src.token().await?),
-                Auth::Header { .. } | Auth::None => None,
-            };
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(OutboundError::DeadlineExceeded);
-            }
-            let per_attempt =
-                remaining.min(Duration::from_millis(self.settings.timeouts.attempt_ms));
-            let outcome = self
-                .attempt(req, token.as_ref(), attempt - 1, per_attempt)
-                .await;
-            let retry_allowed = attempt < max_attempts;
-            match outcome {
-                Attempt::Answered(resp) => {
-                    let status = resp.status;
-                    if status == 401
-                        && !refreshed
-                        && let Auth::Bearer(src) = &self.auth
-                    {
-                        // One refresh and one retry; a second 401 goes back to the connector.
-                        src.invalidate().await;
-                        refreshed = true;
-                        attempt -= 1;
-                        continue;
-                    }
-                    let retry_after = retry_after(&resp.headers);
-                    if status == 429 {
-                        self.pause(retry_after.unwrap_or(Duration::from_secs(1)));
-                    }
-                    if status >= 500 {
-                        self.breaker.failure();
-                    } else {
-                        self.breaker.success();
-                    }
-                    // 429/503 with Retry-After: the vendor says it did not process the call.
-                    if let (true, Some(wait), true) =
-                        (status == 429 || status == 503, retry_after, retry_allowed)
-                        && Instant::now() + wait < deadline
-                    {
-                        self.count_retry();
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    if status >= 500 && retry_allowed && req.retry != RetrySafety::NotAfterSend {
-                        self.count_retry();
-                        self.backoff(attempt, deadline).await;
-                        continue;
-                    }
-                    return Ok(Sent {
-                        response: resp,
-                        attempts: attempt,
-                    });
-                }
-                Attempt::NotSent(reason) => {
-                    self.breaker.failure();
-                    if retry_allowed {
-                        self.count_retry();
-                        self.backoff(attempt, deadline).await;
-                        continue;
-                    }
-                    return Err(OutboundError::NotSent { reason });
-                }
-                Attempt::TimedOut => {
-                    self.breaker.failure();
-                    if retry_allowed && req.retry != RetrySafety::NotAfterSend {
-                        self.count_retry();
-                        self.backoff(attempt, deadline).await;
-                        continue;
-                    }
-                    return Err(OutboundError::Timeout { maybe_sent: true });
-                }
-                Attempt::Broken(reason) => {
-                    self.breaker.failure();
-                    if retry_allowed && req.retry != RetrySafety::NotAfterSend {
-                        self.count_retry();
-                        self.backoff(attempt, deadline).await;
-                        continue;
-                    }
-                    return Err(OutboundError::Transport {
-                        maybe_sent: true,
-                        reason,
-                    });
-                }
-            }
+        metrics::counter!("vendor_rate_limit_waits_total", "connection" => self.name.clone())
+            .increment(1);
+        if tokio::time::timeout(self.max_wait, self.limiter.until_ready())
+            .await
+            .is_err()
+        {
+            metrics::counter!("vendor_rate_limit_rejections_total", "connection" => self.name.clone()).increment(1);
+            return Err(OutboundError::RateLimited {
+                retry_after: Duration::from_secs(1),
+            });
+        }
+        Ok(())
+    }
+
+    async fn token(&self) -> Result<Option<SecretString>, OutboundError> {
+        match &self.auth {
+            Auth::Bearer(src) => Ok(Some(src.token().await?)),
+            Auth::Header { .. } | Auth::None => Ok(None),
+        }
+    }
+
+    fn policy(&self, req: &VendorRequest) -> Policy {
+        Policy {
+            max_attempts: self.settings.retry.max_attempts,
+            retry: req.retry,
+            refreshable_auth: matches!(self.auth, Auth::Bearer(_)),
+            base_backoff: Duration::from_millis(self.settings.retry.base_backoff_ms),
+            max_backoff: Duration::from_millis(self.settings.retry.max_backoff_ms),
         }
     }
 
@@ -373,7 +325,8 @@ impl ConnectionClient {
             match builder.send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
+                    let mut headers = resp.headers().clone();
+                    connector::retry_after::normalize(&mut headers, SystemTime::now());
                     match resp.bytes().await {
                         Ok(body) => Attempt::Answered(VendorResponse {
                             status,
@@ -381,12 +334,12 @@ impl ConnectionClient {
                             body,
                         }),
                         Err(e) if e.is_timeout() => Attempt::TimedOut,
-                        Err(_) => Attempt::Broken("the answer was cut off".into()),
+                        Err(_) => Attempt::Broken,
                     }
                 }
-                Err(e) if e.is_connect() => Attempt::NotSent("could not connect".into()),
+                Err(e) if e.is_connect() => Attempt::NotSent,
                 Err(e) if e.is_timeout() => Attempt::TimedOut,
-                Err(_) => Attempt::Broken("the connection failed".into()),
+                Err(_) => Attempt::Broken,
             }
         }
         .instrument(span.clone())
@@ -396,7 +349,7 @@ impl ConnectionClient {
                 span.record("http.response.status_code", r.status);
                 ("answered", r.status.to_string())
             }
-            Attempt::NotSent(_) => {
+            Attempt::NotSent => {
                 span.record("error.type", "connect");
                 ("not_sent", String::new())
             }
@@ -404,7 +357,7 @@ impl ConnectionClient {
                 span.record("error.type", "timeout");
                 ("timeout", String::new())
             }
-            Attempt::Broken(_) => {
+            Attempt::Broken => {
                 span.record("error.type", "transport");
                 ("transport", String::new())
             }
@@ -416,11 +369,14 @@ impl ConnectionClient {
     }
 
     fn pause(&self, d: Duration) {
-        if let Ok(mut p) = self.paused_until.lock() {
-            let until = Instant::now() + d;
-            if p.is_none_or(|cur| cur < until) {
-                *p = Some(until);
-            }
+        // A vendor-sent duration: an instant past the clock's range is no pause to set.
+        let Some(until) = Instant::now().checked_add(d) else {
+            return;
+        };
+        if let Ok(mut p) = self.paused_until.lock()
+            && p.is_none_or(|cur| cur < until)
+        {
+            *p = Some(until);
         }
     }
 
@@ -439,16 +395,6 @@ impl ConnectionClient {
         Ok(())
     }
 
-    /// Exponential backoff with full jitter, never past the deadline.
-    async fn backoff(&self, attempt: u32, deadline: Instant) {
-        let base = self.settings.retry.base_backoff_ms.max(1);
-        let cap = self.settings.retry.max_backoff_ms.max(base);
-        let exp = base.saturating_mul(1u64 << attempt.min(16)).min(cap);
-        let jitter = rand::random_range(0..=exp);
-        let until = (Instant::now() + Duration::from_millis(jitter)).min(deadline);
-        tokio::time::sleep_until(until).await;
-    }
-
     fn count_retry(&self) {
         metrics::counter!("vendor_retries_total", "connection" => self.name.clone()).increment(1);
     }
@@ -457,12 +403,157 @@ impl ConnectionClient {
 enum Attempt {
     Answered(VendorResponse),
     /// Provably nothing reached the vendor (the connection was never made).
-    NotSent(String),
+    NotSent,
     TimedOut,
-    Broken(String),
+    Broken,
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// A call admitted by [`ConnectionClient::admit`]: it holds its in-flight slot and its
+/// token, and sending it is the first moment anything can reach the vendor.
+pub struct Admission<'a> {
+    client: &'a ConnectionClient,
+    _slot: InFlight,
+    deadline: Instant,
+    token: Option<SecretString>,
+}
+
+impl Admission<'_> {
+    /// Sends the call, resending as [`Policy`] decides, until it has the vendor's answer
+    /// or a failure. Once any attempt may have reached the vendor, the failure is never
+    /// "not sent".
+    pub async fn send(mut self, req: &VendorRequest) -> Result<Sent, OutboundError> {
+        let c = self.client;
+        let policy = c.policy(req);
+        let mut state = CallState::default();
+        let mut earlier_answers: Vec<VendorResponse> = Vec::new();
+        loop {
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(failure(
+                    policy.stopped(&state),
+                    "the call's deadline passed",
+                ));
+            }
+            let per_attempt = remaining.min(Duration::from_millis(c.settings.timeouts.attempt_ms));
+            let resends = state.attempts + u32::from(state.refreshed);
+            let outcome = c
+                .attempt(req, self.token.as_ref(), resends, per_attempt)
+                .await;
+            let (event, answer) = match outcome {
+                Attempt::Answered(resp) => (
+                    Event::Answered {
+                        status: resp.status,
+                        retry_after: connector::retry_after_delta(&resp.headers),
+                    },
+                    Some(resp),
+                ),
+                Attempt::NotSent => (Event::NotSent, None),
+                Attempt::TimedOut => (Event::TimedOut, None),
+                Attempt::Broken => (Event::Broken, None),
+            };
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            let decision = policy.decide(&mut state, event, remaining);
+            match decision.breaker {
+                BreakerReport::Success => c.breaker.success(),
+                BreakerReport::Failure => c.breaker.failure(),
+                BreakerReport::Neither => {}
+            }
+            if let Some(d) = decision.pause {
+                c.pause(d);
+            }
+            match decision.next {
+                Next::Return {
+                    earlier_attempt_may_have_landed,
+                } => {
+                    let Some(response) = answer else {
+                        return Err(failure(policy.stopped(&state), "no answer"));
+                    };
+                    return Ok(Sent {
+                        response,
+                        attempts: state.attempts,
+                        earlier_attempt_may_have_landed,
+                        earlier_answers,
+                    });
+                }
+                // Resends that reached nothing end the call; the vendor's last answer (if
+                // it gave one) is then the call's answer, not "nothing was sent".
+                Next::Fail(Failure::NotSent) if !earlier_answers.is_empty() => {
+                    let response = earlier_answers.pop();
+                    return match response {
+                        Some(response) => Ok(Sent {
+                            response,
+                            attempts: state.attempts,
+                            earlier_attempt_may_have_landed: false,
+                            earlier_answers,
+                        }),
+                        None => Err(failure(Failure::NotSent, "no answer")),
+                    };
+                }
+                Next::Fail(f) => return Err(failure(f, "no answer")),
+                Next::RefreshAndResend => {
+                    if let Auth::Bearer(src) = &c.auth {
+                        src.invalidate().await;
+                    }
+                    self.token = match c.token().await {
+                        Ok(t) => t,
+                        Err(e) if !state.maybe_sent => return Err(e),
+                        Err(_) => {
+                            return Err(failure(policy.stopped(&state), "token refresh failed"));
+                        }
+                    };
+                }
+                Next::ResendAfter(wait) => {
+                    c.count_retry();
+                    tokio::time::sleep(wait).await;
+                }
+                Next::ResendAfterBackoff { max } => {
+                    earlier_answers.extend(answer);
+                    c.count_retry();
+                    let jitter =
+                        Duration::from_millis(rand::random_range(0..=max.as_millis() as u64));
+                    let until = Instant::now()
+                        .checked_add(jitter)
+                        .map_or(self.deadline, |t| t.min(self.deadline));
+                    tokio::time::sleep_until(until).await;
+                }
+            }
+        }
+    }
+}
+
+fn failure(f: Failure, reason: &str) -> OutboundError {
+    match f {
+        Failure::NotSent => OutboundError::NotSent {
+            reason: reason.to_owned(),
+        },
+        Failure::MaybeSent { timed_out: true } => OutboundError::Timeout { maybe_sent: true },
+        Failure::MaybeSent { timed_out: false } => OutboundError::Transport {
+            maybe_sent: true,
+            reason: "an attempt may have reached the vendor; no answer came".to_owned(),
+        },
+    }
+}
+
+/// An in-flight slot and its gauge: released together when dropped, whatever stops the
+/// call (an answer, an error, or the caller's future being dropped mid-call).
+struct InFlight {
+    gauge: metrics::Gauge,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl InFlight {
+    fn new(connection: &str, permit: OwnedSemaphorePermit) -> Self {
+        let gauge = metrics::gauge!("vendor_in_flight", "connection" => connection.to_owned());
+        gauge.increment(1.0);
+        InFlight {
+            gauge,
+            _permit: permit,
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.gauge.decrement(1.0);
+    }
 }

@@ -7,12 +7,13 @@
 mod breaker;
 mod client;
 mod error;
+pub mod policy;
 mod settings;
 mod token;
 mod trace;
 
 pub use breaker::{Breaker, State as BreakerState};
-pub use client::{ConnectionClient, PreviewRequest, Sent};
+pub use client::{Admission, ConnectionClient, PreviewRequest, Sent};
 pub use error::{BuildError, OutboundError};
 pub use settings::{
     AuthConfig, BreakerConfig, ClientAuth, ConnectionSettings, Limits, MissingSecret, RetryPolicy,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -57,15 +57,37 @@ async fn config(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// Orders whose outcome is unknown (a timeout after sending, a crash mid-call): for
-/// operators to reconcile with the vendor. Ids and references only; no personal data.
-async fn unknown_orders(State(state): State<Arc<AppState>>) -> Response {
-    match state
+/// operators to settle with the vendor. Ids and references only; no personal data.
+/// Paged: `?limit=` (clamped to 1..500, default 100) and `?after=` (the previous page's `next`);
+/// `total` counts every unknown order. A read never sets the `orders_unknown` gauge.
+async fn unknown_orders(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    // Lenient: a limit that is not a number is the default, one out of range is clamped.
+    let limit = query
+        .get("limit")
+        .and_then(|l| l.parse::<u32>().ok())
+        .unwrap_or(100)
+        .clamp(1, 500);
+    let listed = state
         .ledger
-        .list_by_state(ledger::RecordState::Unknown, 500)
-        .await
-    {
-        Ok(records) => {
-            metrics::gauge!("orders_unknown").set(records.len() as f64);
+        .page_by_state(
+            ledger::RecordState::Unknown,
+            query.get("after").map(String::as_str),
+            limit,
+        )
+        .await;
+    let counts = state.ledger.count_by_state().await;
+    match (listed, counts) {
+        (Ok(records), Ok(counts)) => {
+            let total = counts
+                .iter()
+                .find(|(s, _)| *s == ledger::RecordState::Unknown)
+                .map_or(0, |(_, n)| *n);
+            let next = (records.len() == limit as usize)
+                .then(|| records.last().map(|r| r.id.clone()))
+                .flatten();
             let orders: Vec<_> = records
                 .iter()
                 .map(|r| {
@@ -76,8 +98,11 @@ async fn unknown_orders(State(state): State<Arc<AppState>>) -> Response {
                     })
                 })
                 .collect();
-            Json(json!({"count": orders.len(), "orders": orders})).into_response()
+            Json(json!({"count": orders.len(), "total": total, "next": next, "orders": orders}))
+                .into_response()
         }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+        (Err(e), _) | (_, Err(e)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+        }
     }
 }

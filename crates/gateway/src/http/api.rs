@@ -2,6 +2,7 @@
 //! `GET /v1/orders?orderRef=`, `GET /openapi.yaml`.
 
 use std::sync::Arc;
+use tracing::Instrument;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
@@ -78,12 +79,51 @@ async fn create_order(
         Ok(d) => d,
         Err(p) => return problem_response(p),
     };
-    let idem_header = parts
-        .headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    order_flow::place(&state, &client.0, doc, idem_header, &trace.0).await
+    let idem_header = match idempotency_header(&parts.headers) {
+        Ok(h) => h,
+        Err(p) => return problem_response(p),
+    };
+    // Placement runs in its own task: once the order is recorded it must reach a
+    // recorded outcome whatever the caller does (hyper drops this handler's future when
+    // the caller disconnects, which would leave the record `sending`).
+    let span = tracing::Span::current();
+    let placing = tokio::spawn(
+        async move { order_flow::place(&state, &client.0, doc, idem_header, &trace.0).await }
+            .instrument(span),
+    );
+    match placing.await {
+        Ok(resp) => resp,
+        Err(e) => {
+            tracing::error!(error = %e, "order placement task failed");
+            problem_response(Problem::new(
+                ProblemCode::Internal,
+                "the order could not be placed; retry with the same orderRef to learn its outcome",
+            ))
+        }
+    }
+}
+
+/// The `Idempotency-Key` header: absent, or 1..255 visible ASCII characters. Anything
+/// else is refused, not ignored (ignoring it would fall back to `orderRef` and answer a
+/// different order's key conflict).
+fn idempotency_header(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let refused = || {
+        Problem::new(
+            ProblemCode::InvalidOrder,
+            "Idempotency-Key must be 1..255 visible ASCII characters",
+        )
+    };
+    let text = v.to_str().map_err(|_| refused())?;
+    if text.is_empty()
+        || text.len() > 255
+        || !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+    {
+        return Err(refused());
+    }
+    Ok(Some(text.to_owned()))
 }
 
 async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Response {
@@ -103,13 +143,11 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
         Ok(d) => d,
         Err(p) => return problem_response(p),
     };
-    let key = order_flow::key_for(
-        &doc,
-        parts
-            .headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok()),
-    );
+    let idem_header = match idempotency_header(&parts.headers) {
+        Ok(h) => h,
+        Err(p) => return problem_response(p),
+    };
+    let key = order_flow::key_for(&doc, idem_header.as_deref());
     let idem = pipeline::idempotency_key(&client.0, &key);
     match preview(&state, &runtime, &doc, &client.0, &idem) {
         Ok(v) => Json(v).into_response(),

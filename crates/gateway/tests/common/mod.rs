@@ -12,14 +12,9 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// The default config, rewritten to free ports and a temp ledger; catalogs copied beside it.
+/// The default config, rewritten to port 0 for every simulator (the gateway binds them and
+/// its connections follow) and a temp ledger; catalogs copied beside it. No test picks a
+/// port itself: "find a free port, bind it later" races with every other process.
 pub fn default_config_in(dir: &Path) -> PathBuf {
     default_config_edited(dir, |t| t)
 }
@@ -35,10 +30,7 @@ pub fn default_config_edited(dir: &Path, edit: impl FnOnce(String) -> String) ->
         text.truncate(i + 1);
     }
     for port in ["18101", "18102", "18103", "18104", "18105", "18106"] {
-        text = text.replace(
-            &format!("127.0.0.1:{port}"),
-            &format!("127.0.0.1:{}", free_port()),
-        );
+        text = text.replace(&format!("127.0.0.1:{port}"), "127.0.0.1:0");
     }
     text = text.replace(
         "path: data/ledger.db",
@@ -82,6 +74,7 @@ impl Gateway {
                 config,
                 listen: Some("127.0.0.1:0".parse().expect("addr")),
                 admin_listen: Some("127.0.0.1:0".parse().expect("addr")),
+                ready_file: None,
             },
             env,
         )
@@ -131,20 +124,16 @@ impl Gateway {
 
     /// The running simulator of one vendor kind.
     pub fn sim_for(&self, vendor: &str) -> &connector::sim::RunningSim {
-        let rt = self.running.state.runtime.load();
-        let port = rt
-            .checked
-            .config
-            .simulators
-            .iter()
-            .find(|c| c.vendor == vendor)
-            .expect("a simulator for the vendor")
-            .listen
-            .port();
+        let (_, bound) = self
+            .running
+            .state
+            .sim_addrs
+            .get(vendor)
+            .expect("a simulator for the vendor");
         self.running
             .sims
             .iter()
-            .find(|s| s.addr.port() == port)
+            .find(|s| s.addr == *bound)
             .expect("the simulator is running")
     }
 }
@@ -173,103 +162,119 @@ pub fn vendors() -> Vec<&'static str> {
     gateway::registry::Registry::builtin().kinds()
 }
 
-/// The real `order-gateway` binary, killed when dropped. Its output goes to a file so a
-/// failed start can say why.
-pub struct Proc(pub std::process::Child, pub PathBuf);
+/// The real `order-gateway` binary on port 0 listeners, killed when dropped. Its output
+/// and ready file live in its own temp dir, so a failed start can say why.
+pub struct Proc {
+    pub child: std::process::Child,
+    dir: tempfile::TempDir,
+    ready: Option<Value>,
+}
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_file(&self.1);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 impl Proc {
-    pub fn spawn(config: &Path, api: u16, admin: u16) -> Proc {
-        let log = std::env::temp_dir().join(format!("order-gateway-{api}-{admin}.log"));
-        let out = std::fs::File::create(&log).expect("log file");
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"))
-            .args(["serve", "--config"])
+    pub fn spawn(config: &Path) -> Proc {
+        Self::spawn_with(config, |_| {})
+    }
+
+    /// [`Proc::spawn`], with `edit` applied to the command (environment, extra args).
+    pub fn spawn_with(config: &Path, edit: impl FnOnce(&mut std::process::Command)) -> Proc {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = std::fs::File::create(dir.path().join("output.log")).expect("log file");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"));
+        cmd.args(["serve", "--config"])
             .arg(config)
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{api}"),
-                "--admin-listen",
-                &format!("127.0.0.1:{admin}"),
-            ])
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .arg("--ready-file")
+            .arg(dir.path().join("ready.json"))
             .stdout(std::process::Stdio::from(
                 out.try_clone().expect("log file"),
             ))
-            .stderr(std::process::Stdio::from(out))
-            .spawn()
-            .expect("the binary starts");
-        Proc(child, log)
+            .stderr(std::process::Stdio::from(out));
+        edit(&mut cmd);
+        let child = cmd.spawn().expect("the binary starts");
+        Proc {
+            child,
+            dir,
+            ready: None,
+        }
     }
 
     /// Sends a signal (`TERM`, `KILL`) with kill(1).
     pub fn signal(&self, sig: &str) {
         let ok = std::process::Command::new("kill")
-            .args([format!("-{sig}"), self.0.id().to_string()])
+            .args([format!("-{sig}"), self.child.id().to_string()])
             .status()
             .expect("kill runs")
             .success();
         assert!(ok, "kill -{sig}");
     }
 
-    /// Waits for `/readyz`; a process that exits or never gets ready fails the test with
-    /// the end of its output.
-    pub async fn wait_ready(&mut self, http: &reqwest::Client, admin: u16) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    /// Waits for the ready file (written once every listener is bound and the gateway is
+    /// ready); a process that exits or never gets ready fails the test with its output.
+    pub async fn wait_ready(&mut self) {
+        let path = self.dir.path().join("ready.json");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while std::time::Instant::now() < deadline {
-            if let Ok(r) = http
-                .get(format!("http://127.0.0.1:{admin}/readyz"))
-                .send()
-                .await
-                && r.status().as_u16() == 200
-            {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                self.ready = Some(serde_json::from_str(&text).expect("ready file is JSON"));
                 return;
             }
-            if let Ok(Some(status)) = self.0.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
                     "the gateway exited ({status}) before it was ready:\n{}",
                     self.output_tail()
                 );
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            // Polling a file the process writes once; not an ordering sleep.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!(
-            "the gateway did not become ready in 30 s:\n{}",
+            "the gateway did not become ready in 60 s:\n{}",
             self.output_tail()
         );
     }
 
+    fn addr(&self, pointer: &str) -> std::net::SocketAddr {
+        self.ready
+            .as_ref()
+            .expect("wait_ready first")
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("ready file has {pointer}"))
+    }
+
+    /// The API listener's port.
+    pub fn api(&self) -> u16 {
+        self.addr("/api").port()
+    }
+
+    /// The admin listener's port.
+    pub fn admin(&self) -> u16 {
+        self.addr("/admin").port()
+    }
+
+    /// The port of the simulator this gateway hosts for `vendor`.
+    pub fn sim_port(&self, vendor: &str) -> u16 {
+        self.addr(&format!("/simulators/{vendor}")).port()
+    }
+
+    /// Everything the process has printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("output.log")).unwrap_or_default()
+    }
+
     pub fn output_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.1).unwrap_or_default();
+        let text = self.output();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
-}
-
-/// The port of a vendor's built-in simulator in a config written by [`default_config_in`].
-pub fn sim_port(config: &Path, vendor: &str) -> u16 {
-    let text = std::fs::read_to_string(config).expect("config");
-    let mut lines = text.lines();
-    while let Some(l) = lines.next() {
-        if l.trim() == format!("- vendor: {vendor}") {
-            let listen = lines
-                .next()
-                .expect("a listen line")
-                .trim()
-                .trim_start_matches("listen: ");
-            return listen
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("a port");
-        }
-    }
-    panic!("no simulator for {vendor}");
 }
 
 /// A vendor simulator hosted by the test itself (it outlives a gateway it serves).

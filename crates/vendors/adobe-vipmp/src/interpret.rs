@@ -80,14 +80,7 @@ pub fn order(o: &CanonicalOrder, r: &OrderResponse) -> VendorOrder {
 }
 
 fn retry_after(resp: &VendorResponse) -> Option<Duration> {
-    resp.headers
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-        .map(Duration::from_secs)
+    connector::retry_after_delta(&resp.headers)
 }
 
 pub fn interpret(

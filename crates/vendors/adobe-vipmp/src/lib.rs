@@ -109,6 +109,15 @@ impl Connector for AdobeVipMp {
             Err(issues)
         }
     }
+
+    fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), connector::LookupRefusal> {
+        let ok = !vendor_order_id.is_empty()
+            && vendor_order_id.len() <= 64
+            && vendor_order_id.chars().all(|c| c.is_ascii_alphanumeric());
+        ok.then_some(()).ok_or(connector::LookupRefusal::InvalidId(
+            "1..64 ASCII letters and digits",
+        ))
+    }
 }
 
 pub struct Prepared {

@@ -89,6 +89,11 @@ impl Connector for Axim {
             route: config::parse(config)?,
         }))
     }
+
+    fn check_lookup_id(&self, _vendor_order_id: &str) -> Result<(), connector::LookupRefusal> {
+        // Axim's pages document create only (crate README).
+        Err(connector::LookupRefusal::NoLookup)
+    }
 }
 
 pub struct Prepared {

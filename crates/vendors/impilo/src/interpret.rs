@@ -504,15 +504,7 @@ fn snake_code(msg: &str) -> Option<String> {
 }
 
 fn retry_after(resp: &VendorResponse) -> Option<std::time::Duration> {
-    let v = resp
-        .headers
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()?;
-    Some(std::time::Duration::from_secs(v))
+    connector::retry_after_delta(&resp.headers)
 }
 
 /// Which call an answer belongs to: a create (POST, not idempotent) or a lookup (GET).

@@ -84,6 +84,12 @@ impl Connector for Impilo {
             route: config::parse(config)?,
         }))
     }
+
+    fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), connector::LookupRefusal> {
+        translate::parse_id(vendor_order_id)
+            .map(|_| ())
+            .ok_or(connector::LookupRefusal::InvalidId("a positive integer"))
+    }
 }
 
 pub struct Prepared {

@@ -180,14 +180,7 @@ pub fn interpret(
 }
 
 fn retry_after(resp: &VendorResponse) -> Option<Duration> {
-    resp.headers
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-        .map(Duration::from_secs)
+    connector::retry_after_delta(&resp.headers)
 }
 
 fn loc_text(loc: &[Value]) -> String {
