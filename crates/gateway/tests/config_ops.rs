@@ -29,23 +29,63 @@ fn check_config_golden_outputs() {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 6);
+    assert!(files.len() >= 11);
     for f in files {
-        let out = bin()
-            .arg("check-config")
-            .arg(&f)
-            .env_remove("OG_TEST_UNSET_CLIENT_HASH")
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).replace(&f.display().to_string(), "<file>");
-        let got = format!("exit {}\n{text}", out.status.code().unwrap_or(-1));
-        let expected = f.with_extension("expected");
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&expected, &got).unwrap();
+        assert_golden(&f);
+    }
+}
+
+/// check-config's exit code and stdout for `f`, against `f` with `.expected`; nothing
+/// may go to stderr.
+fn assert_golden(f: &Path) {
+    let out = bin()
+        .arg("check-config")
+        .arg(f)
+        .env_remove("OG_TEST_UNSET_CLIENT_HASH")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace(&f.display().to_string(), "<file>");
+    let got = format!("exit {}\n{text}", out.status.code().unwrap_or(-1));
+    let expected = f.with_extension("expected");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&expected, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&expected)
+        .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_GOLDEN=1", expected.display()));
+    assert_eq!(got, want, "{}", f.display());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{}", f.display());
+}
+
+/// One test per golden case, so a failure names what broke.
+macro_rules! golden_cases {
+    ($($test:ident => $file:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            assert_golden(&fixtures().join($file));
         }
-        let want = std::fs::read_to_string(&expected)
-            .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_GOLDEN=1", expected.display()));
-        assert_eq!(got, want, "{}", f.display());
+    )*};
+}
+
+golden_cases! {
+    check_config_reports_each_literal_secret_once_at_its_own_field => "literal-secrets.yaml",
+    check_config_points_type_errors_at_the_field => "type-errors.yaml",
+    check_config_puts_a_yaml_syntax_error_position_in_the_prefix => "not-yaml.yaml",
+    check_config_suggests_the_closest_name => "did-you-mean.yaml",
+    check_config_fails_when_a_test_order_file_is_missing => "missing-test-order.yaml",
+}
+
+#[test]
+fn check_config_refuses_credentials_in_urls_without_printing_them() {
+    let f = fixtures().join("url-credentials.yaml");
+    assert_golden(&f);
+    let out = bin().arg("check-config").arg(&f).output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for secret in ["svc-user", "svc-pass", "token-user", "token-pass"] {
+        assert!(!all.contains(secret), "{secret} printed: {all}");
     }
 }
 
