@@ -424,6 +424,17 @@ async fn an_unchanged_connection_keeps_its_client_across_a_reload() {
     assert_eq!(rebuilt.settings().limits.rate_per_sec, 7);
 }
 
+/// A gateway on `cfg` with the file watcher running, and its config hash at start.
+async fn watched(
+    dir: tempfile::TempDir,
+    cfg: &Path,
+) -> (Gateway, gateway::watch::ConfigWatcher, String) {
+    let g = Gateway::start_with(dir, cfg.to_path_buf()).await;
+    let w = gateway::server::watch_config(g.running.state.clone()).unwrap();
+    let before = g.running.state.runtime.load().checked.hash.clone();
+    (g, w, before)
+}
+
 /// A refused edit is tried once per change: the watcher must not react to its own reads
 /// of the file (it used to re-read a refused config about three times a second).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,9 +442,7 @@ async fn a_refused_edit_is_not_retried_until_the_file_changes_again() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = common::default_config_in(dir.path());
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let g = Gateway::start_with(dir, cfg.clone()).await;
-    let _watcher = gateway::server::watch_config(g.running.state.clone()).unwrap();
-    let before = g.running.state.runtime.load().checked.hash.clone();
+    let (g, _watcher, before) = watched(dir, &cfg).await;
     let error = || g.running.state.last_reload_error.lock().unwrap().clone();
 
     std::fs::write(
@@ -472,4 +481,78 @@ async fn a_refused_edit_is_not_retried_until_the_file_changes_again() {
         }
     }
     assert!(applied, "the fixed config was not applied");
+}
+
+/// Waits up to 1.5 s for the watcher to attempt a reload; `None` when none came. (A
+/// reload that should not happen can only be shown by waiting for one.)
+async fn reload_attempt(g: &Gateway, before: &str) -> Option<String> {
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        if let Some(e) = g.running.state.last_reload_error.lock().unwrap().clone() {
+            return Some(format!("refused: {e}"));
+        }
+        if g.running.state.runtime.load().checked.hash != before {
+            return Some("applied".into());
+        }
+    }
+    None
+}
+
+/// Changes the config's contents without an event in its directory (written through a
+/// hard link made before watching): only a watcher that reacts to some other file would
+/// see it.
+fn change_behind_the_watchers_back(link: &Path) {
+    let text = std::fs::read_to_string(link).unwrap();
+    std::fs::write(link, format!("{text}\n# changed elsewhere\n")).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_file_written_next_to_the_config_causes_no_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cfg = common::default_config_in(dir.path());
+    let link = elsewhere.path().join("gateway.yaml");
+    std::fs::hard_link(&cfg, &link).unwrap();
+    let (g, _watcher, before) = watched(dir, &cfg).await;
+    change_behind_the_watchers_back(&link);
+
+    let logs = g.dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for i in 0..5 {
+        std::fs::write(g.dir.path().join("gateway.log"), format!("line {i}\n")).unwrap();
+        std::fs::write(logs.join("gateway.log"), format!("line {i}\n")).unwrap();
+    }
+    assert_eq!(reload_attempt(&g, &before).await, None);
+
+    // The config file itself still counts.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}\n# edited in place\n")).unwrap();
+    assert_eq!(
+        reload_attempt(&g, &before).await.as_deref(),
+        Some("applied")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_config_file_is_not_a_refused_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::default_config_in(dir.path());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let (g, _watcher, before) = watched(dir, &cfg).await;
+
+    // Mid-replacement: the path briefly is not a readable file (a directory here, which
+    // fails to read even as root).
+    std::fs::remove_file(&cfg).unwrap();
+    std::fs::create_dir(&cfg).unwrap();
+    assert_eq!(reload_attempt(&g, &before).await, None);
+
+    // Back, unchanged: nothing to do; then a real edit is applied.
+    std::fs::remove_dir(&cfg).unwrap();
+    std::fs::write(&cfg, &text).unwrap();
+    assert_eq!(reload_attempt(&g, &before).await, None);
+    std::fs::write(&cfg, format!("{text}\n# edited\n")).unwrap();
+    assert_eq!(
+        reload_attempt(&g, &before).await.as_deref(),
+        Some("applied")
+    );
 }
