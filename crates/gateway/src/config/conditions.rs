@@ -5,40 +5,7 @@ use super::check::Ctx;
 use super::model::{Conditions, RouteConfig};
 use crate::routing::glob_match;
 
-const TYPES: [&str; 3] = ["new", "renewal", "return"];
-const INTENTS: [&str; 2] = ["place", "quote"];
-const KINDS: [&str; 10] = [
-    "item",
-    "kit",
-    "loaner_kit",
-    "device",
-    "packed_kit",
-    "return:item",
-    "return:kit",
-    "return:loaner_kit",
-    "return:device",
-    "return:packed_kit",
-];
-
-/// A condition's name, its values, and the values it may take.
-type Enumerated<'a> = (&'a str, &'a Option<Vec<String>>, &'a [&'a str]);
-
 pub(super) fn check_conditions(cx: &mut Ctx<'_>, c: &Conditions, at: &str) {
-    let lists: [Enumerated<'_>; 3] = [
-        ("types", &c.types, &TYPES),
-        ("intents", &c.intents, &INTENTS),
-        ("lineKinds", &c.line_kinds, &KINDS),
-    ];
-    for (name, list, allowed) in lists {
-        for (i, v) in list.iter().flatten().enumerate() {
-            if !allowed.contains(&v.as_str()) {
-                cx.error(
-                    format!("{at}/{name}/{i}"),
-                    format!("`{v}` is not one of {allowed:?}"),
-                );
-            }
-        }
-    }
     for (i, v) in c.ship_to_countries.iter().flatten().enumerate() {
         if v.len() != 2 || !v.chars().all(|ch| ch.is_ascii_uppercase()) {
             cx.error(
@@ -91,7 +58,7 @@ pub(super) fn shadowed(cx: &mut Ctx<'_>, routes: &[(usize, RouteConfig)]) {
 
 /// Does `a` accept every order that `b` accepts? Conservative: `true` only when provable.
 fn covers(a: &Conditions, b: &Conditions) -> bool {
-    fn set(a: &Option<Vec<String>>, b: &Option<Vec<String>>) -> bool {
+    fn set<T: PartialEq>(a: &Option<Vec<T>>, b: &Option<Vec<T>>) -> bool {
         match (a, b) {
             (None, _) => true,
             (Some(_), None) => false,
