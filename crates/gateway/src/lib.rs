@@ -18,4 +18,5 @@ pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod upkeep;
+pub mod watch;
 pub mod wiring;

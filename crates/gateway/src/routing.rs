@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use connector::PreparedRoute;
-use order_model::{CanonicalOrder, Direction, Intent, Line, LineKind, OrderType};
+use order_model::{CanonicalOrder, Line};
 use serde::Serialize;
 
-use crate::config::model::Conditions;
+use crate::config::model::{Conditions, LineKindRule, spelling};
 
 #[derive(Clone)]
 pub struct CompiledRoute {
@@ -115,17 +115,16 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
                 .then(|| format!("clients: {client} is not in {list:?}"))
         }),
         (c.types.is_some(), &|| {
-            let t = order_type_str(order.order_type());
+            let t = order.order_type();
             let list = c.types.as_deref().unwrap_or_default();
-            (!list.iter().any(|x| x == t)).then(|| format!("types: {t} is not in {list:?}"))
+            (!list.contains(&t))
+                .then(|| format!("types: {} is not in {:?}", spelling(&t), spelled(list)))
         }),
         (c.intents.is_some(), &|| {
-            let t = match order.intent() {
-                Intent::Place => "place",
-                Intent::Quote => "quote",
-            };
+            let t = order.intent();
             let list = c.intents.as_deref().unwrap_or_default();
-            (!list.iter().any(|x| x == t)).then(|| format!("intents: {t} is not in {list:?}"))
+            (!list.contains(&t))
+                .then(|| format!("intents: {} is not in {:?}", spelling(&t), spelled(list)))
         }),
         (c.ship_to_countries.is_some(), &|| {
             let country = order
@@ -191,40 +190,23 @@ fn line_level(c: &Conditions, line: &Line) -> Option<String> {
             line.sku
         ));
     }
-    if let Some(kinds) = &c.line_kinds {
-        let k = line_kind_str(line.kind(), line.direction());
-        if !kinds
+    if let Some(kinds) = &c.line_kinds
+        && !kinds
             .iter()
-            .any(|x| x == k || x == line_kind_str(line.kind(), Direction::Outbound))
-        {
-            return Some(format!("lineKinds: {k} is not in {kinds:?}"));
-        }
+            .any(|r| r.matches(line.kind(), line.direction()))
+    {
+        let k = LineKindRule {
+            direction: line.direction(),
+            kind: line.kind(),
+        };
+        let kinds: Vec<String> = kinds.iter().map(ToString::to_string).collect();
+        return Some(format!("lineKinds: {k} is not in {kinds:?}"));
     }
     None
 }
 
-pub fn order_type_str(t: OrderType) -> &'static str {
-    match t {
-        OrderType::New => "new",
-        OrderType::Renewal => "renewal",
-        OrderType::Return => "return",
-    }
-}
-
-/// A line kind as routing sees it; returns are `return:<kind>` so rules can name them.
-fn line_kind_str(k: LineKind, d: Direction) -> &'static str {
-    match (d, k) {
-        (Direction::Outbound, LineKind::Item) => "item",
-        (Direction::Outbound, LineKind::Kit) => "kit",
-        (Direction::Outbound, LineKind::LoanerKit) => "loaner_kit",
-        (Direction::Outbound, LineKind::Device) => "device",
-        (Direction::Outbound, LineKind::PackedKit) => "packed_kit",
-        (Direction::Return, LineKind::Item) => "return:item",
-        (Direction::Return, LineKind::Kit) => "return:kit",
-        (Direction::Return, LineKind::LoanerKit) => "return:loaner_kit",
-        (Direction::Return, LineKind::Device) => "return:device",
-        (Direction::Return, LineKind::PackedKit) => "return:packed_kit",
-    }
+fn spelled<T: Serialize>(list: &[T]) -> Vec<String> {
+    list.iter().map(spelling).collect()
 }
 
 /// `*` matches any run of characters, `?` one character; everything else is literal.

@@ -7,9 +7,5 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// `${NAME}` -> `NAME`.
-pub fn parse_ref(s: &str) -> Option<&str> {
-    let name = s.strip_prefix("${")?.strip_suffix('}')?;
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .then_some(name)
-}
+/// `${NAME}` -> `NAME` (one parser for every crate that reads config secrets).
+pub use secret_ref::parse as parse_ref;

@@ -21,6 +21,8 @@ use crate::secrets::EnvLookup;
 use crate::state::AppState;
 use crate::wiring::build_runtime;
 
+pub use crate::watch::watch_config;
+
 pub struct Options {
     pub config: PathBuf,
     pub listen: Option<std::net::SocketAddr>,
@@ -202,61 +204,6 @@ pub fn reload(state: &AppState) -> Result<String, String> {
         }
     }
 }
-
-/// Watches the config's directory (a Kubernetes ConfigMap swaps a symlink there) and
-/// reloads after changes settle.
-pub fn watch_config(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, String> {
-    use notify::Watcher;
-    let dir = state
-        .runtime
-        .load()
-        .checked
-        .path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-        // Access events are our own reads of the config (the hash check and the reload
-        // itself); reacting to them re-read a refused config about three times a second.
-        if let Ok(ev) = ev
-            && !matches!(ev.kind, notify::EventKind::Access(_))
-        {
-            let _ = tx.send(());
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    watcher
-        .watch(&dir, notify::RecursiveMode::Recursive)
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        while rx.recv().await.is_some() {
-            // Debounce: a ConfigMap update is several file events.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            while rx.try_recv().is_ok() {}
-            let current = state.runtime.load().checked.hash.clone();
-            if file_hash_changed(&state, &current) {
-                let _ = reload(&state);
-            }
-        }
-    });
-    Ok(watcher)
-}
-
-fn file_hash_changed(state: &AppState, current: &str) -> bool {
-    let rt = state.runtime.load();
-    let mut h = <sha2::Sha256 as sha2::Digest>::new();
-    let mut files = vec![rt.checked.path.clone()];
-    files.extend(rt.checked.files.iter().cloned());
-    for f in files {
-        match std::fs::read(&f) {
-            Ok(b) => sha2::Digest::update(&mut h, &b),
-            Err(_) => return true,
-        }
-    }
-    hex::encode(sha2::Digest::finalize(h)) != current
-}
-
 /// Simulators by vendor: (configured listen address, bound address).
 pub type SimAddrs = BTreeMap<String, (SocketAddr, SocketAddr)>;
 

@@ -14,16 +14,35 @@ pub fn parse_outbound(v: &Value) -> Result<outbound::ConnectionSettings, String>
     serde_json::from_value(v.clone()).map_err(|e| e.to_string())
 }
 
-pub fn outbound_issues(s: &outbound::ConnectionSettings) -> Vec<(String, String)> {
-    s.validate()
-}
-
-/// Every secret of a connection: `Some(env name)` for references, `None` for literals.
-pub fn outbound_secret_envs(s: &outbound::ConnectionSettings) -> Vec<Option<String>> {
-    s.secrets()
-        .into_iter()
-        .map(|sv| sv.env_name().map(str::to_owned))
-        .collect()
+/// Every secret field of a connection, as (pointer relative to its `outbound`, env
+/// name): `None` for literals.
+pub fn outbound_secrets(s: &outbound::ConnectionSettings) -> Vec<(String, Option<String>)> {
+    let name = |sv: &outbound::SecretValue| sv.env_name().map(str::to_owned);
+    let mut found: Vec<(String, Option<String>)> = s
+        .headers
+        .iter()
+        .map(|(h, sv)| {
+            (
+                format!("/headers/{}", order_model::escape_pointer(h)),
+                name(sv),
+            )
+        })
+        .collect();
+    match &s.auth {
+        outbound::AuthConfig::OAuth2ClientCredentials {
+            client_id,
+            client_secret,
+            ..
+        } => {
+            found.push(("/auth/clientId".into(), name(client_id)));
+            found.push(("/auth/clientSecret".into(), name(client_secret)));
+        }
+        outbound::AuthConfig::StaticHeader { token, .. } => {
+            found.push(("/auth/token".into(), name(token)));
+        }
+        outbound::AuthConfig::None => {}
+    }
+    found
 }
 
 pub fn auth_matches(s: &outbound::ConnectionSettings, kind: AuthKind) -> bool {
@@ -39,9 +58,15 @@ pub fn auth_matches(s: &outbound::ConnectionSettings, kind: AuthKind) -> bool {
     )
 }
 
-pub fn ledger_secret_envs(v: &Value) -> Result<Vec<Option<String>>, String> {
-    let cfg: ledger::LedgerConfig = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-    Ok(cfg.secret_refs())
+/// The ledger's secret fields, as (pointer relative to `ledger`, env name): `None` for
+/// literals.
+pub fn ledger_secrets(cfg: &ledger::LedgerConfig) -> Vec<(String, Option<String>)> {
+    match cfg {
+        ledger::LedgerConfig::Sqlite { .. } => Vec::new(),
+        ledger::LedgerConfig::Postgres { url, .. } => {
+            vec![("/url".into(), secrets::parse_ref(url).map(str::to_owned))]
+        }
+    }
 }
 
 /// Builds the live parts of a checked config. Connections whose settings did not change

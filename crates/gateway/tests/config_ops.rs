@@ -29,23 +29,63 @@ fn check_config_golden_outputs() {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 6);
+    assert!(files.len() >= 11);
     for f in files {
-        let out = bin()
-            .arg("check-config")
-            .arg(&f)
-            .env_remove("OG_TEST_UNSET_CLIENT_HASH")
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).replace(&f.display().to_string(), "<file>");
-        let got = format!("exit {}\n{text}", out.status.code().unwrap_or(-1));
-        let expected = f.with_extension("expected");
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&expected, &got).unwrap();
+        assert_golden(&f);
+    }
+}
+
+/// check-config's exit code and stdout for `f`, against `f` with `.expected`; nothing
+/// may go to stderr.
+fn assert_golden(f: &Path) {
+    let out = bin()
+        .arg("check-config")
+        .arg(f)
+        .env_remove("OG_TEST_UNSET_CLIENT_HASH")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace(&f.display().to_string(), "<file>");
+    let got = format!("exit {}\n{text}", out.status.code().unwrap_or(-1));
+    let expected = f.with_extension("expected");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&expected, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&expected)
+        .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_GOLDEN=1", expected.display()));
+    assert_eq!(got, want, "{}", f.display());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{}", f.display());
+}
+
+/// One test per golden case, so a failure names what broke.
+macro_rules! golden_cases {
+    ($($test:ident => $file:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            assert_golden(&fixtures().join($file));
         }
-        let want = std::fs::read_to_string(&expected)
-            .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_GOLDEN=1", expected.display()));
-        assert_eq!(got, want, "{}", f.display());
+    )*};
+}
+
+golden_cases! {
+    check_config_reports_each_literal_secret_once_at_its_own_field => "literal-secrets.yaml",
+    check_config_points_type_errors_at_the_field => "type-errors.yaml",
+    check_config_puts_a_yaml_syntax_error_position_in_the_prefix => "not-yaml.yaml",
+    check_config_suggests_the_closest_name => "did-you-mean.yaml",
+    check_config_fails_when_a_test_order_file_is_missing => "missing-test-order.yaml",
+}
+
+#[test]
+fn check_config_refuses_credentials_in_urls_without_printing_them() {
+    let f = fixtures().join("url-credentials.yaml");
+    assert_golden(&f);
+    let out = bin().arg("check-config").arg(&f).output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for secret in ["svc-user", "svc-pass", "token-user", "token-pass"] {
+        assert!(!all.contains(secret), "{secret} printed: {all}");
     }
 }
 
@@ -384,6 +424,17 @@ async fn an_unchanged_connection_keeps_its_client_across_a_reload() {
     assert_eq!(rebuilt.settings().limits.rate_per_sec, 7);
 }
 
+/// A gateway on `cfg` with the file watcher running, and its config hash at start.
+async fn watched(
+    dir: tempfile::TempDir,
+    cfg: &Path,
+) -> (Gateway, gateway::watch::ConfigWatcher, String) {
+    let g = Gateway::start_with(dir, cfg.to_path_buf()).await;
+    let w = gateway::server::watch_config(g.running.state.clone()).unwrap();
+    let before = g.running.state.runtime.load().checked.hash.clone();
+    (g, w, before)
+}
+
 /// A refused edit is tried once per change: the watcher must not react to its own reads
 /// of the file (it used to re-read a refused config about three times a second).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -391,9 +442,7 @@ async fn a_refused_edit_is_not_retried_until_the_file_changes_again() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = common::default_config_in(dir.path());
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let g = Gateway::start_with(dir, cfg.clone()).await;
-    let _watcher = gateway::server::watch_config(g.running.state.clone()).unwrap();
-    let before = g.running.state.runtime.load().checked.hash.clone();
+    let (g, _watcher, before) = watched(dir, &cfg).await;
     let error = || g.running.state.last_reload_error.lock().unwrap().clone();
 
     std::fs::write(
@@ -432,4 +481,78 @@ async fn a_refused_edit_is_not_retried_until_the_file_changes_again() {
         }
     }
     assert!(applied, "the fixed config was not applied");
+}
+
+/// Waits up to 1.5 s for the watcher to attempt a reload; `None` when none came. (A
+/// reload that should not happen can only be shown by waiting for one.)
+async fn reload_attempt(g: &Gateway, before: &str) -> Option<String> {
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        if let Some(e) = g.running.state.last_reload_error.lock().unwrap().clone() {
+            return Some(format!("refused: {e}"));
+        }
+        if g.running.state.runtime.load().checked.hash != before {
+            return Some("applied".into());
+        }
+    }
+    None
+}
+
+/// Changes the config's contents without an event in its directory (written through a
+/// hard link made before watching): only a watcher that reacts to some other file would
+/// see it.
+fn change_behind_the_watchers_back(link: &Path) {
+    let text = std::fs::read_to_string(link).unwrap();
+    std::fs::write(link, format!("{text}\n# changed elsewhere\n")).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_file_written_next_to_the_config_causes_no_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cfg = common::default_config_in(dir.path());
+    let link = elsewhere.path().join("gateway.yaml");
+    std::fs::hard_link(&cfg, &link).unwrap();
+    let (g, _watcher, before) = watched(dir, &cfg).await;
+    change_behind_the_watchers_back(&link);
+
+    let logs = g.dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for i in 0..5 {
+        std::fs::write(g.dir.path().join("gateway.log"), format!("line {i}\n")).unwrap();
+        std::fs::write(logs.join("gateway.log"), format!("line {i}\n")).unwrap();
+    }
+    assert_eq!(reload_attempt(&g, &before).await, None);
+
+    // The config file itself still counts.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}\n# edited in place\n")).unwrap();
+    assert_eq!(
+        reload_attempt(&g, &before).await.as_deref(),
+        Some("applied")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_config_file_is_not_a_refused_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::default_config_in(dir.path());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let (g, _watcher, before) = watched(dir, &cfg).await;
+
+    // Mid-replacement: the path briefly is not a readable file (a directory here, which
+    // fails to read even as root).
+    std::fs::remove_file(&cfg).unwrap();
+    std::fs::create_dir(&cfg).unwrap();
+    assert_eq!(reload_attempt(&g, &before).await, None);
+
+    // Back, unchanged: nothing to do; then a real edit is applied.
+    std::fs::remove_dir(&cfg).unwrap();
+    std::fs::write(&cfg, &text).unwrap();
+    assert_eq!(reload_attempt(&g, &before).await, None);
+    std::fs::write(&cfg, format!("{text}\n# edited\n")).unwrap();
+    assert_eq!(
+        reload_attempt(&g, &before).await.as_deref(),
+        Some("applied")
+    );
 }

@@ -100,7 +100,7 @@ impl LedgerConfig {
 }
 
 fn env_ref(s: &str) -> Option<&str> {
-    s.strip_prefix("${")?.strip_suffix('}')
+    secret_ref::parse(s)
 }
 
 /// Opens (creating and migrating on first start) the store the config names. A postgres
@@ -119,12 +119,9 @@ pub async fn open(
             url,
             max_connections,
         } => {
-            let url = match env_ref(url) {
-                Some(name) => resolve_env(name).ok_or_else(|| {
-                    LedgerError::Config(format!("environment variable {name} is not set"))
-                })?,
-                None => url.clone(),
-            };
+            // The URL carries the database password: a secret from here on.
+            let url = secret_ref::resolve(url, resolve_env)
+                .map_err(|e| LedgerError::Config(e.to_string()))?;
             let l = postgres::PgLedger::open(&url, *max_connections).await?;
             tracing::info!(max_connections, "ledger: PostgreSQL");
             Ok(Ledger::Postgres(l))
@@ -449,6 +446,18 @@ mod tests {
             url: "postgres://u:hunter2@db/x".into(),
             max_connections: 1,
         };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    /// One `${NAME}` parser everywhere: a URL wrapped in `${..}` by mistake is a literal
+    /// (so the gateway's check refuses it outside a sandbox), and is never printed.
+    #[test]
+    fn a_url_in_reference_braces_is_a_literal_secret() {
+        let c = LedgerConfig::Postgres {
+            url: "${postgres://u:hunter2@db/x}".into(),
+            max_connections: 1,
+        };
+        assert_eq!(c.secret_refs(), vec![None]);
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 

@@ -5,6 +5,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use time::{OffsetDateTime, UtcOffset};
@@ -38,13 +39,13 @@ fn read_ts(r: &sqlx::postgres::PgRow, col: &str) -> Result<String, LedgerError> 
 
 impl PgLedger {
     /// `url` is a secret (it may hold a password): it never appears in an error or a log.
-    pub async fn open(url: &str, max_connections: u32) -> Result<Self, LedgerError> {
+    pub async fn open(url: &SecretString, max_connections: u32) -> Result<Self, LedgerError> {
         if max_connections == 0 {
             return Err(LedgerError::Config(
                 "ledger.maxConnections must be at least 1".into(),
             ));
         }
-        let opts = PgConnectOptions::from_str(url).map_err(|_| {
+        let opts = PgConnectOptions::from_str(url.expose_secret()).map_err(|_| {
             LedgerError::Config(
                 "ledger.url is not a valid postgres:// URL (value not shown)".into(),
             )
@@ -57,7 +58,7 @@ impl PgLedger {
             .map_err(|e| {
                 LedgerError::Db(format!(
                     "connecting to the PostgreSQL ledger: {}",
-                    crate::redact(&e, url)
+                    crate::redact(&e, url.expose_secret())
                 ))
             })?;
         // sqlx takes an advisory lock: replicas starting together migrate once.

@@ -12,15 +12,11 @@ use serde::{Deserialize, Deserializer};
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretValue(String);
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("environment variable {0} is not set")]
-pub struct MissingSecret(pub String);
+pub use secret_ref::MissingSecret;
 
 impl SecretValue {
     pub fn env_name(&self) -> Option<&str> {
-        let name = self.0.strip_prefix("${")?.strip_suffix('}')?;
-        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-            .then_some(name)
+        secret_ref::parse(&self.0)
     }
     pub fn is_literal(&self) -> bool {
         self.env_name().is_none()
@@ -29,12 +25,7 @@ impl SecretValue {
         &self,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<SecretString, MissingSecret> {
-        match self.env_name() {
-            Some(name) => env(name)
-                .map(SecretString::from)
-                .ok_or_else(|| MissingSecret(name.to_owned())),
-            None => Ok(SecretString::from(self.0.clone())),
-        }
+        secret_ref::resolve(&self.0, env)
     }
 }
 

@@ -1,7 +1,15 @@
-//! Loading, checking and compiling the gateway config.
+//! Loading, checking and compiling the gateway config. `compiler.rs` composes the passes;
+//! `check.rs` holds what they report.
 
 pub mod check;
+mod compiler;
+mod conditions;
 pub mod model;
+mod passes;
+mod routes;
+mod sections;
+mod suggest;
 pub mod yaml;
 
-pub use check::{CheckMode, Checked, Issue, Severity, load_and_check};
+pub use check::{CheckMode, Checked, Issue, Severity};
+pub use compiler::load_and_check;

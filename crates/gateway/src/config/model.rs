@@ -3,9 +3,12 @@
 //! handed to their owners to parse, so each crate validates its own section.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::SocketAddr;
 
-use serde::Deserialize;
+use order_model::{Direction, Intent, LineKind, OrderType};
+use serde::de::{Error as _, IntoDeserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,9 +145,9 @@ pub struct Conditions {
     #[serde(default)]
     pub clients: Option<Vec<String>>,
     #[serde(default)]
-    pub types: Option<Vec<String>>,
+    pub types: Option<Vec<OrderType>>,
     #[serde(default)]
-    pub intents: Option<Vec<String>>,
+    pub intents: Option<Vec<Intent>>,
     #[serde(default)]
     pub ship_to_countries: Option<Vec<String>>,
     #[serde(default)]
@@ -153,13 +156,61 @@ pub struct Conditions {
     #[serde(default)]
     pub skus: Option<Vec<String>>,
     #[serde(default)]
-    pub line_kinds: Option<Vec<String>>,
+    pub line_kinds: Option<Vec<LineKindRule>>,
     /// Every key must be present in the order's metadata with this value.
     #[serde(default)]
     pub metadata: Option<BTreeMap<String, String>>,
     /// The order carries `vendorOptions.<name>`.
     #[serde(default)]
     pub has_vendor_options: Option<String>,
+}
+
+/// A line kind as a rule names it: the order model's spelling (`item`), or
+/// `return:<kind>` for return lines only. A plain kind matches return lines too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineKindRule {
+    pub direction: Direction,
+    pub kind: LineKind,
+}
+
+impl LineKindRule {
+    pub fn matches(&self, kind: LineKind, direction: Direction) -> bool {
+        self.kind == kind && (self.direction == direction || self.direction == Direction::Outbound)
+    }
+}
+
+impl fmt::Display for LineKindRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.direction == Direction::Return {
+            f.write_str("return:")?;
+        }
+        f.write_str(&spelling(&self.kind))
+    }
+}
+
+impl<'de> Deserialize<'de> for LineKindRule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let (direction, kind) = match s.strip_prefix("return:") {
+            Some(k) => (Direction::Return, k),
+            None => (Direction::Outbound, s.as_str()),
+        };
+        let kind = LineKind::deserialize(kind.into_deserializer()).map_err(
+            |e: serde::de::value::Error| {
+                D::Error::custom(format!("`{s}`: {e} (or `return:<kind>` for return lines)"))
+            },
+        )?;
+        Ok(LineKindRule { direction, kind })
+    }
+}
+
+/// A model enum as config and explanations spell it: its serde name, written once in
+/// the order model.
+pub fn spelling<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -181,4 +232,36 @@ pub struct ConfigTest {
 
 fn default_test_client() -> String {
     "dev".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_kind_rules_use_the_model_spellings() {
+        let rules: Vec<LineKindRule> =
+            serde_json::from_value(serde_json::json!(["loaner_kit", "return:packed_kit"])).unwrap();
+        assert_eq!(rules[0].to_string(), "loaner_kit");
+        assert_eq!(rules[1].to_string(), "return:packed_kit");
+        // A plain kind takes return lines of that kind too; `return:` only those.
+        assert!(rules[0].matches(LineKind::LoanerKit, Direction::Return));
+        assert!(!rules[1].matches(LineKind::PackedKit, Direction::Outbound));
+        assert!(rules[1].matches(LineKind::PackedKit, Direction::Return));
+        let err = serde_json::from_value::<LineKindRule>(serde_json::json!("return:bogus"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`return:bogus`") && err.contains("`packed_kit`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn conditions_refuse_unknown_spellings_with_the_allowed_list() {
+        let err = serde_json::from_value::<Conditions>(serde_json::json!({"intents": ["buy"]}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected `place` or `quote`"), "{err}");
+    }
 }

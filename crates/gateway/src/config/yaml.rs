@@ -44,20 +44,52 @@ pub struct YamlError {
     pub message: String,
 }
 
+impl std::fmt::Display for YamlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.pos {
+            write!(f, "{}:{}: ", p.line, p.column)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
 pub fn parse(text: &str) -> Result<(Value, Positions), YamlError> {
-    // The loader's message already carries its own line:column.
     // Quoted scalars must stay strings ("2" is not 2), and a duplicate key is an error,
     // not a silent override.
     let options = marked_yaml::LoaderOptions::default()
         .prevent_coercion(true)
         .error_on_duplicate_keys(true);
-    let node = marked_yaml::parse_yaml_with_options(0, text, options).map_err(|e| YamlError {
-        pos: None,
-        message: e.to_string(),
-    })?;
+    let node = marked_yaml::parse_yaml_with_options(0, text, options).map_err(load_error)?;
     let mut positions = Positions::default();
     let value = convert(&node, String::new(), &mut positions);
     Ok((value, positions))
+}
+
+/// The loader's position goes into the error's own field (the `file:line:column:`
+/// prefix), not its message.
+fn load_error(e: marked_yaml::LoadError) -> YamlError {
+    use marked_yaml::LoadError as E;
+    let at = match &e {
+        E::TopLevelMustBeMapping(m)
+        | E::TopLevelMustBeSequence(m)
+        | E::UnexpectedAnchor(m)
+        | E::MappingKeyMustBeScalar(m)
+        | E::UnexpectedTag(m)
+        | E::ScanError(m, _) => Some(*m),
+        E::DuplicateKey(d) => d.key.span().start().copied(),
+    };
+    let message = e.to_string();
+    let Some(m) = at else {
+        return YamlError { pos: None, message };
+    };
+    let prefix = format!("{m}: ");
+    YamlError {
+        pos: mark(Some(&m)),
+        message: message
+            .strip_prefix(&prefix)
+            .map(str::to_owned)
+            .unwrap_or(message),
+    }
 }
 
 fn mark(node_start: Option<&marked_yaml::Marker>) -> Option<Pos> {
