@@ -73,8 +73,8 @@ async fn create_order(
         Ok(c) => c,
         Err(p) => return problem_response(p),
     };
-    let limit = state.runtime.load().checked.config.server.body_limit_bytes;
-    let doc = match super::body::read_json(&parts.headers, body, limit).await {
+    let limits = super::body::BodyLimits::of(&state.runtime.load().checked.config.server);
+    let doc = match super::body::read_json(&parts.headers, body, limits).await {
         Ok(d) => d,
         Err(p) => return problem_response(p),
     };
@@ -93,13 +93,8 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
         Err(p) => return problem_response(p),
     };
     let runtime = state.runtime.load_full();
-    let doc = match super::body::read_json(
-        &parts.headers,
-        body,
-        runtime.checked.config.server.body_limit_bytes,
-    )
-    .await
-    {
+    let limits = super::body::BodyLimits::of(&runtime.checked.config.server);
+    let doc = match super::body::read_json(&parts.headers, body, limits).await {
         Ok(d) => d,
         Err(p) => return problem_response(p),
     };
