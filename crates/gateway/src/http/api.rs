@@ -18,6 +18,7 @@ use super::problem::{ApiProblem, problem_response};
 use super::trace::TraceId;
 use crate::order_flow;
 use crate::pipeline::{self, Refused};
+use crate::routing::for_client;
 use crate::state::AppState;
 
 pub const OPENAPI: &str = include_str!("../../../../schemas/openapi.yaml");
@@ -113,7 +114,7 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
                 Some(e) => {
                     let mut ctx = problem.context.clone().unwrap_or_else(|| json!({}));
                     if let Some(m) = ctx.as_object_mut() {
-                        m.insert("explain".into(), json!(e));
+                        m.insert("explain".into(), json!(for_client(&e)));
                     }
                     problem.with_context(ctx)
                 }
@@ -124,7 +125,8 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
     }
 }
 
-/// The preview document: what would be sent, with secrets masked, and why this route.
+/// The preview document: what would be sent, with secrets masked, and why this route
+/// (as far as it concerns the client).
 pub fn preview(
     state: &AppState,
     runtime: &crate::state::Runtime,
@@ -149,7 +151,9 @@ pub fn preview(
                 "the route's connection is not running",
             ))
         })?;
-    Ok(preview_document(&planned, conn.preview(&planned.request)))
+    let mut doc = preview_document(&planned, conn.preview(&planned.request));
+    doc["explain"] = json!(for_client(&planned.explain));
+    Ok(doc)
 }
 
 pub fn preview_document(planned: &pipeline::Planned<'_>, p: outbound::PreviewRequest) -> Value {
