@@ -162,6 +162,9 @@ fn evaluate(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, Opt
     (met, None)
 }
 
+/// One order-level condition: why it fails, or `None`.
+type Check<'a> = dyn Fn() -> Option<String> + 'a;
+
 /// (conditions met, first failure as (condition name, why)).
 fn order_level(
     c: &Conditions,
@@ -169,7 +172,7 @@ fn order_level(
     client: &str,
 ) -> (usize, Option<(&'static str, String)>) {
     let mut met = 0;
-    let checks: [(bool, &'static str, &dyn Fn() -> Option<String>); 7] = [
+    let checks: [(bool, &'static str, &Check<'_>); 7] = [
         (c.clients.is_some(), CLIENTS, &|| {
             let list = c.clients.as_deref().unwrap_or_default();
             (!list.iter().any(|x| x == client))
