@@ -144,6 +144,14 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_header_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_sends_nothing_is_closed_at_the_header_timeout() {
+    let g = gateway(&[("headerReadTimeoutSecs", "1")]).await;
+    let (open, answer) = trickle(g.running.api_addr, b"", b"", Duration::ZERO).await;
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    assert!(open < Duration::from_secs(4), "open for {open:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_chunked_body_is_cut_off_at_the_body_timeout() {
     let g = gateway(&[("bodyReadTimeoutSecs", "1")]).await;
     let head = b"POST /v1/orders HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer dev-key\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";

@@ -4,7 +4,10 @@
 //!
 //! - a connection must finish its request headers within `header_read` of opening, or
 //!   of the end of its previous response (hyper starts the timer when it starts reading
-//!   a head), so the same timeout closes idle keep-alive connections;
+//!   a head), so the same timeout closes idle keep-alive connections. HTTP/1.1 only:
+//!   hyper-util's auto (h1/h2c) builder first waits, without any timeout, for enough
+//!   bytes to tell the protocols apart, so a connection that sent nothing stayed open
+//!   for ever (nothing here used h2c; TLS and HTTP/2 end at the ingress);
 //! - the API listener accepts only while it holds fewer than `max_connections`; the
 //!   rest wait in the kernel's backlog, costing the process no descriptor, and the
 //!   admin listener has its own (uncapped) loop, so probes still answer;
@@ -19,8 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
@@ -75,10 +78,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         let name = limits.name;
         tokio::spawn(async move {
             let gauge = metrics::gauge!("http_connections_open", "listener" => name);
@@ -107,15 +107,8 @@ async fn accept(
     Ok((stream, permit))
 }
 
-fn builder(header_read: Duration) -> Builder<TokioExecutor> {
-    let mut b = Builder::new(TokioExecutor::new());
-    b.http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read);
-    // HTTP/2 has no header timeout; pings find dead peers, and the cap bounds the rest.
-    b.http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(header_read)
-        .keep_alive_timeout(header_read);
+fn builder(header_read: Duration) -> Builder {
+    let mut b = Builder::new();
+    b.timer(TokioTimer::new()).header_read_timeout(header_read);
     b
 }
