@@ -426,7 +426,7 @@ impl Offline {
             }
         };
         let planned = pipeline::plan(doc, routes, fallback, &self.schemas, client, &idem)
-            .map_err(|r| r.problem)?;
+            .map_err(pipeline::Refused::for_operator)?;
         let conn = self
             .runtime
             .connections

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::registry::Registry;
-use crate::routing::{CompiledRoute, Decision, RuleExplain, decide};
+use crate::routing::{ClientRuleExplain, CompiledRoute, Decision, RuleExplain, decide, for_client};
 
 /// Compiled `vendorOptions` schemas, one pair per vendor kind.
 pub struct VendorSchemas {
@@ -79,6 +79,22 @@ pub struct Refused {
     pub explain: Option<Vec<RuleExplain>>,
 }
 
+impl Refused {
+    /// The problem with the full routing explanation added under `context.explain`
+    /// (every rule, its lists and patterns): for operators (`translate`, `test-config`),
+    /// never for an API caller.
+    pub fn for_operator(self) -> Problem {
+        let Some(explain) = self.explain else {
+            return self.problem;
+        };
+        let mut ctx = self.problem.context.clone().unwrap_or_else(|| json!({}));
+        if let Some(m) = ctx.as_object_mut() {
+            m.insert("explain".into(), json!(explain));
+        }
+        self.problem.with_context(ctx)
+    }
+}
+
 impl From<Problem> for Refused {
     fn from(problem: Problem) -> Self {
         Refused {
@@ -123,7 +139,7 @@ pub fn plan<'r>(
         },
         Decision::NoRoute(explain) => {
             let problem = Problem::new(ProblemCode::NoRoute, "no routing rule takes this order; `context.rules` says why each rule did not match")
-                .with_context(json!({"rules": closest_first(&explain)}));
+                .with_context(json!({"rules": closest_first(for_client(&explain))}));
             return Err(Refused {
                 problem,
                 explain: Some(explain),
@@ -164,10 +180,9 @@ pub fn plan<'r>(
     }
 }
 
-fn closest_first(explain: &[RuleExplain]) -> Vec<RuleExplain> {
-    let mut v = explain.to_vec();
-    v.sort_by_key(|e| std::cmp::Reverse(e.conditions_met));
-    v
+fn closest_first(mut rules: Vec<ClientRuleExplain>) -> Vec<ClientRuleExplain> {
+    rules.sort_by_key(|e| std::cmp::Reverse(e.conditions_met));
+    rules
 }
 
 fn unknown_vendor_options(order: &CanonicalOrder, schemas: &VendorSchemas) -> Vec<FieldError> {

@@ -33,7 +33,51 @@ pub struct RuleExplain {
     pub failed: Option<String>,
     /// How many conditions held before the first failure: a hint of how close it came.
     pub conditions_met: usize,
+    /// Where the first failure was, without the rule's values (for the caller's view).
+    #[serde(skip)]
+    pub failed_at: Option<FailedAt>,
 }
+
+/// Which condition failed, and on which line for a line-level one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailedAt {
+    pub line: Option<usize>,
+    pub condition: &'static str,
+}
+
+/// One rule as a client may see it: same shape as [`RuleExplain`], but the failure names
+/// only the condition its order missed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientRuleExplain {
+    pub route: String,
+    pub matched: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+    pub conditions_met: usize,
+}
+
+/// What concerns the client of an explanation. A rule it fails on `clients` is another
+/// client's business, so it is left out; the others say which condition failed but not
+/// the rule's lists and sku patterns (another client's routing table, in effect). The
+/// full explanation is for operators: `translate`, `test-config`.
+pub fn for_client(explain: &[RuleExplain]) -> Vec<ClientRuleExplain> {
+    explain
+        .iter()
+        .filter(|e| e.failed_at.is_none_or(|f| f.condition != CLIENTS))
+        .map(|e| ClientRuleExplain {
+            route: e.route.clone(),
+            matched: e.matched,
+            failed: e.failed_at.map(|f| match f.line {
+                Some(i) => format!("lines/{i}: {}: the line does not meet it", f.condition),
+                None => format!("{}: the order does not meet it", f.condition),
+            }),
+            conditions_met: e.conditions_met,
+        })
+        .collect()
+}
+
+const CLIENTS: &str = "clients";
 
 #[derive(Debug)]
 pub enum Decision {
@@ -58,8 +102,9 @@ pub fn decide(
         explain.push(RuleExplain {
             route: r.name.clone(),
             matched,
-            failed,
+            failed: failed.as_ref().map(|f| f.1.clone()),
             conditions_met: met,
+            failed_at: failed.map(|f| f.0),
         });
         if matched {
             return (Decision::Route(i), explain);
@@ -90,43 +135,62 @@ fn split(
     (groups.len() > 1).then_some(groups)
 }
 
+/// A failed condition: where, and the operator's description of why.
+type Failure = (FailedAt, String);
+
 /// (conditions met, first failure).
-fn evaluate(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, Option<String>) {
+fn evaluate(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, Option<Failure>) {
     let (met, failed) = order_level(c, order, client);
-    if failed.is_some() {
-        return (met, failed);
+    if let Some((condition, why)) = failed {
+        let at = FailedAt {
+            line: None,
+            condition,
+        };
+        return (met, Some((at, why)));
     }
     let mut met = met;
     for (i, line) in order.lines.iter().enumerate() {
-        if let Some(f) = line_level(c, line) {
-            return (met, Some(format!("lines/{i}: {f}")));
+        if let Some((condition, why)) = line_level(c, line) {
+            let at = FailedAt {
+                line: Some(i),
+                condition,
+            };
+            return (met, Some((at, format!("lines/{i}: {why}"))));
         }
     }
     met += usize::from(c.skus.is_some()) + usize::from(c.line_kinds.is_some());
     (met, None)
 }
 
-fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, Option<String>) {
+/// One order-level condition: why it fails, or `None`.
+type Check<'a> = dyn Fn() -> Option<String> + 'a;
+
+/// (conditions met, first failure as (condition name, why)).
+fn order_level(
+    c: &Conditions,
+    order: &CanonicalOrder,
+    client: &str,
+) -> (usize, Option<(&'static str, String)>) {
     let mut met = 0;
-    let checks: [(bool, &dyn Fn() -> Option<String>); 7] = [
-        (c.clients.is_some(), &|| {
+    let checks: [(bool, &'static str, &Check<'_>); 7] = [
+        (c.clients.is_some(), CLIENTS, &|| {
             let list = c.clients.as_deref().unwrap_or_default();
             (!list.iter().any(|x| x == client))
                 .then(|| format!("clients: {client} is not in {list:?}"))
         }),
-        (c.types.is_some(), &|| {
+        (c.types.is_some(), "types", &|| {
             let t = order.order_type();
             let list = c.types.as_deref().unwrap_or_default();
             (!list.contains(&t))
                 .then(|| format!("types: {} is not in {:?}", spelling(&t), spelled(list)))
         }),
-        (c.intents.is_some(), &|| {
+        (c.intents.is_some(), "intents", &|| {
             let t = order.intent();
             let list = c.intents.as_deref().unwrap_or_default();
             (!list.contains(&t))
                 .then(|| format!("intents: {} is not in {:?}", spelling(&t), spelled(list)))
         }),
-        (c.ship_to_countries.is_some(), &|| {
+        (c.ship_to_countries.is_some(), "shipToCountries", &|| {
             let country = order
                 .ship_to
                 .as_ref()
@@ -139,7 +203,7 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
                 None => Some("shipToCountries: the order has no ship-to address".to_owned()),
             }
         }),
-        (c.ship_to_regions.is_some(), &|| {
+        (c.ship_to_regions.is_some(), "shipToRegions", &|| {
             let region = order
                 .ship_to
                 .as_ref()
@@ -154,14 +218,14 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
                 None => Some("shipToRegions: the order has no ship-to region".to_owned()),
             }
         }),
-        (c.metadata.is_some(), &|| {
+        (c.metadata.is_some(), "metadata", &|| {
             let want = c.metadata.as_ref()?;
             let have = order.metadata.as_ref();
             want.iter()
                 .find(|(k, v)| have.and_then(|m| m.get(*k)) != Some(*v))
                 .map(|(k, v)| format!("metadata: {k} is not {v:?}"))
         }),
-        (c.has_vendor_options.is_some(), &|| {
+        (c.has_vendor_options.is_some(), "hasVendorOptions", &|| {
             let name = c.has_vendor_options.as_deref()?;
             order
                 .vendor_options_for(name)
@@ -169,26 +233,24 @@ fn order_level(c: &Conditions, order: &CanonicalOrder, client: &str) -> (usize, 
                 .then(|| format!("hasVendorOptions: no vendorOptions.{name}"))
         }),
     ];
-    for (present, check) in checks {
+    for (present, name, check) in checks {
         if !present {
             continue;
         }
         if let Some(f) = check() {
-            return (met, Some(f));
+            return (met, Some((name, f)));
         }
         met += 1;
     }
     (met, None)
 }
 
-fn line_level(c: &Conditions, line: &Line) -> Option<String> {
+fn line_level(c: &Conditions, line: &Line) -> Option<(&'static str, String)> {
     if let Some(patterns) = &c.skus
         && !patterns.iter().any(|p| glob_match(p, &line.sku))
     {
-        return Some(format!(
-            "skus: sku {} matches none of {patterns:?}",
-            line.sku
-        ));
+        let why = format!("skus: sku {} matches none of {patterns:?}", line.sku);
+        return Some(("skus", why));
     }
     if let Some(kinds) = &c.line_kinds
         && !kinds
@@ -200,7 +262,7 @@ fn line_level(c: &Conditions, line: &Line) -> Option<String> {
             kind: line.kind(),
         };
         let kinds: Vec<String> = kinds.iter().map(ToString::to_string).collect();
-        return Some(format!("lineKinds: {k} is not in {kinds:?}"));
+        return Some(("lineKinds", format!("lineKinds: {k} is not in {kinds:?}")));
     }
     None
 }

@@ -119,19 +119,22 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
     let app = app(state.clone());
     let admin_app = http::admin::router(state.clone());
     let (tx, rx) = watch::channel(false);
-    let mut rx_api = rx.clone();
-    let mut rx_admin = rx;
+    let header_read = Duration::from_secs(server_cfg.header_read_timeout_secs.get());
+    let api_limits = http::listen::Limits {
+        name: "api",
+        header_read,
+        max_connections: Some(server_cfg.max_connections.get()),
+    };
+    let admin_limits = http::listen::Limits {
+        name: "admin",
+        header_read,
+        max_connections: None,
+    };
     let server = tokio::spawn(async move {
-        let api_srv = axum::serve(api, app).with_graceful_shutdown(async move {
-            let _ = rx_api.wait_for(|v| *v).await;
-        });
-        let admin_srv = axum::serve(admin, admin_app).with_graceful_shutdown(async move {
-            let _ = rx_admin.wait_for(|v| *v).await;
-        });
-        let (a, b) = tokio::join!(api_srv.into_future(), admin_srv.into_future());
-        if let Err(e) = a.and(b) {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
+        tokio::join!(
+            http::listen::serve(api, app, api_limits, rx.clone()),
+            http::listen::serve(admin, admin_app, admin_limits, rx),
+        );
     });
     let upkeep = crate::upkeep::spawn(state.clone());
     state.set_ready(true);

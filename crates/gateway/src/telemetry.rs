@@ -10,6 +10,8 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -46,16 +48,25 @@ pub fn init() -> Telemetry {
     let provider = builder.build();
     let tracer = provider.tracer("order-gateway");
     opentelemetry::global::set_tracer_provider(provider.clone());
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Each layer has its own filter: `RUST_LOG` decides which log lines are written, and
+    // must not decide whether request and vendor-call spans exist (on the whole registry
+    // at `warn` it switched tracing off: no `traceparent` to vendors, nothing exported).
+    // Spans go to OpenTelemetry at info and above; the `OTEL_*` settings (sampler,
+    // exporter) decide what happens to them there.
+    let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::registry()
-        .with(filter)
         .with(
             tracing_subscriber::fmt::layer()
                 .json()
                 .with_current_span(false)
-                .with_span_list(false),
+                .with_span_list(false)
+                .with_filter(log_filter),
         )
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(LevelFilter::INFO),
+        )
         .try_init();
     Telemetry { provider }
 }

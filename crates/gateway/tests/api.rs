@@ -653,3 +653,73 @@ async fn a_retry_of_an_unknown_adobe_order_is_reconciled_by_correlation_id() {
         "{metrics}"
     );
 }
+
+/// The default config with a second client (`acme`, key `acme-key`) whose own route
+/// comes first and has a sku pattern only it should know.
+async fn gateway_with_a_second_client() -> Gateway {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::default_config_edited(dir.path(), |t| {
+        let t = t.replace(
+            "clients:\n",
+            "clients:\n  - id: acme\n    keySha256: afacab3575137afa4e00d9cbcafcb14c9ae25f779d964eb0ea5b2c4eb5dfd163\n",
+        );
+        t.replace(
+            "routes:\n",
+            "routes:\n  - name: acme-private\n    when:\n      clients: [acme]\n      skus: [\"ACME-SECRET-*\"]\n    connection: juniper-sandbox\n    catalogFile: catalogs/juniper.json\n",
+        )
+    });
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("id: acme") && text.contains("acme-private"),
+        "the default config changed shape"
+    );
+    Gateway::start_with(dir, config).await
+}
+
+/// No other client's id, no route only another client may use, no sku pattern.
+fn assert_concerns_only_dev(body: &Value) {
+    let text = body.to_string();
+    for leak in ["acme", "ACME-SECRET", "JH-*", "AX-*", "ADB-*", "IMP-*"] {
+        assert!(!text.contains(leak), "{leak} in {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_no_route_answer_names_no_other_client_and_no_route_patterns() {
+    let g = gateway_with_a_second_client().await;
+    let order = json!({"orderRef": "nr-2", "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]});
+    for path in ["/v1/orders", "/v1/orders/preview"] {
+        let (status, headers, body) = g.post(path, &order).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert_problem(&headers, &body, "no_route");
+        assert_concerns_only_dev(&body);
+        // It still says, per route this client may use, which condition failed.
+        let rules = body["context"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 4, "{path}: {body}");
+        assert!(
+            rules
+                .iter()
+                .all(|r| r["failed"].as_str().unwrap().starts_with("lines/0: skus")),
+            "{path}: {body}"
+        );
+    }
+    // A routed preview explains only what concerns the caller too.
+    let (_, juniper) = examples("juniper").remove(0);
+    let (status, _, body) = g.post("/v1/orders/preview", &juniper).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["route"], "juniper");
+    assert_concerns_only_dev(&body["explain"]);
+    // The other client still gets its own route.
+    let mut order = order.clone();
+    order["lines"][0]["sku"] = json!("ACME-SECRET-1");
+    let resp = g
+        .http
+        .post(g.url("/v1/orders/preview"))
+        .bearer_auth("acme-key")
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_ne!(body["code"], "no_route", "{body}");
+}

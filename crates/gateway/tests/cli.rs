@@ -81,3 +81,31 @@ fn hash_key_prints_the_sha256() {
         "7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e"
     );
 }
+
+#[test]
+fn translate_gives_operators_the_full_routing_explanation_of_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let order = dir.path().join("order.json");
+    std::fs::write(
+        &order,
+        r#"{"orderRef": "nr-cli", "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]}"#,
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(repo())
+        .args(["translate", "--config", "config/gateway.yaml"])
+        .arg(&order)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["code"], "no_route", "{p}");
+    // The caller's view in `rules`, every rule's own description in `explain`.
+    let explain = p["context"]["explain"].as_array().unwrap();
+    assert!(
+        explain.iter().any(|r| r["failed"]
+            .as_str()
+            .is_some_and(|f| f.contains("matches none of [\"JH-*\"]"))),
+        "{p}"
+    );
+}

@@ -232,13 +232,11 @@ async fn preview_explains_why_no_rule_matched() {
     assert!(!explain.is_empty());
     for rule in explain {
         assert_eq!(rule["matched"], false);
-        assert!(
-            rule["failed"]
-                .as_str()
-                .unwrap()
-                .starts_with("lines/0: skus: sku ZZ-1 matches none of"),
-            "{rule}"
-        );
+        // Which condition the caller's order missed; the route's patterns are not the
+        // caller's business (the full explanation is `translate`'s).
+        let failed = rule["failed"].as_str().unwrap();
+        assert!(failed.starts_with("lines/0: skus:"), "{rule}");
+        assert!(!failed.contains('*'), "{rule}");
     }
 }
 

@@ -46,19 +46,143 @@ fn every_served_route_is_documented_and_nothing_else() {
     assert_eq!(documented, served);
 }
 
+/// The JSON Schema files the source document refers to, and their component names.
+const SCHEMA_FILES: [(&str, &str); 3] = [
+    ("canonical-order.v1.schema.json", "CanonicalOrder"),
+    ("order-result.v1.schema.json", "OrderResult"),
+    ("problem.v1.schema.json", "Problem"),
+];
+
 #[test]
 fn referenced_schemas_exist_and_compile() {
-    let text = gateway::http::api::OPENAPI;
     let dir = common::repo().join("schemas");
-    for name in [
-        "canonical-order.v1.schema.json",
-        "order-result.v1.schema.json",
-        "problem.v1.schema.json",
-    ] {
-        assert!(text.contains(&format!("./{name}")), "{name} not referenced");
+    let source = std::fs::read_to_string(dir.join("openapi.src.yaml")).unwrap();
+    for (name, _) in SCHEMA_FILES {
+        assert!(
+            source.contains(&format!("./{name}")),
+            "{name} not referenced"
+        );
         let schema: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
         order_model::SchemaValidator::new(&schema).unwrap();
+    }
+}
+
+/// The published document: `schemas/openapi.src.yaml` with every `./<file>.schema.json`
+/// reference replaced by `#/components/schemas/<Name>`, each schema file placed there
+/// (without `$schema` and `$id`, which would re-base its references) and its `$defs`
+/// hoisted beside it as `<Def>` components (first letter upper-cased).
+fn generate() -> String {
+    let dir = common::repo().join("schemas");
+    let source = std::fs::read_to_string(dir.join("openapi.src.yaml")).unwrap();
+    let mut doc: Value = serde_norway::from_str(&source).unwrap();
+    let mut components = serde_json::Map::new();
+    for (file, name) in SCHEMA_FILES {
+        let mut schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+        let obj = schema.as_object_mut().unwrap();
+        obj.remove("$schema");
+        obj.remove("$id");
+        let defs = obj.remove("$defs");
+        components.insert(name.to_owned(), schema);
+        for (def, s) in defs
+            .as_ref()
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let def_name = component_name(def);
+            assert!(
+                components.insert(def_name.clone(), s.clone()).is_none(),
+                "{file}: $defs/{def} collides as {def_name}"
+            );
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object_mut().unwrap();
+    for (k, v) in components {
+        assert!(
+            schemas.insert(k.clone(), v).is_none(),
+            "{k} is already a component"
+        );
+    }
+    rewrite_refs(&mut doc);
+    let yaml = serde_norway::to_string(&doc).unwrap();
+    format!(
+        "# GENERATED from openapi.src.yaml and the *.schema.json files beside it: do not edit.\n\
+         # Regenerate: OPENAPI_WRITE=1 cargo test -p gateway --test openapi\n{yaml}"
+    )
+}
+
+fn component_name(def: &str) -> String {
+    let mut c = def.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn rewrite_refs(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get_mut("$ref") {
+                let to = if let Some(def) = r.strip_prefix("#/$defs/") {
+                    format!("#/components/schemas/{}", component_name(def))
+                } else if let Some((_, name)) =
+                    SCHEMA_FILES.iter().find(|(f, _)| *r == format!("./{f}"))
+                {
+                    format!("#/components/schemas/{name}")
+                } else {
+                    r.clone()
+                };
+                *r = to;
+            }
+            m.values_mut().for_each(rewrite_refs);
+        }
+        Value::Array(a) => a.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}
+
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                out.push(r.clone());
+            }
+            m.values().for_each(|x| refs(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_served_document_is_the_one_generated_from_the_json_schemas() {
+    let generated = generate();
+    let path = common::repo().join("schemas/openapi.yaml");
+    if std::env::var_os("OPENAPI_WRITE").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    assert!(
+        gateway::http::api::OPENAPI == generated,
+        "schemas/openapi.yaml is not what openapi.src.yaml and the JSON Schemas generate; \
+         run OPENAPI_WRITE=1 cargo test -p gateway --test openapi"
+    );
+}
+
+#[test]
+fn the_served_document_is_self_contained() {
+    let doc = document();
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r}: not a local reference"));
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+    for (_, name) in SCHEMA_FILES {
+        assert!(doc["components"]["schemas"][name].is_object(), "{name}");
     }
 }
 

@@ -491,8 +491,10 @@ impl Admission<'_> {
                 }
                 Next::Fail(f) => return Err(failure(f, "no answer")),
                 Next::RefreshAndResend => {
-                    if let Auth::Bearer(src) = &c.auth {
-                        src.invalidate().await;
+                    // Only the token this call used: a late 401 of a wave must not throw
+                    // away the token another call has just fetched.
+                    if let (Auth::Bearer(src), Some(used)) = (&c.auth, &self.token) {
+                        src.invalidate_used(used).await;
                     }
                     self.token = match c.token().await {
                         Ok(t) => t,

@@ -3,6 +3,17 @@
 //! it expires; after a failed fetch, fetches fail fast for a short backoff so a dead
 //! token endpoint is not hammered by every order.
 //!
+//! The skew is clamped to a quarter of the token's lifetime: `skewSecs` (60 s by
+//! default) guards long-lived tokens against clock drift and calls in flight, but
+//! applied whole to a 60-second token it left nothing usable and cost one token fetch
+//! per order. A 60 s token is used for 45 s; a 3600 s token for 3540 s, as before. A
+//! token whose lifetime is at or below `skewSecs` is logged once per connection, so
+//! the operator can lower the skew or ask the vendor why.
+//!
+//! A 401 invalidates only the token that got it ([`TokenSource::invalidate_used`]):
+//! the late 401s of a wave of calls sent with a revoked token must not throw away the
+//! token that the first of them already fetched.
+//!
 //! Refresh ahead: once 80 % of a token's usable life (lifetime minus skew) has passed,
 //! the first call to see it starts ONE background fetch and goes on with the current
 //! token, so steady traffic never waits on a refresh; only a cold start or a token that
@@ -45,6 +56,7 @@ pub struct TokenSource {
     cache: Cache<String, Token>,
     failed_until: Mutex<Option<Instant>>,
     refreshing: AtomicBool,
+    warned_short_lifetime: AtomicBool,
 }
 
 const FAILURE_BACKOFF: Duration = Duration::from_secs(2);
@@ -72,6 +84,7 @@ impl TokenSource {
             cache: Cache::new(4),
             failed_until: Mutex::new(None),
             refreshing: AtomicBool::new(false),
+            warned_short_lifetime: AtomicBool::new(false),
         }
     }
 
@@ -134,8 +147,40 @@ impl TokenSource {
         });
     }
 
+    /// Drops whatever token is cached. Prefer [`Self::invalidate_used`] after a 401.
     pub async fn invalidate(&self) {
         self.cache.invalidate(&self.key).await;
+    }
+
+    /// Drops the cached token only if it is `used` (the one a vendor just refused), in
+    /// one atomic step; a newer token that another caller already fetched stays.
+    pub async fn invalidate_used(&self, used: &SecretString) {
+        let _ = self
+            .cache
+            .entry_by_ref(&self.key)
+            .and_compute_with(|cached| {
+                let same =
+                    cached.is_some_and(|e| e.value().value.expose_secret() == used.expose_secret());
+                std::future::ready(if same {
+                    moka::ops::compute::Op::Remove
+                } else {
+                    moka::ops::compute::Op::Nop
+                })
+            })
+            .await;
+    }
+
+    /// The configured skew, at most a quarter of `lifetime`.
+    fn skew_for(&self, lifetime: Duration) -> Duration {
+        if lifetime <= self.spec.skew && !self.warned_short_lifetime.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                connection = %self.connection,
+                lifetime_secs = lifetime.as_secs(),
+                skew_secs = self.spec.skew.as_secs(),
+                "the token endpoint issues tokens that live no longer than skewSecs; the skew is clamped to a quarter of their lifetime"
+            );
+        }
+        self.spec.skew.min(lifetime / 4)
     }
 
     async fn fetch(&self) -> Result<Token, OutboundError> {
@@ -183,7 +228,7 @@ impl TokenSource {
             .map(Duration::from_secs)
             .unwrap_or(s.default_lifetime);
         metrics::counter!("vendor_token_fetches_total", "connection" => self.connection.clone(), "result" => "ok").increment(1);
-        let usable = lifetime.saturating_sub(s.skew);
+        let usable = lifetime.saturating_sub(self.skew_for(lifetime));
         let now = Instant::now();
         Ok(Token {
             value: SecretString::from(answer.access_token),
@@ -192,3 +237,7 @@ impl TokenSource {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "token_tests.rs"]
+mod tests;

@@ -153,8 +153,8 @@ async fn a_thousand_concurrent_calls_on_a_cold_cache_fetch_one_token() {
 #[tokio::test]
 async fn an_expired_token_is_refreshed_once() {
     let (s, addr) = start().await;
-    // expires_in 61 s with a 60 s skew: usable for 1 s.
-    s.token_lifetime.store(61, Ordering::SeqCst);
+    // expires_in 2 s, the 60 s skew clamped to a quarter of that: usable for 1.5 s.
+    s.token_lifetime.store(2, Ordering::SeqCst);
     let c = client(addr, json!({}));
     c.send(&create_req(RetrySafety::NotAfterSend))
         .await
@@ -163,7 +163,7 @@ async fn an_expired_token_is_refreshed_once() {
         .await
         .unwrap();
     assert_eq!(s.token_calls.load(Ordering::SeqCst), 1);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     let calls: Vec<_> = (0..50)
         .map(|_| {
             let c = c.clone();
@@ -194,13 +194,14 @@ fn auth_seen(s: &Server) -> Vec<String> {
 #[tokio::test]
 async fn a_token_is_refreshed_ahead_of_expiry_without_making_a_caller_wait() {
     let (s, addr) = start().await;
-    // expires_in 61 s with a 60 s skew: usable for 1 s, refreshed ahead after 0.8 s.
-    s.token_lifetime.store(61, Ordering::SeqCst);
+    // expires_in 2 s, the 60 s skew clamped to a quarter of that: usable for 1.5 s,
+    // refreshed ahead after 1.2 s.
+    s.token_lifetime.store(2, Ordering::SeqCst);
     let c = client(addr, json!({}));
     c.send(&create_req(RetrySafety::NotAfterSend))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(850)).await;
+    tokio::time::sleep(Duration::from_millis(1250)).await;
     // This call starts the refresh and goes on with the current token.
     c.send(&create_req(RetrySafety::NotAfterSend))
         .await

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::{NonZeroU64, NonZeroUsize};
 
 use order_model::{Direction, Intent, LineKind, OrderType};
 use serde::de::{Error as _, IntoDeserializer};
@@ -62,6 +63,20 @@ pub struct ServerConfig {
     /// stop sending first.
     #[serde(default)]
     pub drain_delay_secs: u64,
+    /// A connection must finish sending its request headers this long after it opens or
+    /// after its previous response; so it is also the idle keep-alive timeout. Read at
+    /// start (a reload does not change it). These three are non-zero types so that a 0,
+    /// which would close or refuse every connection, is refused when the config loads.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_secs: NonZeroU64,
+    /// A request body must have arrived in full this long after the handler starts
+    /// reading it.
+    #[serde(default = "default_body_read_timeout")]
+    pub body_read_timeout_secs: NonZeroU64,
+    /// Open connections on the API listener; more wait in the kernel's backlog. The
+    /// admin listener is outside this budget. Read at start.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: NonZeroUsize,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +87,9 @@ impl Default for ServerConfig {
             body_limit_bytes: default_body_limit(),
             shutdown_grace_secs: default_grace(),
             drain_delay_secs: 0,
+            header_read_timeout_secs: default_header_read_timeout(),
+            body_read_timeout_secs: default_body_read_timeout(),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -87,6 +105,17 @@ fn default_body_limit() -> usize {
 }
 fn default_grace() -> u64 {
     25
+}
+fn default_header_read_timeout() -> NonZeroU64 {
+    NonZeroU64::new(10).unwrap_or(NonZeroU64::MIN)
+}
+fn default_body_read_timeout() -> NonZeroU64 {
+    NonZeroU64::new(30).unwrap_or(NonZeroU64::MIN)
+}
+/// Well under the usual 1024 descriptor limit, leaving room for the admin listener,
+/// vendor connections, the ledger and the config watcher.
+fn default_max_connections() -> NonZeroUsize {
+    NonZeroUsize::new(512).unwrap_or(NonZeroUsize::MIN)
 }
 
 #[derive(Debug, Clone, Deserialize)]

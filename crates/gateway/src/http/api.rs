@@ -19,6 +19,7 @@ use super::problem::{ApiProblem, problem_response};
 use super::trace::TraceId;
 use crate::order_flow;
 use crate::pipeline::{self, Refused};
+use crate::routing::for_client;
 use crate::state::AppState;
 
 pub const OPENAPI: &str = include_str!("../../../../schemas/openapi.yaml");
@@ -74,8 +75,8 @@ async fn create_order(
         Ok(c) => c,
         Err(p) => return problem_response(p),
     };
-    let limit = state.runtime.load().checked.config.server.body_limit_bytes;
-    let doc = match super::body::read_json(&parts.headers, body, limit).await {
+    let limits = super::body::BodyLimits::of(&state.runtime.load().checked.config.server);
+    let doc = match super::body::read_json(&parts.headers, body, limits).await {
         Ok(d) => d,
         Err(p) => return problem_response(p),
     };
@@ -133,13 +134,8 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
         Err(p) => return problem_response(p),
     };
     let runtime = state.runtime.load_full();
-    let doc = match super::body::read_json(
-        &parts.headers,
-        body,
-        runtime.checked.config.server.body_limit_bytes,
-    )
-    .await
-    {
+    let limits = super::body::BodyLimits::of(&runtime.checked.config.server);
+    let doc = match super::body::read_json(&parts.headers, body, limits).await {
         Ok(d) => d,
         Err(p) => return problem_response(p),
     };
@@ -156,7 +152,7 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
                 Some(e) => {
                     let mut ctx = problem.context.clone().unwrap_or_else(|| json!({}));
                     if let Some(m) = ctx.as_object_mut() {
-                        m.insert("explain".into(), json!(e));
+                        m.insert("explain".into(), json!(for_client(&e)));
                     }
                     problem.with_context(ctx)
                 }
@@ -167,7 +163,8 @@ async fn preview_order(State(state): State<Arc<AppState>>, req: Request) -> Resp
     }
 }
 
-/// The preview document: what would be sent, with secrets masked, and why this route.
+/// The preview document: what would be sent, with secrets masked, and why this route
+/// (as far as it concerns the client).
 pub fn preview(
     state: &AppState,
     runtime: &crate::state::Runtime,
@@ -192,7 +189,9 @@ pub fn preview(
                 "the route's connection is not running",
             ))
         })?;
-    Ok(preview_document(&planned, conn.preview(&planned.request)))
+    let mut doc = preview_document(&planned, conn.preview(&planned.request));
+    doc["explain"] = json!(for_client(&planned.explain));
+    Ok(doc)
 }
 
 pub fn preview_document(planned: &pipeline::Planned<'_>, p: outbound::PreviewRequest) -> Value {

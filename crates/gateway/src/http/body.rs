@@ -1,5 +1,9 @@
 //! Reading an order body: content type, size limit (enforced while reading, so a huge
-//! body is refused without being buffered), JSON parse with line and column.
+//! body is refused without being buffered), a read deadline (so a body trickled in a
+//! byte at a time does not hold its connection for ever), JSON parse with line and
+//! column.
+
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
@@ -7,7 +11,28 @@ use http_body_util::{BodyExt, Limited};
 use order_model::{Problem, ProblemCode};
 use serde_json::Value;
 
-pub async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<Value, Problem> {
+/// How much body, and how long to wait for all of it (from when the handler asks).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub read_timeout: Duration,
+}
+
+impl BodyLimits {
+    pub fn of(server: &crate::config::model::ServerConfig) -> Self {
+        BodyLimits {
+            max_bytes: server.body_limit_bytes,
+            read_timeout: Duration::from_secs(server.body_read_timeout_secs.get()),
+        }
+    }
+}
+
+pub async fn read_json(
+    headers: &HeaderMap,
+    body: Body,
+    limits: BodyLimits,
+) -> Result<Value, Problem> {
+    let limit = limits.max_bytes;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -38,7 +63,18 @@ pub async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let bytes = match Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout(limits.read_timeout, Limited::new(body, limit).collect());
+    // Dropping the unread body makes hyper close the connection after the answer.
+    let Ok(read) = read.await else {
+        return Err(Problem::new(
+            ProblemCode::MalformedJson,
+            format!(
+                "the body did not arrive within the {} s body read timeout",
+                limits.read_timeout.as_secs()
+            ),
+        ));
+    };
+    let bytes = match read {
         Ok(c) => c.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
         Err(_) => {
