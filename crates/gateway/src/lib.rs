@@ -16,4 +16,5 @@ pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod upkeep;
+pub mod vendor_drift;
 pub mod wiring;

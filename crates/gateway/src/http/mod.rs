@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod api;
 pub mod body;
+pub mod preview;
 pub mod problem;
 pub mod trace;
