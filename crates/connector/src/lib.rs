@@ -7,6 +7,8 @@
 //! A prepared route then translates orders (pure: no I/O, no clock, no randomness) and
 //! interprets vendor answers.
 
+pub mod coverage;
+pub mod drift;
 pub mod failure;
 pub mod json;
 pub mod redact;
@@ -16,6 +18,7 @@ pub mod retry_after;
 pub mod sim;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,6 +26,7 @@ use std::sync::Arc;
 use order_model::{CanonicalOrder, FieldError, VendorOrder};
 use serde_json::Value;
 
+pub use drift::{Drift, DriftKind, Interpreted};
 pub use failure::{FailureClass, Outcome, VendorFailure};
 pub use redact::redact_message;
 pub use request::{RetrySafety, VendorRequest, VendorResponse};
@@ -126,21 +130,36 @@ pub trait PreparedRoute: Send + Sync {
         ctx: &TranslateContext<'_>,
     ) -> Result<VendorRequest, Vec<FieldError>>;
 
-    /// The vendor's answer to the create call -> canonical.
+    /// The vendor's answer to the create call -> canonical, with how the answer drifted
+    /// from the contract the connector was written against (pure; counted by the caller).
+    fn interpret_checked(&self, order: &CanonicalOrder, response: &VendorResponse) -> Interpreted;
+
+    /// [`PreparedRoute::interpret_checked`] without the drift findings.
     fn interpret(
         &self,
         order: &CanonicalOrder,
         response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure>;
+    ) -> Result<VendorOrder, VendorFailure> {
+        self.interpret_checked(order, response).result
+    }
 
     /// A call that reads the order back (reconciliation of unknown outcomes), where the
     /// vendor documents one.
     fn lookup(&self, order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest>;
 
-    /// Interprets the answer to [`PreparedRoute::lookup`].
+    /// Interprets the answer to [`PreparedRoute::lookup`], with its drift findings.
+    fn interpret_lookup_checked(
+        &self,
+        order: &CanonicalOrder,
+        response: &VendorResponse,
+    ) -> Interpreted;
+
+    /// [`PreparedRoute::interpret_lookup_checked`] without the drift findings.
     fn interpret_lookup(
         &self,
         order: &CanonicalOrder,
         response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure>;
+    ) -> Result<VendorOrder, VendorFailure> {
+        self.interpret_lookup_checked(order, response).result
+    }
 }

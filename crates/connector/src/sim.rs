@@ -65,6 +65,20 @@ pub enum Fault {
         #[serde(default)]
         path: Option<String>,
     },
+    /// Process the request (an order IS created), then answer a reshaped JSON body: the
+    /// vendor changed its contract without notice. Keys are JSON Pointers into the answer:
+    /// `add` sets fields, `drop` removes them, `rename` moves a field to a new pointer.
+    #[serde(rename_all = "camelCase")]
+    Reshape {
+        #[serde(default)]
+        path: Option<String>,
+        #[serde(default)]
+        add: BTreeMap<String, Value>,
+        #[serde(default)]
+        drop: Vec<String>,
+        #[serde(default)]
+        rename: BTreeMap<String, String>,
+    },
 }
 
 impl Fault {
@@ -74,7 +88,8 @@ impl Fault {
             | Fault::DelayBefore { path, .. }
             | Fault::DelayAfter { path, .. }
             | Fault::Abort { path }
-            | Fault::AbortAfter { path } => path.as_deref(),
+            | Fault::AbortAfter { path }
+            | Fault::Reshape { path, .. } => path.as_deref(),
         }
     }
 }
@@ -213,6 +228,58 @@ async fn knobs_middleware(
         Some(Fault::AbortAfter { .. }) => {
             let _processed = next.run(req).await;
             aborted()
+        }
+        Some(Fault::Reshape {
+            add, drop, rename, ..
+        }) => {
+            let resp = next.run(req).await;
+            let (parts, body) = resp.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+                return aborted();
+            };
+            let Ok(mut doc) = serde_json::from_slice::<Value>(&bytes) else {
+                return Response::from_parts(parts, Body::from(bytes));
+            };
+            reshape(&mut doc, &add, &drop, &rename);
+            let mut resp = (parts.status, Json(doc)).into_response();
+            for (k, v) in parts.headers.iter().filter(|(k, _)| *k != "content-length") {
+                resp.headers_mut().insert(k.clone(), v.clone());
+            }
+            resp
+        }
+    }
+}
+
+/// Splits a JSON Pointer into its parent object and last key.
+fn parent_of<'a>(
+    doc: &'a mut Value,
+    pointer: &str,
+) -> Option<(&'a mut serde_json::Map<String, Value>, String)> {
+    let (parent, key) = pointer.rsplit_once('/')?;
+    let obj = doc.pointer_mut(parent)?.as_object_mut()?;
+    Some((obj, key.replace("~1", "/").replace("~0", "~")))
+}
+
+fn reshape(
+    doc: &mut Value,
+    add: &BTreeMap<String, Value>,
+    drop: &[String],
+    rename: &BTreeMap<String, String>,
+) {
+    for (from, to) in rename {
+        let moved = parent_of(doc, from).and_then(|(o, k)| o.remove(&k));
+        if let (Some(v), Some((o, k))) = (moved, parent_of(doc, to)) {
+            o.insert(k, v);
+        }
+    }
+    for p in drop {
+        if let Some((o, k)) = parent_of(doc, p) {
+            o.remove(&k);
+        }
+    }
+    for (p, v) in add {
+        if let Some((o, k)) = parent_of(doc, p) {
+            o.insert(k, v.clone());
         }
     }
 }

@@ -148,12 +148,15 @@ impl VendorKit {
             let recorded: Value = read_json(&dir.join(format!("{name}.response.json")));
             let status = u16::try_from(recorded["status"].as_u64().unwrap()).unwrap();
             let resp = VendorResponse::new(status, serde_json::to_vec(&recorded["body"]).unwrap());
-            let got = serde_json::to_value(
-                route
-                    .interpret(order, &resp)
-                    .unwrap_or_else(|f| panic!("{name}: {f:#?}")),
-            )
-            .unwrap();
+            let checked = route.interpret_checked(order, &resp);
+            assert!(
+                checked.drift.is_empty(),
+                "{name}: the simulator's answer drifts from what the crate expects: {:?}",
+                checked.drift
+            );
+            let got =
+                serde_json::to_value(checked.result.unwrap_or_else(|f| panic!("{name}: {f:#?}")))
+                    .unwrap();
             compare_golden(&dir.join(format!("{name}.result.json")), &got);
         }
     }
@@ -208,4 +211,192 @@ macro_rules! vendor_test_helpers {
             }
         }
     };
+}
+
+/// Every leaf property path of a JSON Schema (`customer.firstName`, `lines[].sku`):
+/// properties without sub-properties, following `$ref`s into `$defs` and array items.
+pub fn schema_leaf_paths(schema: &Value) -> Vec<String> {
+    fn walk(node: &Value, path: &str, root: &Value, out: &mut Vec<String>) {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            let target = r.strip_prefix('#').and_then(|p| root.pointer(p));
+            return walk(target.unwrap_or(&Value::Null), path, root, out);
+        }
+        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+            for (k, v) in props {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(v, &p, root, out);
+            }
+            return;
+        }
+        if let Some(items) = node.get("items")
+            && (items.get("properties").is_some() || items.get("$ref").is_some())
+        {
+            return walk(items, &format!("{path}[]"), root, out);
+        }
+        out.push(path.to_owned());
+    }
+    let mut out = Vec::new();
+    walk(schema, "", schema, &mut out);
+    out.sort();
+    out
+}
+
+/// `lines[].discounts[].name` -> `/lines/0/discounts/0/name`.
+pub fn path_pointer(path: &str) -> String {
+    path.split('.')
+        .map(|seg| match seg.strip_suffix("[]") {
+            Some(name) => format!("/{name}/0"),
+            None => format!("/{seg}"),
+        })
+        .collect()
+}
+
+/// Sets `value` at `pointer`, creating objects on the way (array indexes must exist).
+fn set_at(doc: &mut Value, pointer: &str, value: Value) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    if !parent.is_empty() && doc.pointer(parent).is_none() {
+        set_at(doc, parent, json!({}));
+    }
+    let target = if parent.is_empty() {
+        &mut *doc
+    } else {
+        doc.pointer_mut(parent).unwrap()
+    };
+    match target {
+        Value::Object(m) => {
+            m.insert(key.to_owned(), value);
+        }
+        Value::Array(a) => {
+            let i: usize = key.parse().unwrap();
+            if i < a.len() {
+                a[i] = value;
+            } else {
+                a.push(value);
+            }
+        }
+        other => panic!("cannot set {pointer} inside {other}"),
+    }
+}
+
+/// RFC 7396 JSON merge patch.
+fn merge_patch(doc: &mut Value, patch: &Value) {
+    match (doc, patch) {
+        (Value::Object(d), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    d.remove(k);
+                } else {
+                    merge_patch(d.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (d, p) => *d = p.clone(),
+    }
+}
+
+impl VendorKit {
+    /// The field-coverage rule (see `connector::coverage`): every leaf path of the
+    /// canonical schema is classified exactly once in `table`; every `Ignored` path is
+    /// listed under the README's ignored heading; every refusal is proven by translating
+    /// `base` (an order this vendor accepts) with the field set, which must give a 422
+    /// whose pointer is the field (or inside it).
+    pub fn check_field_coverage(
+        &self,
+        route: &dyn PreparedRoute,
+        table: &[(&str, crate::coverage::Coverage)],
+        base: Value,
+    ) {
+        use crate::coverage::{Coverage, IGNORED_HEADING};
+        let schema: Value = read_json(&self.repo().join("schemas/canonical-order.v1.schema.json"));
+        let paths = schema_leaf_paths(&schema);
+        let kind = self.connector.kind();
+        let mut declared: Vec<&str> = table.iter().map(|(p, _)| *p).collect();
+        declared.sort();
+        let dups: Vec<&&str> = declared
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| &w[0])
+            .collect();
+        assert!(dups.is_empty(), "{kind}: classified twice: {dups:?}");
+        let missing: Vec<&String> = paths
+            .iter()
+            .filter(|p| !declared.contains(&p.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{kind}: canonical fields not classified (mapped, refused or ignored): {missing:?}"
+        );
+        let stale: Vec<&&str> = declared
+            .iter()
+            .filter(|p| !paths.iter().any(|q| q == *p))
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "{kind}: classified paths the schema does not have: {stale:?}"
+        );
+
+        let readme = std::fs::read_to_string(self.crate_dir.join("README.md")).unwrap();
+        let ignored_section = readme
+            .split_once(IGNORED_HEADING)
+            .map(|(_, rest)| rest.split("\n## ").next().unwrap_or_default())
+            .unwrap_or_else(|| panic!("{kind}: README has no `{IGNORED_HEADING}` section"));
+
+        let base_order = order_model::parse_order(&base)
+            .unwrap_or_else(|e| panic!("{kind}: the coverage base order is not valid: {e:#?}"));
+        self.with_ctx(&base_order, |ctx| route.translate(&base_order, ctx))
+            .unwrap_or_else(|e| {
+                panic!("{kind}: the coverage base order does not translate: {e:#?}")
+            });
+
+        for (path, coverage) in table {
+            let pointer = path_pointer(path);
+            let mut doc = base.clone();
+            match coverage {
+                Coverage::Mapped => continue,
+                Coverage::Ignored => {
+                    // The path, or an object above it (`billTo` covers every billTo field).
+                    let segs: Vec<&str> = path.split('.').collect();
+                    let listed = (1..=segs.len()).any(|n| {
+                        let p = segs[..n].join(".");
+                        let bare = p.trim_end_matches("[]");
+                        ignored_section.contains(&format!("`{p}`"))
+                            || ignored_section.contains(&format!("`{bare}`"))
+                    });
+                    assert!(
+                        listed,
+                        "{kind}: `{path}` is classified ignored but not listed under `{IGNORED_HEADING}` in the README"
+                    );
+                    continue;
+                }
+                Coverage::MappedExcept(v) | Coverage::Refused(v) => {
+                    let value: Value = serde_json::from_str(v)
+                        .unwrap_or_else(|e| panic!("{kind} {path}: sample {v}: {e}"));
+                    set_at(&mut doc, &pointer, value);
+                }
+                Coverage::RefusedWith(patch) => {
+                    let patch: Value = serde_json::from_str(patch)
+                        .unwrap_or_else(|e| panic!("{kind} {path}: patch {patch}: {e}"));
+                    merge_patch(&mut doc, &patch);
+                }
+            }
+            let order = order_model::parse_order(&doc).unwrap_or_else(|e| {
+                panic!("{kind} {path}: the order with the field set is not valid canonical: {e:#?}")
+            });
+            let errs = match self.with_ctx(&order, |ctx| route.translate(&order, ctx)) {
+                Ok(_) => panic!(
+                    "{kind}: `{path}` is classified refused, but an order with it set translates"
+                ),
+                Err(e) => e,
+            };
+            assert!(
+                errs.iter()
+                    .any(|e| e.pointer == pointer || e.pointer.starts_with(&format!("{pointer}/"))),
+                "{kind}: `{path}` is refused, but not at {pointer}: {errs:#?}"
+            );
+        }
+    }
 }

@@ -399,7 +399,7 @@ impl Offline {
         doc: &Value,
         connection: Option<&str>,
         client: &str,
-    ) -> Result<Value, order_model::Problem> {
+    ) -> Result<crate::http::preview::Preview, order_model::Problem> {
         let key = crate::order_flow::key_for(doc, None);
         let idem = pipeline::idempotency_key(client, &key);
         let checked = &self.runtime.checked;
@@ -499,8 +499,8 @@ fn test_config(path: &Path) -> i32 {
                 p.detail.clone().unwrap_or_default()
             )),
             (Ok(v), want) => {
-                let route = v["route"].as_str().unwrap_or_default();
-                let conn = v["connection"].as_str().unwrap_or_default();
+                let route = v.route.as_str();
+                let conn = v.connection.as_str();
                 if route != want {
                     Err(format!("expected route {want}, got {route}"))
                 } else if t.expect_connection.as_deref().is_some_and(|c| c != conn) {
@@ -511,7 +511,7 @@ fn test_config(path: &Path) -> i32 {
                 } else if t
                     .expect_body
                     .as_ref()
-                    .is_some_and(|b| *b != v["request"]["body"])
+                    .is_some_and(|b| *b != v.request.body_value())
                 {
                     Err("the vendor body differs from expectBody".to_owned())
                 } else {

@@ -19,4 +19,5 @@ pub mod state;
 pub mod telemetry;
 pub mod upkeep;
 pub mod watch;
+pub mod vendor_drift;
 pub mod wiring;

@@ -161,12 +161,17 @@ fn settle(
             };
         }
     };
-    let interpreted = match call {
-        Call::Create => route.prepared.interpret(&planned.order, &sent.response),
-        Call::Lookup => route
-            .prepared
-            .interpret_lookup(&planned.order, &sent.response),
+    let answer = match call {
+        Call::Create => crate::vendor_drift::Answer::Create,
+        Call::Lookup => crate::vendor_drift::Answer::Lookup,
     };
+    let interpreted = crate::vendor_drift::interpret(
+        &route.connection,
+        route.prepared.as_ref(),
+        answer,
+        &planned.order,
+        &sent.response,
+    );
     match interpreted {
         Ok(vo) => {
             let result = result_of(
@@ -549,6 +554,7 @@ fn result_of(
         totals: vo.totals.clone(),
         lines: vo.lines.clone(),
         tracking: vo.tracking.clone(),
+        vendor_refs: vo.vendor_refs.clone(),
         created_at: created_at.to_owned(),
         updated_at: now,
         trace_id: Some(trace_id.to_owned()),

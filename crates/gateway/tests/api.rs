@@ -150,6 +150,62 @@ async fn every_example_previews_to_its_vendor_with_secrets_masked() {
     }
 }
 
+/// Issue 19 item 5: the preview embeds the exact body bytes, so extreme money reads as
+/// sent ("0.000001", "9999999999999999.999999"), never 1e-6 / 1e+16.
+#[tokio::test]
+async fn the_preview_shows_the_exact_body_bytes() {
+    let g = Gateway::start().await;
+    let order = json!({
+        "orderRef": "money-preview-1",
+        "customer": {"ref": "acme-corp", "accounts": {"axim": "6328113ba105cf37af7f623b"}},
+        "shipTo": {"addressRef": "63356b3b3a6353a69043680c"},
+        "billTo": {"addressRef": "63356b3b3a6353a69043680b"},
+        "payment": {"status": "paid", "tax": "9999999999999999.999999"},
+        "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "0.000001"}]
+    });
+    let resp = g
+        .http
+        .post(g.url("/v1/orders/preview"))
+        .bearer_auth("dev-key")
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("\"price\":0.000001"), "{text}");
+    assert!(
+        text.contains("\"taxAmount\":9999999999999999.999999"),
+        "{text}"
+    );
+    assert!(!text.contains("e-6") && !text.contains("e+16"), "{text}");
+}
+
+/// Issue 19 item 3: an Impilo order with an inline new patient returns the patient
+/// Impilo created, so the caller can reuse it; an existing patient's order returns none.
+#[tokio::test]
+async fn a_new_patient_comes_back_as_a_vendor_ref() {
+    let g = Gateway::start().await;
+    let examples = examples("impilo");
+    let (_, order) = examples
+        .iter()
+        .find(|(n, _)| n == "new-patient-starter-kit.json")
+        .unwrap();
+    let (status, _, body) = g.post("/v1/orders", order).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["vendorRefs"][0]["kind"], "patient", "{body}");
+    let id = body["vendorRefs"][0]["id"].as_str().unwrap().to_owned();
+    assert!(id.parse::<u64>().is_ok(), "{body}");
+    let mut again = order.clone();
+    again["orderRef"] = json!("imp-reuse-1");
+    again["customer"]["accounts"] = json!({"impilo": id});
+    again["shipTo"].as_object_mut().unwrap().remove("address");
+    again.as_object_mut().unwrap().remove("vendorOptions");
+    let (status, _, body) = g.post("/v1/orders", &again).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body.get("vendorRefs").is_none(), "{body}");
+}
+
 #[tokio::test]
 async fn every_example_is_placed_end_to_end_and_replays() {
     let g = Gateway::start().await;

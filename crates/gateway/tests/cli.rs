@@ -47,17 +47,22 @@ fn check_config_passes_the_default_config() {
     assert!(text.contains(": ok (version"), "{text}");
 }
 
+/// `order-gateway translate --config config/gateway.yaml FILE`.
+fn translate_file(path: &std::path::Path) -> std::process::Output {
+    bin()
+        .current_dir(repo())
+        .args(["translate", "--config", "config/gateway.yaml"])
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn translate_prints_a_vendor_request_for_every_example_offline() {
     for vendor in vendors() {
         for (name, _) in examples(vendor) {
             let path = repo().join("examples/orders").join(vendor).join(&name);
-            let out = bin()
-                .current_dir(repo())
-                .args(["translate", "--config", "config/gateway.yaml"])
-                .arg(&path)
-                .output()
-                .unwrap();
+            let out = translate_file(&path);
             assert_eq!(
                 out.status.code(),
                 Some(0),
@@ -71,6 +76,32 @@ fn translate_prints_a_vendor_request_for_every_example_offline() {
             assert!(v["request"]["url"].is_string());
         }
     }
+}
+
+/// Issue 19 item 5: the dry run shows the exact body bytes sent: extreme money stays as
+/// written ("0.000001", not 1e-6; "9999999999999999.999999", not 1e+16).
+#[test]
+fn translate_shows_the_exact_body_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let order = serde_json::json!({
+        "orderRef": "money-1",
+        "customer": {"ref": "acme-corp", "accounts": {"axim": "6328113ba105cf37af7f623b"}},
+        "shipTo": {"addressRef": "63356b3b3a6353a69043680c"},
+        "billTo": {"addressRef": "63356b3b3a6353a69043680b"},
+        "payment": {"status": "paid", "tax": "9999999999999999.999999"},
+        "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "0.000001"}]
+    });
+    let path = dir.path().join("money.json");
+    std::fs::write(&path, serde_json::to_vec(&order).unwrap()).unwrap();
+    let out = translate_file(&path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("\"price\":0.000001"), "{text}");
+    assert!(
+        text.contains("\"taxAmount\":9999999999999999.999999"),
+        "{text}"
+    );
+    assert!(!text.contains("e-6") && !text.contains("e+16"), "{text}");
 }
 
 #[test]

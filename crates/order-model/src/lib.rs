@@ -8,7 +8,9 @@ pub mod schema;
 
 pub use order::*;
 pub use problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem, ProblemCode, VendorDetail};
-pub use result::{LineResult, OrderResult, OrderStatus, Totals, Tracking, VendorOrder};
+pub use result::{
+    LineResult, OrderResult, OrderStatus, Totals, Tracking, VendorOrder, VendorRef, VendorRefKind,
+};
 pub use schema::{SchemaValidator, canonical_order_validator, escape_pointer};
 
 use serde_json::Value;

@@ -129,6 +129,25 @@ pub struct Tracking {
     pub url: Option<String>,
 }
 
+/// What kind of record a vendor created beside the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VendorRefKind {
+    /// A patient (Impilo creates one for an order with an inline new patient). Its id is
+    /// what the caller puts in `customer.accounts.<vendor>` so later orders reuse it.
+    Patient,
+}
+
+/// A record the vendor created while placing the order, that the caller may want to
+/// refer to later (`vendorRefs` in the result).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorRef {
+    pub kind: VendorRefKind,
+    /// The vendor's id for it, as a string.
+    pub id: String,
+}
+
 /// What a vendor said about an order, in canonical terms. A connector produces it; the
 /// gateway adds its own identifiers to make an [`OrderResult`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +166,9 @@ pub struct VendorOrder {
     /// RFC 3339 UTC, as the vendor reported it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor_created_at: Option<String>,
+    /// Records the vendor created beside the order (a new patient).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vendor_refs: Vec<VendorRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,6 +190,10 @@ pub struct OrderResult {
     pub lines: Vec<LineResult>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tracking: Vec<Tracking>,
+    /// Records the vendor created beside the order (a new patient), so the caller can
+    /// refer to them in later orders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vendor_refs: Vec<VendorRef>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]

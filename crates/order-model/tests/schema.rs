@@ -88,3 +88,44 @@ fn timestamps_must_be_utc() {
     }));
     assert_eq!(pointers(&errs), vec!["/placedAt"]);
 }
+
+/// Issue 19 item 3: vendor-created references have a typed, documented place in the
+/// result, and the published result schema accepts exactly that shape.
+#[test]
+fn result_schema_documents_vendor_refs() {
+    use order_model::{OrderResult, OrderStatus, VendorRef, VendorRefKind};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("order-result.v1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let v = order_model::SchemaValidator::new(&schema).unwrap();
+    let result = OrderResult {
+        id: "o-1".into(),
+        order_ref: "r-1".into(),
+        status: OrderStatus::Accepted,
+        vendor_status: Some("CREATED".into()),
+        connection: "impilo-sandbox".into(),
+        vendor: "impilo".into(),
+        vendor_order_id: Some("48213".into()),
+        totals: None,
+        lines: vec![],
+        tracking: vec![],
+        vendor_refs: vec![VendorRef {
+            kind: VendorRefKind::Patient,
+            id: "80001".into(),
+        }],
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+        trace_id: None,
+    };
+    let doc = serde_json::to_value(&result).unwrap();
+    assert_eq!(
+        doc["vendorRefs"],
+        json!([{"kind": "patient", "id": "80001"}])
+    );
+    assert!(v.is_valid(&doc), "{:?}", v.violations(&doc, ""));
+    let mut bad = doc.clone();
+    bad["vendorRefs"][0]["kind"] = json!("spaceship");
+    assert!(!v.is_valid(&bad));
+}

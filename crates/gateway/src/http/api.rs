@@ -171,7 +171,7 @@ pub fn preview(
     doc: &Value,
     client: &str,
     idem: &str,
-) -> Result<Value, Refused> {
+) -> Result<super::preview::Preview, Refused> {
     let planned = pipeline::plan(
         doc,
         &runtime.checked.routes,
@@ -194,24 +194,11 @@ pub fn preview(
     Ok(doc)
 }
 
-pub fn preview_document(planned: &pipeline::Planned<'_>, p: outbound::PreviewRequest) -> Value {
-    let headers: serde_json::Map<String, Value> = p
-        .headers
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    json!({
-        "route": planned.route.name,
-        "connection": planned.route.connection,
-        "vendor": planned.route.vendor,
-        "request": {
-            "method": p.method,
-            "url": p.url,
-            "headers": headers,
-            "body": planned.request.body_json(),
-        },
-        "explain": planned.explain,
-    })
+pub fn preview_document(
+    planned: &pipeline::Planned<'_>,
+    p: outbound::PreviewRequest,
+) -> super::preview::Preview {
+    super::preview::document(planned, p)
 }
 
 async fn get_order(

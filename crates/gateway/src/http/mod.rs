@@ -2,5 +2,6 @@ pub mod admin;
 pub mod api;
 pub mod body;
 pub mod listen;
+pub mod preview;
 pub mod problem;
 pub mod trace;

@@ -76,6 +76,7 @@ pub fn order(o: &CanonicalOrder, r: &OrderResponse) -> VendorOrder {
         tracking: Vec::new(),
         // Nothing was created by a preview.
         vendor_created_at: r.creation_date.clone().filter(|_| !preview),
+        vendor_refs: Vec::new(),
     }
 }
 

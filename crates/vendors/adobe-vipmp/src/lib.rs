@@ -3,6 +3,8 @@
 //! stack), idempotent by `X-Correlation-Id` (derived from client + orderRef) with a fresh
 //! `X-Request-Id` per attempt. The crate README maps every field and code.
 
+pub mod coverage;
+pub mod drift;
 pub mod interpret;
 pub mod translate;
 pub mod wire;
@@ -14,10 +16,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, PreparedRoute, RouteConfig, TranslateContext, VendorFailure,
+    AuthKind, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig, TranslateContext,
     VendorRequest, VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError, VendorOrder, escape_pointer};
+use order_model::{CanonicalOrder, FieldError, escape_pointer};
 use serde_json::{Value, json};
 
 use crate::translate::CatalogEntry;
@@ -87,23 +89,12 @@ impl Connector for AdobeVipMp {
                 )),
             }
         }
-        for (what, v) in [
-            ("/defaults", config.defaults),
-            ("/settings", config.settings),
-        ] {
-            if let Some(m) = v.as_object() {
-                for k in m.keys() {
-                    issues.push(ConfigIssue::new(
-                        format!("{what}/{}", escape_pointer(k)),
-                        "Adobe takes no route defaults or connection settings",
-                    ));
-                }
-            }
-        }
+        let default_currency = route_defaults(config, &mut issues);
         if issues.is_empty() {
             Ok(Arc::new(Prepared {
                 catalog,
                 connection: config.connection.to_owned(),
+                default_currency,
             }))
         } else {
             Err(issues)
@@ -120,9 +111,45 @@ impl Connector for AdobeVipMp {
     }
 }
 
+/// Route `defaults`: `currency` (ISO 4217), sent on lines of orders without one.
+/// Connection `settings`: none.
+fn route_defaults(config: RouteConfig<'_>, issues: &mut Vec<ConfigIssue>) -> Option<String> {
+    let mut currency = None;
+    if let Some(m) = config.defaults.as_object() {
+        for (k, v) in m {
+            match (k.as_str(), v.as_str()) {
+                ("currency", Some(c))
+                    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) =>
+                {
+                    currency = Some(c.to_owned());
+                }
+                ("currency", _) => issues.push(ConfigIssue::new(
+                    "/defaults/currency",
+                    "the default currency is an ISO 4217 code such as USD",
+                )),
+                _ => issues.push(ConfigIssue::new(
+                    format!("/defaults/{}", escape_pointer(k)),
+                    "Adobe's only route default is currency",
+                )),
+            }
+        }
+    }
+    if let Some(m) = config.settings.as_object() {
+        for k in m.keys() {
+            issues.push(ConfigIssue::new(
+                format!("/settings/{}", escape_pointer(k)),
+                "Adobe takes no connection settings",
+            ));
+        }
+    }
+    currency
+}
+
 pub struct Prepared {
     pub catalog: BTreeMap<String, CatalogEntry>,
     pub connection: String,
+    /// Route `defaults.currency`: the line currency of orders that carry none.
+    pub default_currency: Option<String>,
 }
 
 impl PreparedRoute for Prepared {
@@ -131,15 +158,14 @@ impl PreparedRoute for Prepared {
         order: &CanonicalOrder,
         ctx: &TranslateContext<'_>,
     ) -> Result<VendorRequest, Vec<FieldError>> {
-        translate::translate(&self.catalog, order, ctx)
+        translate::translate(self, order, ctx)
     }
 
-    fn interpret(
-        &self,
-        order: &CanonicalOrder,
-        response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure> {
-        interpret::interpret(order, response, 201)
+    fn interpret_checked(&self, order: &CanonicalOrder, response: &VendorResponse) -> Interpreted {
+        Interpreted::new(
+            interpret::interpret(order, response, 201),
+            drift::findings(response, 201),
+        )
     }
 
     fn lookup(&self, order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest> {
@@ -153,11 +179,14 @@ impl PreparedRoute for Prepared {
         })
     }
 
-    fn interpret_lookup(
+    fn interpret_lookup_checked(
         &self,
         order: &CanonicalOrder,
         response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure> {
-        interpret::interpret(order, response, 200)
+    ) -> Interpreted {
+        Interpreted::new(
+            interpret::interpret(order, response, 200),
+            drift::findings(response, 200),
+        )
     }
 }

@@ -414,6 +414,15 @@ pub fn validate_create(cid: &str, doc: &Value) -> Result<(), Refusal> {
         if !l["offerId"].as_str().is_some_and(|o| OFFERS.contains(&o)) {
             return Err(("2122", "Invalid offer".into(), vec![format!("line {n}")]));
         }
+        // The page: currencyCode goes on every line; the order-level one is only kept for
+        // backwards compatibility.
+        if !order_currency && l.get("currencyCode").is_none() {
+            return Err((
+                "1122",
+                "currencyCode is required".into(),
+                vec![format!("line {n}")],
+            ));
+        }
         if order_currency && l.get("currencyCode").is_some() {
             return Err((
                 "2140",

@@ -1,6 +1,6 @@
 //! Canonical order -> Adobe `POST /v3/customers/{customerId}/orders`. Pure.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use connector::{RetrySafety, TranslateContext, VendorRequest};
 use http::HeaderName;
@@ -35,6 +35,7 @@ struct LineOptions {
 
 pub const MAX_LINES: usize = 499;
 pub const MAX_EXTERNAL_REF: usize = 35;
+pub const MAX_LINE_NUMBER: u32 = 999_999;
 
 fn err(pointer: impl Into<String>, code: &str, msg: &str, vendor: &str) -> FieldError {
     FieldError::new(pointer, code, msg).with_vendor_code(vendor)
@@ -45,12 +46,51 @@ pub fn create_path(customer_id: &str) -> String {
     format!("/v3/customers/{customer_id}/orders")
 }
 
+/// The caller's numeric `lineRef`s (those Adobe accepts as line numbers), by line.
+fn numeric_line_ref(line: &order_model::Line) -> Option<Result<u32, ()>> {
+    let r = line.line_ref.as_deref()?;
+    match r.parse::<u32>() {
+        Ok(n) if n <= MAX_LINE_NUMBER => Some(Ok(n)),
+        Ok(_) => Some(Err(())),
+        Err(_) => None,
+    }
+}
+
+/// Line numbers for lines whose `lineRef` is not a number: the lowest numbers from 1 up
+/// that no numeric `lineRef` of the order takes, in line order. An order without
+/// lineRefs is numbered 1..n, and a fallback can never collide with a caller's number.
+fn fallback_numbers(order: &CanonicalOrder) -> impl Iterator<Item = u32> {
+    let taken: HashSet<u32> = order
+        .lines
+        .iter()
+        .filter_map(numeric_line_ref)
+        .filter_map(Result::ok)
+        .collect();
+    (1..=MAX_LINE_NUMBER).filter(move |n| !taken.contains(n))
+}
+
 pub fn translate(
-    catalog: &BTreeMap<String, CatalogEntry>,
+    route: &crate::Prepared,
     order: &CanonicalOrder,
     ctx: &TranslateContext<'_>,
 ) -> Result<VendorRequest, Vec<FieldError>> {
+    let catalog = &route.catalog;
+    let order = &connector::text::normalized(order);
     let mut e = Vec::new();
+    // The page wants currencyCode on every line; "Adobe uses the customer's currency" is
+    // not on it, so an order without one is refused unless the route supplies a default.
+    let currency = match (&order.currency, &route.default_currency) {
+        (Some(c), _) | (None, Some(c)) => c.clone(),
+        (None, None) => {
+            e.push(err(
+                "/currency",
+                "required",
+                "Adobe needs the currency on every line: set currency (or a route default)",
+                "1122",
+            ));
+            String::new()
+        }
+    };
     let customer = match order.customer.account_for(ctx.connection, KIND) {
         Some((_, id))
             if !id.is_empty()
@@ -136,14 +176,15 @@ pub fn translate(
         .unwrap_or_default();
     let renewal = matches!(order_type, OrderType::Renewal | OrderType::PreviewRenewal);
     let mut numbers = HashSet::new();
+    let mut fallback = fallback_numbers(order);
     let mut line_items = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
         let at = format!("/lines/{i}");
         // The line number: the caller's lineRef when it is a number Adobe accepts, else
-        // the 1-based position (stable for the same order).
-        let number = match line.line_ref.as_deref().map(str::parse::<u32>) {
-            Some(Ok(n)) if n <= 999_999 => n,
-            Some(Ok(_)) => {
+        // the next number no caller's lineRef takes (stable for the same order).
+        let number = match numeric_line_ref(line) {
+            Some(Ok(n)) => n,
+            Some(Err(())) => {
                 e.push(err(
                     format!("{at}/lineRef"),
                     "maximum",
@@ -152,7 +193,7 @@ pub fn translate(
                 ));
                 0
             }
-            _ => u32::try_from(i + 1).unwrap_or(u32::MAX),
+            None => fallback.next().unwrap_or(u32::MAX),
         };
         if !numbers.insert(number) {
             e.push(err(
@@ -200,7 +241,7 @@ pub fn translate(
             ext_line_item_number: number,
             offer_id: entry.offer_id.clone(),
             quantity: line.quantity,
-            currency_code: order.currency.clone(),
+            currency_code: Some(currency.clone()),
             subscription_id: if renewal {
                 line.subscription_ref.clone()
             } else {

@@ -127,3 +127,79 @@ fn order_types_follow_type_and_intent() {
         assert_eq!(b["lineItems"][0].get("subscriptionId").is_some(), sub);
     }
 }
+
+/// Issue 19 item 2: the page puts `currencyCode` on every line; an order without
+/// `currency` is refused at `/currency` unless the route gives a default.
+#[test]
+fn currency_is_required_unless_the_route_defaults_it() {
+    let mut v = base();
+    v.as_object_mut().unwrap().remove("currency");
+    let e = errors(v.clone());
+    assert!(
+        e.iter()
+            .any(|(p, c, _)| p == "/currency" && c == "required"),
+        "{e:?}"
+    );
+    let route = common::route_with(json!({}), json!({"currency": "EUR"}));
+    let o = common::order(v);
+    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+        .unwrap()
+        .body_json()
+        .unwrap();
+    assert_eq!(body["lineItems"][0]["currencyCode"], "EUR");
+    // The order's own currency wins over the route's default.
+    let o = common::order(base());
+    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+        .unwrap()
+        .body_json()
+        .unwrap();
+    assert_eq!(body["lineItems"][0]["currencyCode"], "USD");
+}
+
+#[test]
+fn a_default_currency_that_is_not_iso_4217_is_a_config_issue() {
+    let catalog = std::collections::BTreeMap::new();
+    for bad in [json!("usd"), json!("US"), json!(3)] {
+        let defaults = json!({"currency": bad});
+        let issues = vendor_adobe_vipmp::connector()
+            .prepare(connector::RouteConfig {
+                connection: "c",
+                settings: &Value::Null,
+                catalog: &catalog,
+                defaults: &defaults,
+            })
+            .err()
+            .unwrap();
+        assert_eq!(issues[0].pointer, "/defaults/currency", "{issues:?}");
+    }
+}
+
+/// Issue 19 item 4: a non-numeric lineRef must not take a number a numeric lineRef
+/// already holds ("2" and "B" on the second line were both 2).
+#[test]
+fn fallback_line_numbers_never_collide_with_numeric_line_refs() {
+    let mut v = base();
+    v["lines"] = json!([
+        {"lineRef": "2", "sku": "ADB-CC-ALLAPPS", "quantity": 1},
+        {"lineRef": "B", "sku": "ADB-CC-ALLAPPS", "quantity": 1},
+        {"sku": "ADB-CC-ALLAPPS", "quantity": 1},
+        {"lineRef": "1", "sku": "ADB-CC-ALLAPPS", "quantity": 1}
+    ]);
+    let o = common::order(v);
+    let route = common::route();
+    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+        .unwrap()
+        .body_json()
+        .unwrap();
+    let numbers: Vec<u64> = body["lineItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["extLineItemNumber"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers[0], 2);
+    assert_eq!(numbers[3], 1);
+    let unique: std::collections::HashSet<_> = numbers.iter().collect();
+    assert_eq!(unique.len(), 4, "{numbers:?}");
+    assert!(numbers.iter().all(|n| *n <= 999_999));
+}

@@ -203,3 +203,75 @@ async fn auth_codes_and_business_refusals() {
         (FailureClass::Rejected, Some("customer_not_eligible"))
     );
 }
+
+/// Issue 19 item 2: the simulator refuses a line without `currencyCode` (1122), as the
+/// page asks for it on every line.
+#[tokio::test]
+async fn a_line_without_currency_code_is_refused_by_the_sim() {
+    let s = sim(Value::Null).await;
+    let tok = token(&s).await;
+    let body = json!({"externalReferenceId": "r", "orderType": "NEW", "lineItems": [{"extLineItemNumber": 1, "offerId": "65304470CA01A12", "quantity": 1}]});
+    let req = VendorRequest::post_json(
+        "/v3/customers/9876543210/orders",
+        serde_json::to_vec(&body).unwrap(),
+        connector::RetrySafety::IdempotentByKey,
+    )
+    .with_header(http::HeaderName::from_static("x-correlation-id"), "c-1");
+    let r = send(&s, Some(&tok), "adobe-sandbox", &req, "r-1").await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["code"], "1122");
+}
+
+/// Contract drift: the simulator's answer adds, drops and renames fields; the findings
+/// name the paths (never values) and the order is still read.
+#[tokio::test]
+async fn drifted_answers_are_reported_and_still_read() {
+    use connector::sim::Fault;
+    use connector::{Drift, DriftKind};
+    let s = sim(Value::Null).await;
+    let tok = token(&s).await;
+    let route = common::route();
+    let (_, order) = common::examples()
+        .into_iter()
+        .find(|(n, _)| n == "page-sample-new")
+        .unwrap();
+    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    s.control.push_fault(Fault::Reshape {
+        path: None,
+        add: [("/pricingSummary".to_owned(), json!([]))].into(),
+        drop: vec!["/links".to_owned()],
+        rename: [("/creationDate".to_owned(), "/createdDate".to_owned())].into(),
+    });
+    let r = send(&s, Some(&tok), "adobe-sandbox", &req, "d-1").await;
+    let out = route.interpret_checked(&order, &r);
+    let vo = out.result.unwrap();
+    assert_eq!(vo.status, OrderStatus::Pending);
+    assert_eq!(
+        out.drift,
+        vec![
+            Drift::new(DriftKind::UnknownField, "createdDate"),
+            Drift::new(DriftKind::UnknownField, "pricingSummary"),
+        ]
+    );
+    // A status code the docs do not list, and a dropped required field.
+    let mut again = order.clone();
+    again.order_ref = "drift-2".into();
+    let req = common::with_ctx(&again, |ctx| route.translate(&again, ctx)).unwrap();
+    s.control.push_fault(Fault::Reshape {
+        path: None,
+        add: [("/status".to_owned(), json!("1010"))].into(),
+        drop: vec!["/lineItems".to_owned()],
+        rename: Default::default(),
+    });
+    let r = send(&s, Some(&tok), "adobe-sandbox", &req, "d-2").await;
+    let out = route.interpret_checked(&again, &r);
+    assert!(out.result.is_ok());
+    assert_eq!(
+        out.drift,
+        vec![
+            Drift::new(DriftKind::MissingField, "lineItems"),
+            Drift::new(DriftKind::UnexpectedValue, "status"),
+        ]
+    );
+}

@@ -51,6 +51,7 @@ pub fn interpret(
                     lines: Vec::new(),
                     tracking: Vec::new(),
                     vendor_created_at: d.created_at,
+                    vendor_refs: Vec::new(),
                 })
             }
             Some(Envelope {

@@ -3,6 +3,8 @@
 //! header (handled by the outbound stack). The crate README maps every page field.
 
 pub mod config;
+pub mod coverage;
+pub mod drift;
 pub mod interpret;
 pub mod translate;
 pub mod wire;
@@ -13,10 +15,10 @@ pub mod sim;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, PreparedRoute, RouteConfig, TranslateContext, VendorFailure,
+    AuthKind, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig, TranslateContext,
     VendorRequest, VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError, VendorOrder};
+use order_model::{CanonicalOrder, FieldError};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "axim";
@@ -119,12 +121,11 @@ impl PreparedRoute for Prepared {
         translate::translate(&self.route, order, ctx)
     }
 
-    fn interpret(
-        &self,
-        order: &CanonicalOrder,
-        response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure> {
-        interpret::interpret(order, response, self.sent_status(order))
+    fn interpret_checked(&self, order: &CanonicalOrder, response: &VendorResponse) -> Interpreted {
+        Interpreted::new(
+            interpret::interpret(order, response, self.sent_status(order)),
+            drift::findings(response),
+        )
     }
 
     /// Axim documents no way to read an order back.
@@ -132,11 +133,14 @@ impl PreparedRoute for Prepared {
         None
     }
 
-    fn interpret_lookup(
+    fn interpret_lookup_checked(
         &self,
         order: &CanonicalOrder,
         response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure> {
-        interpret::interpret(order, response, None)
+    ) -> Interpreted {
+        Interpreted::new(
+            interpret::interpret(order, response, None),
+            drift::findings(response),
+        )
     }
 }

@@ -134,9 +134,11 @@ async fn create(
         .into_response()
 }
 
+use crate::translate::joi_len;
+
 fn text(v: &Value, key: &str, min: usize, max: usize, at: &str) -> Result<(), String> {
     match v.get(key) {
-        Some(Value::String(s)) if (min..=max).contains(&s.chars().count()) => Ok(()),
+        Some(Value::String(s)) if (min..=max).contains(&joi_len(s)) => Ok(()),
         Some(Value::String(_)) => Err(format!(
             "\"{at}.{key}\" length must be {min} to {max} characters"
         )),
@@ -158,7 +160,7 @@ fn address(a: &Value, at: &str, billing: bool) -> Result<(), String> {
     let (min, max) = if billing { (3, 20) } else { (1, 100) };
     text(a, "firstName", min, max, at)?;
     match a.get("lastName") {
-        Some(Value::String(s)) if s.is_empty() || (min..=max).contains(&s.chars().count()) => {}
+        Some(Value::String(s)) if s.is_empty() || (min..=max).contains(&joi_len(s)) => {}
         _ => {
             return Err(format!(
                 "\"{at}.lastName\" length must be {min} to {max} characters or empty"
@@ -294,6 +296,23 @@ pub fn validate_create(doc: &Value) -> Result<(), String> {
                 &format!("fulfilledItems[{i}].items[{j}]."),
                 true,
             )?;
+        }
+    }
+    // Joi's string() refuses "" unless a field allows it (the page allows it only for
+    // lastName and shippingLabel).
+    for (i, m) in doc
+        .get("metaFields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        for k in ["label", "value"] {
+            if m.get(k).and_then(Value::as_str).is_some_and(str::is_empty) {
+                return Err(format!(
+                    "\"metaFields[{i}].{k}\" is not allowed to be empty"
+                ));
+            }
         }
     }
     Ok(())

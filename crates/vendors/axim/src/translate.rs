@@ -2,8 +2,8 @@
 
 use connector::{RetrySafety, TranslateContext, VendorRequest};
 use order_model::{
-    Address, CanonicalOrder, Contact, Direction, FieldError, Intent, LineKind, OrderType,
-    PaymentStatus, ShippingSpeed, escape_pointer,
+    Address, CanonicalOrder, Contact, DestinationKind, Direction, FieldError, Intent, LineKind,
+    OrderType, PaymentStatus, Recurrence, ShippingSpeed, escape_pointer,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -99,6 +99,12 @@ pub fn currency_symbol(code: &str) -> String {
     .to_owned()
 }
 
+/// A string's length as Axim counts it: Axim is a Node.js/Joi service, and JavaScript
+/// string lengths are UTF-16 code units (an emoji outside the BMP is 2).
+pub fn joi_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
 fn payment_status(s: PaymentStatus) -> &'static str {
     match s {
         PaymentStatus::Unpaid => "unpaid",
@@ -114,6 +120,7 @@ pub fn translate(
     order: &CanonicalOrder,
     ctx: &TranslateContext<'_>,
 ) -> Result<VendorRequest, Vec<FieldError>> {
+    let order = &connector::text::normalized(order);
     let mut e = Errors(Vec::new());
     match order.order_type() {
         OrderType::New => {}
@@ -122,6 +129,13 @@ pub fn translate(
     }
     if order.intent() == Intent::Quote {
         e.add("/intent", "unsupported", "Axim has no quotes");
+    }
+    if order.recurrence() == Recurrence::Subscription {
+        e.add(
+            "/recurrence",
+            "unsupported",
+            "Axim records one-off orders; it has no recurring orders",
+        );
     }
     if order.return_of.is_some() {
         e.add(
@@ -207,6 +221,13 @@ pub fn translate(
             "Axim records orders; it has no shipping speed",
         ),
     }
+    if shipping.is_some_and(|s| s.label.is_some() && s.carrier.is_some() && s.label != s.carrier) {
+        e.add(
+            "/shipping/carrier",
+            "unsupported",
+            "Axim has one shipping field (shippingLabel), which takes the label: send the carrier only when there is no label",
+        );
+    }
     if shipping.and_then(|s| s.return_label).is_some() {
         e.add(
             "/shipping/returnLabel",
@@ -228,6 +249,13 @@ pub fn translate(
         false,
         &mut e,
     );
+    if order.ship_to.as_ref().map(|s| s.kind()) == Some(DestinationKind::Site) {
+        e.add(
+            "/shipTo/kind",
+            "unsupported",
+            "Axim has no sites: ship to an address or addressRef",
+        );
+    }
     if let Some(s) = &order.ship_to
         && s.site_ref.is_some()
     {
@@ -412,8 +440,22 @@ fn destination(
         );
         return (None, None);
     };
+    if contact.is_some_and(|k| k.email.is_some()) {
+        e.add(
+            format!("{at}/contact/email"),
+            "unsupported",
+            "Axim addresses carry no personal email (only companyEmail): omit it, or send the company's as companyEmail",
+        );
+    }
     if let Some(r) = address_ref {
         e.object_id(r, &format!("{at}/addressRef"), "the address");
+        if contact.is_some() {
+            e.add(
+                format!("{at}/contact"),
+                "not_allowed",
+                "Axim uses the contact it holds with an address id: send a contact only with a new address",
+            );
+        }
         return (Some(r.to_owned()), None);
     }
     let Some(a) = address else {
@@ -433,7 +475,7 @@ fn destination(
         .or_else(|| c.last_name.clone());
     let (min, max) = if billing { (3, 20) } else { (1, 100) };
     let first = match first {
-        Some(f) if (min..=max).contains(&f.chars().count()) => f,
+        Some(f) if (min..=max).contains(&joi_len(&f)) => f,
         Some(_) => {
             e.add(
                 format!("{at}/contact/firstName"),
@@ -453,7 +495,7 @@ fn destination(
     };
     // A last name may be empty at Axim; when present it follows the same length rule.
     let last = last.unwrap_or_default();
-    if !last.is_empty() && !(min..=max).contains(&last.chars().count()) {
+    if !last.is_empty() && !(min..=max).contains(&joi_len(&last)) {
         e.add(
             format!("{at}/contact/lastName"),
             "length",
@@ -461,7 +503,7 @@ fn destination(
         );
     }
     let mut field = |v: &str, name: &str| {
-        let n = v.chars().count();
+        let n = joi_len(v);
         if n == 0 {
             e.add(
                 format!("{at}/address/{name}"),
@@ -511,7 +553,7 @@ fn destination(
         .or_else(|| c.phone.clone());
     if phone
         .as_deref()
-        .is_some_and(|p| p.is_empty() || p.chars().count() > 100)
+        .is_some_and(|p| p.is_empty() || joi_len(p) > 100)
     {
         e.add(
             format!("{at}/contact/phone"),

@@ -185,12 +185,17 @@ fn negative_money_and_empty_address_fields_are_refused_even_without_the_schema()
         ("/lines/0/unitPrice", "minimum"),
         ("/lines/0/discounts/0/amount", "minimum"),
         ("/shipTo/address/line1", "min_length"),
-        ("/shipTo/address/region", "min_length"),
+        // Blank after trimming is missing (connector::text): an optional field is
+        // required, a required one too short; a blank optional phone is omitted.
+        ("/shipTo/address/region", "required"),
         ("/shipTo/address/country", "min_length"),
-        ("/shipTo/contact/phone", "length"),
     ] {
         assert!(has(&e, p, c), "{p} {c}: {e:?}");
     }
+    assert!(
+        !e.iter().any(|(p, _)| p == "/shipTo/contact/phone"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -220,4 +225,89 @@ fn vendor_options_are_typed_and_located() {
     )
     .unwrap();
     assert!(text.contains(r#""fulfilledItems":[{"items":[{"lineItemId":"1","quantity":0,"metaField":{"code":"bin","value":"A1"},"sku":"AX-WIDGET-10","options":[{"name":"Size","value":"L"}]}],"carrier":"UPS","trackingNumber":"1Z","trackingUrl":"https://track.example.com/1Z","fulfilledAt":"2022-10-20"}]"#), "{text}");
+}
+
+fn new_addresses(v: &mut Value) {
+    let addr = json!({"line1": "12/4 test st", "city": "Elizabeth", "region": "NJ", "postalCode": "07202", "country": "US"});
+    v["shipTo"] =
+        json!({"contact": {"firstName": "John", "lastName": "Doe"}, "address": addr.clone()});
+    v["billTo"] = json!({"contact": {"firstName": "John", "lastName": "Doe"}, "address": addr});
+}
+
+/// Issue 19 item 6: `shipping.carrier` is not silently dropped when `shipping.label` is
+/// set: Axim has one field for it (`shippingLabel`), so both is refused at the carrier.
+#[test]
+fn carrier_beside_a_label_is_refused_not_dropped() {
+    let mut v = base();
+    v["shipping"] = json!({"label": "Dock 4", "carrier": "UPS"});
+    assert!(has(&errors(v.clone()), "/shipping/carrier", "unsupported"));
+    v["shipping"] = json!({"carrier": "UPS"});
+    assert_eq!(body(v)["shippingLabel"], "UPS");
+}
+
+/// Issue 19 item 6: Axim's new addresses have no personal email; a contact email is
+/// refused with a pointer rather than dropped.
+#[test]
+fn contact_emails_on_bill_to_and_ship_to_are_refused() {
+    let mut v = base();
+    new_addresses(&mut v);
+    v["shipTo"]["contact"]["email"] = json!("john@example.com");
+    v["billTo"]["contact"]["email"] = json!("john@example.com");
+    let e = errors(v);
+    assert!(has(&e, "/shipTo/contact/email", "unsupported"), "{e:?}");
+    assert!(has(&e, "/billTo/contact/email", "unsupported"), "{e:?}");
+}
+
+/// Issue 19 item 6: Axim has no sites; `shipTo.kind: site` is refused like at Juniper.
+#[test]
+fn ship_to_kind_site_is_refused() {
+    let mut v = base();
+    v["shipTo"]["kind"] = json!("site");
+    assert!(has(&errors(v), "/shipTo/kind", "unsupported"));
+}
+
+/// Issue 19 item 6: Joi refuses "" unless a field allows it; an empty metadata value is
+/// omitted (blank is missing), never sent as "".
+#[test]
+fn empty_metadata_values_are_not_sent() {
+    let mut v = base();
+    v["metadata"] = json!({"costCenter": "CC-1", "empty": "", "spaces": "  "});
+    assert_eq!(
+        body(v)["metaFields"],
+        json!([{"label": "orderId", "value": "t-1"}, {"label": "costCenter", "value": "CC-1"}])
+    );
+}
+
+/// Issue 19 item 9: Axim is Node.js/Joi: lengths are UTF-16 code units. 11 emoji are 22
+/// units, over the billing first name's 20.
+#[test]
+fn billing_name_lengths_are_counted_in_utf16_units() {
+    let mut v = base();
+    new_addresses(&mut v);
+    v["billTo"]["contact"]["firstName"] = json!("😀".repeat(11));
+    assert!(has(
+        &errors(v.clone()),
+        "/billTo/contact/firstName",
+        "length"
+    ));
+    v["billTo"]["contact"]["firstName"] = json!("😀".repeat(10));
+    assert_eq!(body(v)["newBillingAddress"]["firstName"], "😀".repeat(10));
+}
+
+/// Issue 19 item 9: the simulator counts as Joi does, too.
+#[cfg(feature = "sim")]
+#[test]
+fn the_simulator_counts_utf16_units() {
+    let mut v = base();
+    new_addresses(&mut v);
+    let mut b = body(v);
+    b["newBillingAddress"]["firstName"] = json!("😀".repeat(11));
+    let e = vendor_axim::sim::validate_create(&b).unwrap_err();
+    assert!(e.contains("newBillingAddress.firstName"), "{e}");
+    b["metaFields"] = json!([{"label": "orderId", "value": ""}]);
+    b["newBillingAddress"]["firstName"] = json!("John");
+    assert!(
+        vendor_axim::sim::validate_create(&b).is_err(),
+        "\"\" metaField value"
+    );
 }

@@ -260,3 +260,79 @@ async fn futures_join(s: &RunningSim, body: Vec<u8>, n: usize) -> Vec<VendorResp
     }
     set.join_all().await
 }
+
+/// Contract drift: the simulator's answer adds, drops and renames fields; the findings
+/// name the paths (never values) and the order is still read.
+#[tokio::test]
+async fn drifted_answers_are_reported_and_still_read() {
+    use connector::{Drift, DriftKind};
+    let s = sim().await;
+    let route = common::route();
+    let (_, order) = common::examples().into_iter().next().unwrap();
+    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    s.control.push_fault(Fault::Reshape {
+        path: None,
+        add: [("/requestId".to_owned(), json!("r-1"))].into(),
+        drop: vec!["/message".to_owned()],
+        rename: [("/data/orderStatus".to_owned(), "/data/status".to_owned())].into(),
+    });
+    let resp = post(
+        &s,
+        Some("axim-sandbox-token"),
+        req.body.clone().unwrap().to_vec(),
+    )
+    .await;
+    let out = route.interpret_checked(&order, &resp);
+    assert!(out.result.unwrap().vendor_order_id.is_some());
+    assert_eq!(
+        out.drift,
+        vec![Drift::new(DriftKind::UnknownField, "requestId")]
+    );
+    // The id renamed: a missing field (the order exists but cannot be named).
+    s.control.push_fault(Fault::Reshape {
+        path: None,
+        add: Default::default(),
+        drop: vec![],
+        rename: [("/data/id".to_owned(), "/data/_id".to_owned())].into(),
+    });
+    let resp = post(
+        &s,
+        Some("axim-sandbox-token"),
+        req.body.clone().unwrap().to_vec(),
+    )
+    .await;
+    let out = route.interpret_checked(&order, &resp);
+    assert!(out.result.is_err());
+    assert_eq!(
+        out.drift,
+        vec![Drift::new(DriftKind::MissingField, "data.id")]
+    );
+    // An orderStatus outside the page's list.
+    s.control.push_fault(Fault::Reshape {
+        path: None,
+        add: [("/data/orderStatus".to_owned(), json!("on_hold"))].into(),
+        drop: vec![],
+        rename: Default::default(),
+    });
+    let resp = post(&s, Some("axim-sandbox-token"), req.body.unwrap().to_vec()).await;
+    let out = route.interpret_checked(&order, &resp);
+    assert!(out.result.is_ok());
+    assert_eq!(
+        out.drift,
+        vec![Drift::new(DriftKind::UnexpectedValue, "data.orderStatus")]
+    );
+    // An error body of another shape.
+    let resp = post(&s, None, b"{}".to_vec()).await;
+    assert!(route.interpret_checked(&order, &resp).drift.is_empty());
+    s.control.push_fault(Fault::Status {
+        path: None,
+        status: 400,
+        body: json!({"errors": ["bad"]}),
+        retry_after: None,
+    });
+    let resp = post(&s, Some("axim-sandbox-token"), b"{}".to_vec()).await;
+    assert_eq!(
+        route.interpret_checked(&order, &resp).drift,
+        vec![Drift::new(DriftKind::ErrorShape, "")]
+    );
+}

@@ -3,7 +3,7 @@
 use connector::{FailureClass, Outcome, VendorFailure, VendorResponse, redact_message};
 use order_model::{
     CanonicalOrder, DestinationKind, Direction, FieldError, LineKind, OrderStatus, Tracking,
-    VendorOrder, escape_pointer,
+    VendorOrder, VendorRef, VendorRefKind, escape_pointer,
 };
 use serde_json::Value;
 
@@ -77,8 +77,33 @@ fn redacted(msg: Option<&str>, order: &CanonicalOrder) -> Option<String> {
     msg.map(|s| redact_message(s, order))
 }
 
-/// The order object of a 201/200 answer.
-pub fn parse_order(body: &[u8]) -> Option<VendorOrder> {
+/// Whether the translator sent an inline new patient (no Impilo account, not a site), so
+/// the answer's `patient.id` is a patient Impilo just created for this order.
+pub fn sent_new_patient(route: &Route, order: &CanonicalOrder) -> bool {
+    let to_site = order.ship_to.as_ref().map(|s| s.kind()) == Some(DestinationKind::Site);
+    !to_site
+        && order
+            .customer
+            .account_for(&route.connection, KIND)
+            .is_none()
+}
+
+/// The id Impilo gave the patient of the answer (integer or digit string).
+fn patient_ref(obj: &serde_json::Map<String, Value>) -> Option<VendorRef> {
+    let id = match obj.get("patient")?.get("id")? {
+        Value::Number(n) => n.as_u64()?.to_string(),
+        Value::String(s) if crate::translate::parse_id(s).is_some() => s.clone(),
+        _ => return None,
+    };
+    Some(VendorRef {
+        kind: VendorRefKind::Patient,
+        id,
+    })
+}
+
+/// The order object of a 201/200 answer. `new_patient`: the order created its patient
+/// inline, so the patient's id is returned as a vendor reference.
+pub fn parse_order(body: &[u8], new_patient: bool) -> Option<VendorOrder> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let obj = v.as_object()?;
     let id = match obj.get("id")? {
@@ -116,6 +141,11 @@ pub fn parse_order(body: &[u8]) -> Option<VendorOrder> {
         lines: Vec::new(),
         tracking,
         vendor_created_at: created,
+        vendor_refs: if new_patient {
+            patient_ref(obj).into_iter().collect()
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -527,7 +557,7 @@ pub fn interpret(
         VendorFailure::new(class, status).message(redacted(msg.as_deref(), order))
     };
     match status {
-        200..=299 => parse_order(body).ok_or_else(|| {
+        200..=299 => parse_order(body, sent_new_patient(route, order)).ok_or_else(|| {
             // A 2xx create made an order we cannot read: it exists, but we cannot name it.
             let outcome = if call == Call::Create {
                 Outcome::Unknown

@@ -4,6 +4,8 @@
 //! full mapping and every decision on the page's unconfirmed shapes.
 
 pub mod config;
+pub mod coverage;
+pub mod drift;
 pub mod interpret;
 pub mod messages;
 pub mod translate;
@@ -15,10 +17,10 @@ pub mod sim;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, PreparedRoute, RouteConfig, TranslateContext, VendorFailure,
+    AuthKind, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig, TranslateContext,
     VendorRequest, VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError, VendorOrder};
+use order_model::{CanonicalOrder, FieldError};
 use serde_json::{Value, json};
 
 use crate::config::Route;
@@ -105,12 +107,11 @@ impl PreparedRoute for Prepared {
         translate::translate(&self.route, order, ctx)
     }
 
-    fn interpret(
-        &self,
-        order: &CanonicalOrder,
-        response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure> {
-        interpret::interpret(&self.route, order, response, Call::Create)
+    fn interpret_checked(&self, order: &CanonicalOrder, response: &VendorResponse) -> Interpreted {
+        Interpreted::new(
+            interpret::interpret(&self.route, order, response, Call::Create),
+            drift::findings(response),
+        )
     }
 
     fn lookup(&self, _order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest> {
@@ -118,11 +119,14 @@ impl PreparedRoute for Prepared {
             .map(|id| VendorRequest::get(format!("/api/v3/order/{id}")))
     }
 
-    fn interpret_lookup(
+    fn interpret_lookup_checked(
         &self,
         order: &CanonicalOrder,
         response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure> {
-        interpret::interpret(&self.route, order, response, Call::Lookup)
+    ) -> Interpreted {
+        Interpreted::new(
+            interpret::interpret(&self.route, order, response, Call::Lookup),
+            drift::findings(response),
+        )
     }
 }

@@ -104,7 +104,8 @@ pub fn validate_create(body: &Value) -> Result<CreateOrder, String> {
             .return_devices
             .iter()
             .any(|d| d.device.id.is_none() && blank(d.device.serial_number.as_ref()))
-        || order.external_order_ids.iter().any(|s| s.trim().is_empty());
+        || order.external_order_ids.iter().any(|s| s.trim().is_empty())
+        || order.order_notes.iter().any(|n| n.note.trim().is_empty());
     if bad_ids {
         return Err(m::INVALID_DATA.to_owned());
     }

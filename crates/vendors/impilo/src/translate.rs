@@ -14,8 +14,8 @@ use crate::KIND;
 use crate::config::{CatalogEntry, Route};
 use crate::messages as m;
 use crate::wire::{
-    CreateOrder, DeviceLine, DeviceRef, IdRef, ItemLine, KitLine, PackedKitLine, Patient,
-    PatientAddress, ShippingOption,
+    CreateOrder, DeviceLine, DeviceRef, IdRef, ItemLine, KitLine, OrderNote, PackedKitLine,
+    Patient, PatientAddress, ShippingOption,
 };
 
 pub const CREATE_PATH: &str = "/api/v3/order";
@@ -36,7 +36,54 @@ pub(crate) fn parse_id(s: &str) -> Option<u64> {
 }
 
 fn blank(s: Option<&String>) -> bool {
-    s.is_none_or(|s| s.trim().is_empty())
+    connector::text::present_opt(s).is_none()
+}
+
+#[derive(Clone, Copy)]
+enum Name {
+    First,
+    Last,
+}
+
+/// A new patient's first or last name: the ship-to contact's, else the customer's. When
+/// neither is usable the error names the field the caller actually sent (the contact's,
+/// else the customer's; the contact's when neither was sent, as that is where it belongs).
+fn patient_name(sent: &CanonicalOrder, which: Name, errs: &mut Vec<FieldError>) -> Option<String> {
+    let contact = sent.ship_to.as_ref().and_then(|s| s.contact.as_ref());
+    let (from_contact, from_customer, field, vendor, what) = match which {
+        Name::First => (
+            contact.and_then(|c| c.first_name.as_ref()),
+            sent.customer.first_name.as_ref(),
+            "firstName",
+            m::FIRST_NAME,
+            "first",
+        ),
+        Name::Last => (
+            contact.and_then(|c| c.last_name.as_ref()),
+            sent.customer.last_name.as_ref(),
+            "lastName",
+            m::LAST_NAME,
+            "last",
+        ),
+    };
+    let usable = connector::text::present_opt(from_contact)
+        .or_else(|| connector::text::present_opt(from_customer));
+    if usable.is_none() {
+        let pointer = if from_contact.is_none() && from_customer.is_some() {
+            format!("/customer/{field}")
+        } else {
+            format!("/shipTo/contact/{field}")
+        };
+        errs.push(
+            fe(
+                pointer,
+                "required",
+                format!("a new patient needs a {what} name (shipTo.contact or customer)"),
+            )
+            .with_vendor_code(vendor),
+        );
+    }
+    usable.map(str::to_owned)
 }
 
 /// The order-level `vendorOptions.impilo`, parsed defensively.
@@ -114,7 +161,9 @@ pub fn translate(
     _ctx: &TranslateContext<'_>,
 ) -> Result<VendorRequest, Vec<FieldError>> {
     let mut errs = Vec::new();
-    let body = build(route, order, &mut errs);
+    let sent = order;
+    let order = &connector::text::normalized(sent);
+    let body = build(route, order, sent, &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -132,7 +181,14 @@ pub fn translate(
     ))
 }
 
-fn build(route: &Route, order: &CanonicalOrder, errs: &mut Vec<FieldError>) -> CreateOrder {
+/// `order` is the normalized order; `sent` is the order as the caller wrote it (to point
+/// at the field the caller actually sent).
+fn build(
+    route: &Route,
+    order: &CanonicalOrder,
+    sent: &CanonicalOrder,
+    errs: &mut Vec<FieldError>,
+) -> CreateOrder {
     let mut body = CreateOrder {
         external_order_ids: vec![order.order_ref.clone()],
         ..CreateOrder::default()
@@ -323,7 +379,7 @@ fn build(route: &Route, order: &CanonicalOrder, errs: &mut Vec<FieldError>) -> C
     }
 
     // Destination: exactly one of patient or site.
-    let to_site = destination(route, order, &opts, &mut body, errs);
+    let to_site = destination(route, order, sent, &opts, &mut body, errs);
 
     // Shipping option and label.
     let shipping = order.shipping.as_ref();
@@ -414,10 +470,11 @@ fn build(route: &Route, order: &CanonicalOrder, errs: &mut Vec<FieldError>) -> C
         }
     }
 
-    // Notes: one string.
-    if !order.notes().is_empty() {
-        body.order_notes = Some(order.notes().join("\n"));
-    }
+    body.order_notes = order
+        .notes()
+        .iter()
+        .map(|n| OrderNote { note: n.clone() })
+        .collect();
 
     let empty = body.order_items.is_empty()
         && body.order_kits.is_empty()
@@ -441,6 +498,7 @@ fn build(route: &Route, order: &CanonicalOrder, errs: &mut Vec<FieldError>) -> C
 fn destination(
     route: &Route,
     order: &CanonicalOrder,
+    sent: &CanonicalOrder,
     opts: &OrderOptions,
     body: &mut CreateOrder,
     errs: &mut Vec<FieldError>,
@@ -537,32 +595,8 @@ fn destination(
     };
     let c = &order.customer;
     let contact = ship_to.contact.as_ref();
-    let first = contact
-        .and_then(|c| c.first_name.clone())
-        .or_else(|| c.first_name.clone());
-    let last = contact
-        .and_then(|c| c.last_name.clone())
-        .or_else(|| c.last_name.clone());
-    if blank(first.as_ref()) {
-        errs.push(
-            fe(
-                "/shipTo/contact/firstName",
-                "required",
-                "a new patient needs a first name (shipTo.contact or customer)",
-            )
-            .with_vendor_code(m::FIRST_NAME),
-        );
-    }
-    if blank(last.as_ref()) {
-        errs.push(
-            fe(
-                "/shipTo/contact/lastName",
-                "required",
-                "a new patient needs a last name (shipTo.contact or customer)",
-            )
-            .with_vendor_code(m::LAST_NAME),
-        );
-    }
+    let first = patient_name(sent, Name::First, errs);
+    let last = patient_name(sent, Name::Last, errs);
     let address = match &ship_to.address {
         None => {
             errs.push(

@@ -51,13 +51,22 @@ pub struct CreateOrder {
     pub return_devices: Vec<DeviceLine>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub return_packed_kits: Vec<PackedKitLine>,
-    /// One string (the page does not type it): the canonical notes joined by a newline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_notes: Option<String>,
+    /// A list of note objects, one per canonical note (Impilo's API reference types it so;
+    /// the create page does not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_notes: Vec<OrderNote>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_option: Option<ShippingOption>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_label: Option<bool>,
+}
+
+/// One entry of `orderNotes`: `{"note": "<text>"}`. The key name is our reading of the API
+/// reference's note object (see the crate README); the simulator refuses anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderNote {
+    pub note: String,
 }
 
 /// `patient`: `{"id"}` for an existing patient, or the new-patient fields (no `id`).
@@ -187,8 +196,8 @@ pub struct OrderOut {
     pub return_devices: Vec<DeviceLine>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub return_packed_kits: Vec<PackedKitLine>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_notes: Vec<OrderNote>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_option: Option<ShippingOption>,
     pub email_label: bool,

@@ -504,3 +504,22 @@ fn never_panics_on_odd_bytes() {
         }
     }
 }
+
+/// Issue 19 item 3: the patient Impilo created for an inline new patient is returned as a
+/// vendor reference; an existing patient's or a site's order returns none.
+#[test]
+fn new_patient_id_is_returned_as_a_vendor_ref() {
+    let body = json!({"id": 48215, "patient": {"id": 80001, "firstName": "Q"}, "currentStatus": "CREATED"});
+    let resp = VendorResponse::new(201, serde_json::to_vec(&body).unwrap());
+    let route = common::route();
+    let o = common::order(&common::new_patient());
+    let vo = route.interpret(&o, &resp).unwrap();
+    assert_eq!(
+        serde_json::to_value(&vo.vendor_refs).unwrap(),
+        json!([{"kind": "patient", "id": "80001"}])
+    );
+    let existing = route
+        .interpret(&common::order(&common::base()), &resp)
+        .unwrap();
+    assert!(existing.vendor_refs.is_empty());
+}

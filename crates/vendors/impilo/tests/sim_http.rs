@@ -496,6 +496,78 @@ async fn invalid_data_for_both_patient_and_site_and_zero_counts() {
     .await;
 }
 
+/// Issue 19 item 1: the simulator refuses `orderNotes` as one string, as Impilo's API
+/// reference (a list of note objects) says the vendor would.
+#[tokio::test]
+async fn order_notes_as_a_string_is_invalid_data() {
+    raw_case(
+        json!({"externalOrderIds": ["t"], "patient": {"id": 70001}, "orderItems": [item(1001, 1)], "orderNotes": "one string"}),
+        m::INVALID_DATA,
+        common::base(),
+    )
+    .await;
+    raw_case(
+        json!({"externalOrderIds": ["t"], "patient": {"id": 70001}, "orderItems": [item(1001, 1)], "orderNotes": [{"note": ""}]}),
+        m::INVALID_DATA,
+        common::base(),
+    )
+    .await;
+}
+
+/// Contract drift: an answer that adds, drops and renames fields is reported by path
+/// (never values), and the order is still read where the meaning is clear.
+#[tokio::test]
+async fn drifted_answers_are_reported_and_still_read() {
+    use connector::{Drift, DriftKind};
+    let sim = start().await;
+    sim.control.push_fault(Fault::Reshape {
+        path: None,
+        add: [("/priority".to_owned(), json!("high"))].into(),
+        drop: vec!["/devices".to_owned()],
+        rename: [("/trackingNumbers".to_owned(), "/tracking".to_owned())].into(),
+    });
+    let o = common::order(&common::base());
+    let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
+    assert_eq!(resp.status, 201);
+    let out = route().interpret_checked(&o, &resp);
+    let vo = out.result.unwrap();
+    assert_eq!(vo.status, OrderStatus::Accepted);
+    assert!(vo.vendor_order_id.is_some());
+    assert_eq!(
+        out.drift,
+        vec![
+            Drift::new(DriftKind::UnknownField, "priority"),
+            Drift::new(DriftKind::UnknownField, "tracking"),
+            Drift::new(DriftKind::MissingField, "devices"),
+            Drift::new(DriftKind::MissingField, "trackingNumbers"),
+        ]
+    );
+    // A status outside the crate's list, and an error body of another shape.
+    sim.control.push_fault(Fault::Reshape {
+        path: None,
+        add: [("/currentStatus".to_owned(), json!("TELEPORTED"))].into(),
+        drop: vec![],
+        rename: Default::default(),
+    });
+    let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
+    let out = route().interpret_checked(&o, &resp);
+    assert!(out.result.is_ok());
+    assert_eq!(
+        out.drift,
+        vec![Drift::new(DriftKind::UnexpectedValue, "currentStatus")]
+    );
+    sim.control.push_fault(Fault::Status {
+        path: None,
+        status: 400,
+        body: json!({"errors": [{"detail": m::INSUFFICIENT_INVENTORY}]}),
+        retry_after: None,
+    });
+    let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
+    let out = route().interpret_checked(&o, &resp);
+    assert!(out.result.is_err());
+    assert_eq!(out.drift, vec![Drift::new(DriftKind::ErrorShape, "")]);
+}
+
 // ---- Auth ----
 
 #[tokio::test]

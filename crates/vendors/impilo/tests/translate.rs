@@ -459,3 +459,40 @@ fn connector_metadata() {
     assert_eq!(req.method.as_str(), "GET");
     assert!(route.lookup(&o, "../x").is_none());
 }
+
+/// Issue 19 item 1: Impilo's API reference types `orderNotes` as a list of note objects.
+#[test]
+fn notes_are_sent_as_a_list_of_note_objects() {
+    let mut v = common::base();
+    set(
+        &mut v,
+        "/notes",
+        json!(["Leave at the desk.", "Call first."]),
+    );
+    let body = translate(&v).unwrap();
+    assert_eq!(
+        body["orderNotes"],
+        json!([{"note": "Leave at the desk."}, {"note": "Call first."}])
+    );
+}
+
+/// Issue 19 item 8: a blank name the caller sent on `customer` is reported there, not at
+/// a `shipTo.contact` field the caller never sent.
+#[test]
+fn blank_customer_names_point_at_customer() {
+    let mut v = common::new_patient();
+    set(&mut v, "/customer/firstName", json!("   "));
+    set(&mut v, "/customer/lastName", json!("  "));
+    let e = errs(&v);
+    has(&e, "/customer/firstName", "required");
+    has(&e, "/customer/lastName", "required");
+    assert!(
+        !e.iter().any(|e| e.pointer.starts_with("/shipTo/contact")),
+        "{e:#?}"
+    );
+    // A blank name on the ship-to contact is reported at the contact.
+    let mut v = common::new_patient();
+    set(&mut v, "/shipTo/contact", json!({"firstName": " "}));
+    set(&mut v, "/customer/firstName", json!(" "));
+    has(&errs(&v), "/shipTo/contact/firstName", "required");
+}

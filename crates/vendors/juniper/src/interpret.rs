@@ -89,6 +89,7 @@ pub fn order(order: &CanonicalOrder, r: &OrderResponse) -> VendorOrder {
         lines,
         tracking,
         vendor_created_at: r.created_at.clone(),
+        vendor_refs: Vec::new(),
     }
 }
 

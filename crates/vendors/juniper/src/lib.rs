@@ -3,6 +3,8 @@
 //! The crate README maps every field of Juniper's page to the canonical order.
 
 pub mod config;
+pub mod coverage;
+pub mod drift;
 pub mod interpret;
 pub mod translate;
 pub mod wire;
@@ -13,10 +15,10 @@ pub mod sim;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, PreparedRoute, RouteConfig, TranslateContext, VendorFailure,
+    AuthKind, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig, TranslateContext,
     VendorRequest, VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError, VendorOrder};
+use order_model::{CanonicalOrder, FieldError};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "juniper";
@@ -100,25 +102,27 @@ impl PreparedRoute for Prepared {
         translate::translate(&self.route, order, ctx)
     }
 
-    fn interpret(
-        &self,
-        order: &CanonicalOrder,
-        response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure> {
-        interpret::interpret(order, response, 201)
+    fn interpret_checked(&self, order: &CanonicalOrder, response: &VendorResponse) -> Interpreted {
+        Interpreted::new(
+            interpret::interpret(order, response, 201),
+            drift::findings(response, 201),
+        )
     }
 
-    /// `GET /v1/orders/{id}`: VENDORS.md says the lookup exists with this likely path.
+    /// `GET /v1/orders/{id}`: Juniper's docs say a lookup exists; this path is the likely one (unconfirmed).
     fn lookup(&self, _order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest> {
         let safe = vendor_order_id.chars().all(|c| c.is_ascii_alphanumeric());
         safe.then(|| VendorRequest::get(format!("{}/{vendor_order_id}", translate::CREATE_PATH)))
     }
 
-    fn interpret_lookup(
+    fn interpret_lookup_checked(
         &self,
         order: &CanonicalOrder,
         response: &VendorResponse,
-    ) -> Result<VendorOrder, VendorFailure> {
-        interpret::interpret(order, response, 200)
+    ) -> Interpreted {
+        Interpreted::new(
+            interpret::interpret(order, response, 200),
+            drift::findings(response, 200),
+        )
     }
 }

@@ -68,6 +68,7 @@ pub fn translate(
     order: &CanonicalOrder,
     _ctx: &TranslateContext<'_>,
 ) -> Result<VendorRequest, Vec<FieldError>> {
+    let order = &connector::text::normalized(order);
     let mut e = Errors(Vec::new());
 
     match order.order_type() {
@@ -239,12 +240,24 @@ fn customer(order: &CanonicalOrder, route: &Route, e: &mut Errors) -> Option<Cus
     let contact = order.ship_to.as_ref().and_then(|s| s.contact.as_ref());
     // Juniper ships to its customer: the recipient is the customer. A ship-to contact
     // may supply the names, but a different recipient cannot be expressed.
-    let names_differ = contact.is_some_and(|k| {
-        (k.first_name.is_some() && c.first_name.is_some() && k.first_name != c.first_name)
-            || (k.last_name.is_some() && c.last_name.is_some() && k.last_name != c.last_name)
-    });
-    if names_differ {
-        e.unsupported("/shipTo/contact", "Juniper ships to the customer; a recipient other than the customer cannot be expressed");
+    let differs = |theirs: Option<&String>, ours: Option<&String>| {
+        theirs.is_some() && ours.is_some() && theirs != ours
+    };
+    for (field, theirs, ours) in [
+        (
+            "firstName",
+            contact.and_then(|k| k.first_name.as_ref()),
+            c.first_name.as_ref(),
+        ),
+        (
+            "lastName",
+            contact.and_then(|k| k.last_name.as_ref()),
+            c.last_name.as_ref(),
+        ),
+    ] {
+        if differs(theirs, ours) {
+            e.unsupported(format!("/shipTo/contact/{field}"), "Juniper ships to the customer; a recipient other than the customer cannot be expressed");
+        }
     }
     let first = c
         .first_name
@@ -306,6 +319,15 @@ fn customer(order: &CanonicalOrder, route: &Route, e: &mut Errors) -> Option<Cus
             "/shipTo/address/country",
             "Juniper ships within the US only",
         );
+    }
+    for (v, field) in [(&a.line1, "line1"), (&a.city, "city")] {
+        if v.is_empty() {
+            e.add(
+                format!("/shipTo/address/{field}"),
+                "required",
+                format!("Juniper needs the address {field}"),
+            );
+        }
     }
     max_len(e, &a.line1, 100, "/shipTo/address/line1", "line1");
     if let Some(l2) = &a.line2 {

@@ -317,3 +317,55 @@ async fn an_unknown_product_is_a_400_rejection() {
     );
     assert_eq!(s.control.count("orders_created"), 0);
 }
+
+/// Contract drift: the simulator's answer adds, drops and renames fields; the findings
+/// name the paths (never values) and the order is still read.
+#[tokio::test]
+async fn drifted_answers_are_reported_and_still_read() {
+    use connector::sim::Fault;
+    use connector::{Drift, DriftKind};
+    let s = sim(Value::Null).await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &s).await;
+    let route = common::route();
+    let (_, order) = common::examples().into_iter().next().unwrap();
+    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    s.control.push_fault(Fault::Reshape {
+        path: None,
+        add: [("/loyaltyPoints".to_owned(), json!(12))].into(),
+        drop: vec!["/subtotalPrice".to_owned()],
+        rename: [("/fulfillmentInfo".to_owned(), "/fulfilment".to_owned())].into(),
+    });
+    let body = req.body.clone().map(|b| b.to_vec());
+    let r = call(
+        &http,
+        &s,
+        &tok,
+        reqwest::Method::POST,
+        "/v1/orders",
+        body.clone(),
+    )
+    .await;
+    let out = route.interpret_checked(&order, &r);
+    assert!(out.result.unwrap().vendor_order_id.is_some());
+    assert_eq!(
+        out.drift,
+        vec![
+            Drift::new(DriftKind::UnknownField, "fulfilment"),
+            Drift::new(DriftKind::UnknownField, "loyaltyPoints"),
+        ]
+    );
+    s.control.push_fault(Fault::Reshape {
+        path: None,
+        add: [("/status".to_owned(), json!("ON_HOLD"))].into(),
+        drop: vec![],
+        rename: Default::default(),
+    });
+    let r = call(&http, &s, &tok, reqwest::Method::POST, "/v1/orders", body).await;
+    let out = route.interpret_checked(&order, &r);
+    assert_eq!(out.result.unwrap().status, OrderStatus::Unknown);
+    assert_eq!(
+        out.drift,
+        vec![Drift::new(DriftKind::UnexpectedValue, "status")]
+    );
+}

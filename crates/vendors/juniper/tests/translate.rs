@@ -134,7 +134,9 @@ fn days_supply_needs_an_option_or_a_route_default() {
 fn a_different_recipient_cannot_be_expressed() {
     let mut v = base();
     v["shipTo"]["contact"] = json!({"firstName": "Someone", "lastName": "Else"});
-    assert!(has(&errors(v), "/shipTo/contact", "unsupported"));
+    let e = errors(v);
+    assert!(has(&e, "/shipTo/contact/firstName", "unsupported"));
+    assert!(has(&e, "/shipTo/contact/lastName", "unsupported"));
 }
 
 #[test]
@@ -175,4 +177,49 @@ fn bad_route_config_is_reported_with_pointers() {
     ] {
         assert!(ptrs.contains(&p), "{p} not in {ptrs:?}");
     }
+}
+
+fn body(v: Value) -> Value {
+    let o = common::order(v);
+    let route = common::route();
+    common::with_ctx(&o, |ctx| route.translate(&o, ctx))
+        .unwrap()
+        .body_json()
+        .unwrap()
+}
+
+/// Issue 19 item 7: one whitespace rule: trim, then validate. `" CA "` and `" 94301"`
+/// are accepted as CA and 94301; names, address lines and sourceId go out trimmed.
+#[test]
+fn values_are_trimmed_before_they_are_checked_and_sent() {
+    let mut v = base();
+    v["customer"] = json!({"ref": " c1 ", "firstName": " Pat ", "lastName": "Example  "});
+    v["shipTo"]["address"] = json!({"line1": " 1 Main St ", "city": " Palo Alto ", "region": " ca ", "postalCode": " 94301", "country": "US"});
+    let b = body(v);
+    let c = &b["customer"];
+    assert_eq!(c["sourceId"], "c1");
+    assert_eq!(
+        (c["firstName"].as_str(), c["lastName"].as_str()),
+        (Some("Pat"), Some("Example"))
+    );
+    let a = &c["address"];
+    assert_eq!(a["state"], "CA");
+    assert_eq!(a["zip"], "94301");
+    assert_eq!(a["line1"], "1 Main St");
+    assert_eq!(a["city"], "Palo Alto");
+}
+
+/// Issue 19 item 7: blank after trimming is missing: a first name of only spaces is a
+/// 422 `required` at the caller's field, never sent to Juniper (which refuses it).
+#[test]
+fn a_name_of_only_spaces_is_missing() {
+    let mut v = base();
+    v["customer"]["firstName"] = json!("   ");
+    assert!(has(&errors(v.clone()), "/customer/firstName", "required"));
+    v["customer"]["firstName"] = json!("Pat");
+    v["shipTo"]["address"]["line1"] = json!("  ");
+    v["shipTo"]["address"]["city"] = json!(" ");
+    let e = errors(v);
+    assert!(has(&e, "/shipTo/address/line1", "required"), "{e:?}");
+    assert!(has(&e, "/shipTo/address/city", "required"), "{e:?}");
 }
