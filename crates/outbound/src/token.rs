@@ -147,11 +147,6 @@ impl TokenSource {
         });
     }
 
-    /// Drops whatever token is cached. Prefer [`Self::invalidate_used`] after a 401.
-    pub async fn invalidate(&self) {
-        self.cache.invalidate(&self.key).await;
-    }
-
     /// Drops the cached token only if it is `used` (the one a vendor just refused), in
     /// one atomic step; a newer token that another caller already fetched stays.
     pub async fn invalidate_used(&self, used: &SecretString) {

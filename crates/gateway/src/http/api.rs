@@ -190,7 +190,7 @@ pub fn preview(
             ))
         })?;
     let mut doc = preview_document(&planned, conn.preview(&planned.request));
-    doc["explain"] = json!(for_client(&planned.explain));
+    doc.explain = json!(for_client(&planned.explain));
     Ok(doc)
 }
 

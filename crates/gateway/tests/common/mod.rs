@@ -184,9 +184,27 @@ impl Proc {
 
     /// [`Proc::spawn`], with `edit` applied to the command (environment, extra args).
     pub fn spawn_with(config: &Path, edit: impl FnOnce(&mut std::process::Command)) -> Proc {
+        Self::spawn_wrapped(config, &[], edit)
+    }
+
+    /// [`Proc::spawn_with`], with `wrap` (e.g. `["sh", "-c", "ulimit -n 64; exec \"$0\" \"$@\""]`)
+    /// in front of the binary when given.
+    pub fn spawn_wrapped(
+        config: &Path,
+        wrap: &[&str],
+        edit: impl FnOnce(&mut std::process::Command),
+    ) -> Proc {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = std::fs::File::create(dir.path().join("output.log")).expect("log file");
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"));
+        let bin = env!("CARGO_BIN_EXE_order-gateway");
+        let mut cmd = match wrap.split_first() {
+            Some((first, rest)) => {
+                let mut c = std::process::Command::new(first);
+                c.args(rest).arg(bin);
+                c
+            }
+            None => std::process::Command::new(bin),
+        };
         cmd.args(["serve", "--config"])
             .arg(config)
             .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
@@ -240,7 +258,8 @@ impl Proc {
         );
     }
 
-    fn addr(&self, pointer: &str) -> std::net::SocketAddr {
+    /// An address from the ready file (`/api`, `/admin`, `/simulators/<vendor>`).
+    pub fn addr(&self, pointer: &str) -> std::net::SocketAddr {
         self.ready
             .as_ref()
             .expect("wait_ready first")
