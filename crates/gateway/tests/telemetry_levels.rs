@@ -6,14 +6,15 @@
 #[path = "common/binary.rs"]
 mod binary;
 mod common;
+#[path = "common/sim_stats.rs"]
+mod sim_stats;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::Router;
 use axum::routing::post;
-use common::{default_config_in, examples, sim_port, vendors};
-use serde_json::Value;
+use common::{default_config_in, examples, vendors};
 
 /// An OTLP/HTTP trace receiver that counts export requests.
 async fn otlp_sink() -> (Arc<AtomicU32>, std::net::SocketAddr) {
@@ -70,28 +71,9 @@ async fn at_rust_log_warn_vendor_calls_carry_traceparent_and_spans_are_exported(
             .await
             .unwrap();
         assert!(r.status().is_success(), "{vendor}: {}", r.status());
-        let stats: Value = http
-            .get(format!(
-                "http://127.0.0.1:{}/_sim/stats",
-                sim_port(&config, vendor)
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let with_traceparent = stats["lastHeaders"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(path, _)| !path.contains("token"))
-            .filter(|(_, h)| {
-                h["traceparent"]
-                    .as_str()
-                    .is_some_and(|t| t.starts_with("00-"))
-            })
-            .count();
+        let (traceparents, stats) =
+            sim_stats::order_call_traceparents(&http, gw.proc.sim_port(vendor)).await;
+        let with_traceparent = traceparents.iter().filter(|t| t.starts_with("00-")).count();
         assert!(
             with_traceparent > 0,
             "{vendor}: no traceparent at warn: {stats}"

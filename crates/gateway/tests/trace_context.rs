@@ -4,6 +4,8 @@
 //! problem bodies, and propagated to the vendor under a new parent span.
 
 mod common;
+#[path = "common/sim_stats.rs"]
+mod sim_stats;
 
 use common::{Proc, default_config_in, examples, vendors};
 use serde_json::{Value, json};
@@ -34,24 +36,8 @@ async fn an_inbound_trace_context_is_continued_to_the_vendor_and_handed_back() {
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["traceId"], trace, "{vendor}");
 
-        let stats: Value = http
-            .get(format!(
-                "http://127.0.0.1:{}/_sim/stats",
-                proc.sim_port(vendor)
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let order_calls: Vec<&str> = stats["lastHeaders"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(path, _)| !path.contains("token"))
-            .filter_map(|(_, h)| h["traceparent"].as_str())
-            .collect();
+        let (order_calls, stats) =
+            sim_stats::order_call_traceparents(&http, proc.sim_port(vendor)).await;
         assert!(!order_calls.is_empty(), "{vendor}: {stats}");
         for tp in order_calls {
             assert!(tp.starts_with(&format!("00-{trace}-")), "{vendor}: {tp}");
