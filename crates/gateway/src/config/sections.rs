@@ -48,7 +48,8 @@ fn settings(cx: &mut Ctx<'_>, top: &Map<String, Value>) -> Option<GatewayConfig>
         .filter(|(k, _)| !LISTS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    for _ in 0..=top.len() {
+    // Each round sets one key aside, and `version` is stood in for at most once.
+    for _ in 0..top.len() + 2 {
         let at = match cx.try_parse::<GatewayConfig>(&Value::Object(rest.clone()), "") {
             Ok(config) => return Some(config),
             Err(at) => at,
@@ -58,12 +59,12 @@ fn settings(cx: &mut Ctx<'_>, top: &Map<String, Value>) -> Option<GatewayConfig>
             .split('/')
             .next()
             .unwrap_or_default();
-        if rest.remove(key).is_none() {
-            // A required key is missing (reported); stand in for it to check the rest.
-            if rest.contains_key("version") {
-                return None;
-            }
+        // `version` is required: a stand-in keeps a bad one from being reported as
+        // missing too.
+        if key == "version" || (key.is_empty() && !rest.contains_key("version")) {
             rest.insert("version".into(), Value::from(1));
+        } else if rest.remove(key).is_none() {
+            return None;
         }
     }
     None
@@ -81,5 +82,47 @@ fn items<T: DeserializeOwned>(cx: &mut Ctx<'_>, v: Option<&Value>, at: &str) -> 
             cx.error(at, "must be a list");
             Vec::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::CheckMode;
+
+    fn messages(raw: Value) -> Vec<String> {
+        let mut cx = Ctx {
+            file: "gateway.yaml".into(),
+            positions: Default::default(),
+            issues: Vec::new(),
+            mode: CheckMode::Offline,
+            env: &|_| None,
+        };
+        assert!(parse(&mut cx, &raw).is_some());
+        cx.issues
+            .iter()
+            .map(|i| format!("{}: {}", i.pointer, i.message))
+            .collect()
+    }
+
+    #[test]
+    fn every_top_level_problem_once() {
+        let got = messages(serde_json::json!({
+            "version": "one", "colour": 1, "server": {"bodyLimitBytes": "lots"}
+        }));
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].starts_with("/version: invalid type"), "{got:?}");
+        assert!(
+            got[1].starts_with("/colour: unknown field `colour`"),
+            "{got:?}"
+        );
+        assert!(
+            got[2].starts_with("/server/bodyLimitBytes: invalid type"),
+            "{got:?}"
+        );
+        let got = messages(serde_json::json!({"sandbox": "yes"}));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("/sandbox: invalid type"), "{got:?}");
+        assert!(got[1].starts_with(": missing field `version`"), "{got:?}");
     }
 }
