@@ -18,6 +18,6 @@ pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod upkeep;
-pub mod watch;
 pub mod vendor_drift;
+pub mod watch;
 pub mod wiring;

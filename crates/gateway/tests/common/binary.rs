@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-
 use crate::common::Proc;
 
 pub struct Spawned {
