@@ -559,3 +559,45 @@ async fn an_unclean_drain_exits_non_zero() {
     assert_ne!(status.code(), Some(0), "{}", proc.output_tail());
     post.abort();
 }
+
+/// Finding 8, the config side: a vendor deadline longer than the shutdown grace is
+/// warned about (and refused with --deny-warnings), at the field.
+#[test]
+fn check_config_warns_when_a_vendor_call_outlasts_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        "        token: impilo-sandbox-key",
+        "      timeouts: {overallMs: 30000}",
+    );
+    let run = |deny: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"));
+        c.arg("check-config").arg(&config);
+        if deny {
+            c.arg("--deny-warnings");
+        }
+        c.output().unwrap()
+    };
+    let out = run(false);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("/outbound/timeouts/overallMs") && text.contains("shutdownGraceSecs"),
+        "{text}"
+    );
+    assert_eq!(run(true).status.code(), Some(78));
+    // The shipped config (defaults) draws no such warning.
+    let shipped_dir = tempfile::tempdir().unwrap();
+    let shipped = default_config_in(shipped_dir.path());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"))
+        .arg("check-config")
+        .arg(&shipped)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("overallMs"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("overallMs"));
+}

@@ -152,7 +152,9 @@ impl Default for Timeouts {
         Timeouts {
             connect_ms: 2000,
             attempt_ms: 10_000,
-            overall_ms: 30_000,
+            // Below the gateway's default shutdown grace (25 s), so a drain can finish
+            // every call it lets start.
+            overall_ms: 20_000,
         }
     }
 }

@@ -55,7 +55,13 @@ pub fn load_and_check(
     passes::version(&mut cx, &s.config);
     passes::clients(&mut cx, &s.clients);
     passes::ledger(&mut cx, &s.config);
-    passes::connections(&mut cx, registry, &s.connections, s.config.sandbox);
+    passes::connections(
+        &mut cx,
+        registry,
+        &s.connections,
+        s.config.sandbox,
+        s.config.server.shutdown_grace_secs,
+    );
     passes::url_credentials(&mut cx, &raw);
     passes::simulators(&mut cx, registry, &s.simulators);
     let inputs = RouteInputs {

@@ -73,6 +73,7 @@ pub(super) fn connections(
     registry: &Registry,
     conns: &[(usize, ConnectionConfig)],
     sandbox: bool,
+    grace_secs: u64,
 ) {
     dupes(
         cx,
@@ -101,6 +102,15 @@ pub(super) fn connections(
         };
         for (p, msg) in settings.validate() {
             cx.error(format!("{at}{p}"), msg);
+        }
+        if settings.timeouts.overall_ms > grace_secs.saturating_mul(1000) {
+            cx.warn(
+                format!("{at}/timeouts/overallMs"),
+                format!(
+                    "a vendor call may last {} ms, longer than server.shutdownGraceSecs ({grace_secs} s): a drain would cut it and leave the order unknown",
+                    settings.timeouts.overall_ms
+                ),
+            );
         }
         let found = crate::wiring::outbound_secrets(&settings)
             .into_iter()
