@@ -3,12 +3,13 @@
 //! batch closes when it is full or when the queue is empty: there is no linger, so one
 //! write alone is committed at once, and under load the writes that queued while a batch
 //! was committing form the next one. A commit (and with SQLite `synchronous=FULL`, its
-//! fsync) is paid once per batch instead of once per write.
+//! fsync) is paid once per batch instead of once per write. A batch of one runs without
+//! BEGIN/COMMIT (autocommit), so at low load a write costs what it did before batching.
 //!
 //! Failures:
 //! - a write's own statement fails (e.g. a primary-key clash of one caller's `begin`): the
-//!   batch is rolled back and each of its writes runs again alone, in its own
-//!   transaction, so every caller gets its own answer and one caller's error fails no one
+//!   batch is rolled back and each of its writes runs again alone (autocommit), so
+//!   every caller gets its own answer and one caller's error fails no one
 //!   else. The rolled-back attempt left nothing behind, so running a write again is safe.
 //!   This also clears a PostgreSQL deadlock between two replicas' batches: the victim's
 //!   batch releases its locks and its writes retry one by one.
@@ -283,7 +284,15 @@ impl<DB: Database> WriterTask<DB> {
             .acquire()
             .await
             .map_err(|e| Failure::Batch(e.into()))?;
-        let r = self.in_transaction(&mut conn, jobs).await;
+        let r = match jobs {
+            // A write alone needs no BEGIN/COMMIT round trips: its statements commit as
+            // they run, as they did before batching (each is atomic and guarded).
+            [job] => job
+                .run(&mut conn)
+                .await
+                .map_err(|e| Failure::Write(e, true)),
+            _ => self.in_transaction(&mut conn, jobs).await,
+        };
         if !matches!(r, Ok(()) | Err(Failure::Write(_, true))) {
             conn.close_on_drop();
         }
