@@ -2,15 +2,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! What one order costs the gateway in the ledger: `begin_sending` (claims the key and
 //! records `sending` in one INSERT) then `finish` with a ~600-byte canonical answer, as
-//! `order_flow` does. SQLite on a file and on tmpfs (the difference is the disk's share),
-//! 32 orders in flight at once, PostgreSQL when `LEDGER_TEST_POSTGRES_URL` is set, and a
-//! cheap read on the same SQLite file as the baseline every figure is divided by.
+//! `order_flow` does. SQLite on a file (durable, the default, and `durability: relaxed`)
+//! and on tmpfs (the difference is the disk's share), 1 and 32 orders in flight,
+//! PostgreSQL when `LEDGER_TEST_POSTGRES_URL` is set, and a cheap read on the same SQLite
+//! file as the baseline every figure is divided by. After each group it prints how the
+//! group's writes were batched (group commit).
 
 use std::sync::Arc;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use ledger::{Finish, Ledger, LedgerConfig, NewRecord, RecordState};
+use ledger::{BatchStats, Durability, Finish, Ledger, LedgerConfig, NewRecord, RecordState};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::runtime::Runtime;
@@ -99,10 +101,57 @@ fn bench_concurrent(
     });
 }
 
-async fn open_sqlite(dir: &std::path::Path) -> Arc<Ledger> {
-    let path = dir.join("ledger.db").display().to_string();
-    let cfg = LedgerConfig::Sqlite { path };
+async fn open_sqlite(dir: &std::path::Path, durability: Durability) -> Arc<Ledger> {
+    let cfg = LedgerConfig::Sqlite {
+        path: dir.join("ledger.db").display().to_string(),
+        durability,
+        max_batch: ledger::DEFAULT_MAX_BATCH,
+    };
     Arc::new(ledger::open(&cfg, &|_: &str| None).await.unwrap())
+}
+
+/// Both benchmarks of a group, then the group's batch sizes (warm-up included).
+fn bench_group(c: &mut Criterion, name: &str, rt: &Runtime, l: &Arc<Ledger>, a: &Value) {
+    let mut g = c.benchmark_group(name);
+    for concurrent in [false, true] {
+        let before = l.batch_stats();
+        if concurrent {
+            bench_concurrent(&mut g, rt, l, a);
+        } else {
+            bench_one(&mut g, rt, l, a);
+        }
+        let what = if concurrent {
+            "32 in flight"
+        } else {
+            "one at a time"
+        };
+        print_batches(&format!("{name}, {what}"), &before, &l.batch_stats());
+    }
+    g.finish();
+}
+
+fn print_batches(what: &str, before: &BatchStats, after: &BatchStats) {
+    let batches = after.batches - before.batches;
+    let writes = after.writes - before.writes;
+    let sizes: Vec<String> = after
+        .by_size
+        .iter()
+        .zip(&before.by_size)
+        .filter(|(a, b)| a.2 > b.2)
+        .map(|(a, b)| {
+            let share = 100.0 * (a.2 - b.2) as f64 / batches.max(1) as f64;
+            match a.1 {
+                u64::MAX => format!("{}+: {share:.1}%", a.0),
+                top if top == a.0 => format!("{}: {share:.1}%", a.0),
+                top => format!("{}-{top}: {share:.1}%", a.0),
+            }
+        })
+        .collect();
+    eprintln!(
+        "batches [{what}]: {writes} writes in {batches} batches, {:.2} writes/batch; by size {}",
+        writes as f64 / batches.max(1) as f64,
+        sizes.join(", ")
+    );
 }
 
 /// `url` with its database name replaced (as in `tests/postgres.rs`).
@@ -137,7 +186,7 @@ fn per_order(c: &mut Criterion) {
     let a = answer();
 
     let file_dir = tempfile::tempdir().unwrap();
-    let file = rt.block_on(open_sqlite(file_dir.path()));
+    let file = rt.block_on(open_sqlite(file_dir.path(), Durability::Durable));
 
     let mut g = c.benchmark_group("baseline");
     g.throughput(Throughput::Elements(1));
@@ -153,15 +202,17 @@ fn per_order(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut g = c.benchmark_group("sqlite_file");
-    bench_one(&mut g, &rt, &file, &a);
-    bench_concurrent(&mut g, &rt, &file, &a);
-    g.finish();
+    bench_group(c, "sqlite_file", &rt, &file, &a);
     rt.block_on(file.close());
+
+    let relaxed_dir = tempfile::tempdir().unwrap();
+    let relaxed = rt.block_on(open_sqlite(relaxed_dir.path(), Durability::Relaxed));
+    bench_group(c, "sqlite_file_relaxed", &rt, &relaxed, &a);
+    rt.block_on(relaxed.close());
 
     if std::path::Path::new("/dev/shm").is_dir() {
         let shm_dir = tempfile::tempdir_in("/dev/shm").unwrap();
-        let shm = rt.block_on(open_sqlite(shm_dir.path()));
+        let shm = rt.block_on(open_sqlite(shm_dir.path(), Durability::Durable));
         let mut g = c.benchmark_group("sqlite_tmpfs");
         bench_one(&mut g, &rt, &shm, &a);
         g.finish();
@@ -180,12 +231,10 @@ fn per_order(c: &mut Criterion) {
     let cfg = LedgerConfig::Postgres {
         url: with_database(&url, &db),
         max_connections: 10, // the config's default
+        max_batch: ledger::DEFAULT_MAX_BATCH,
     };
     let pg = Arc::new(rt.block_on(ledger::open(&cfg, &|_: &str| None)).unwrap());
-    let mut g = c.benchmark_group("postgres");
-    bench_one(&mut g, &rt, &pg, &a);
-    bench_concurrent(&mut g, &rt, &pg, &a);
-    g.finish();
+    bench_group(c, "postgres", &rt, &pg, &a);
     rt.block_on(pg.close());
     rt.block_on(admin_sql(&url, format!("DROP DATABASE {db}")));
 }

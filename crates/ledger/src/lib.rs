@@ -10,6 +10,7 @@
 
 #[macro_use]
 mod store;
+mod batch;
 mod postgres;
 mod record;
 mod sqlite;
@@ -20,6 +21,7 @@ use serde::Deserialize;
 use sha2::Digest;
 use time::OffsetDateTime;
 
+pub use batch::{BatchStats, DEFAULT_MAX_BATCH};
 pub use record::{Begin, Finish, NewRecord, Record, RecordState};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +46,8 @@ impl From<sqlx::Error> for LedgerError {
 /// `ledger:` in the gateway config.
 ///
 /// ```yaml
-/// ledger: { kind: sqlite, path: data/ledger.db }
+/// ledger: { kind: sqlite, path: data/ledger.db }                        # durability: durable, maxBatch: 64
+/// ledger: { kind: sqlite, path: data/ledger.db, durability: relaxed }   # see Durability::Relaxed
 /// ledger: { kind: postgres, url: "${LEDGER_DATABASE_URL}", maxConnections: 10 }
 /// ```
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -52,24 +55,57 @@ impl From<sqlx::Error> for LedgerError {
 pub enum LedgerConfig {
     /// The embedded default: one file, WAL mode, created and migrated on first start.
     #[serde(rename_all = "camelCase")]
-    Sqlite { path: String },
+    Sqlite {
+        path: String,
+        #[serde(default)]
+        durability: Durability,
+        /// Most writes committed together in one transaction (group commit).
+        #[serde(default = "default_max_batch")]
+        max_batch: u32,
+    },
     /// Several replicas sharing one ledger. `url` should be a `${ENV}` reference.
     #[serde(rename_all = "camelCase")]
     Postgres {
         url: String,
         #[serde(default = "default_max_connections")]
         max_connections: u32,
+        #[serde(default = "default_max_batch")]
+        max_batch: u32,
     },
+}
+
+/// What an acknowledged SQLite write survives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Durability {
+    /// `synchronous=FULL`: every batch's commit is fsynced before any caller in it is
+    /// answered, so an acknowledged write survives a power loss.
+    #[default]
+    Durable,
+    /// `synchronous=NORMAL`: commits survive a process crash, but the last commits
+    /// before a power loss or OS crash (those since the last WAL checkpoint's fsync) can
+    /// be lost; a lost `sending` record can mean a duplicate vendor order on retry.
+    Relaxed,
 }
 
 /// The url may hold a password: never printed.
 impl std::fmt::Debug for LedgerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LedgerConfig::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+            LedgerConfig::Sqlite {
+                path,
+                durability,
+                max_batch,
+            } => f
+                .debug_struct("Sqlite")
+                .field("path", path)
+                .field("durability", durability)
+                .field("max_batch", max_batch)
+                .finish(),
             LedgerConfig::Postgres {
                 url,
                 max_connections,
+                max_batch,
             } => f
                 .debug_struct("Postgres")
                 .field(
@@ -80,6 +116,7 @@ impl std::fmt::Debug for LedgerConfig {
                     },
                 )
                 .field("max_connections", max_connections)
+                .field("max_batch", max_batch)
                 .finish(),
         }
     }
@@ -89,7 +126,29 @@ fn default_max_connections() -> u32 {
     10
 }
 
+fn default_max_batch() -> u32 {
+    DEFAULT_MAX_BATCH
+}
+
+fn check_max_batch(max_batch: u32) -> Result<u32, LedgerError> {
+    if max_batch == 0 {
+        return Err(LedgerError::Config(
+            "ledger.maxBatch must be at least 1".into(),
+        ));
+    }
+    Ok(max_batch)
+}
+
 impl LedgerConfig {
+    /// A SQLite ledger at `path` with the defaults (durable, batches of up to 64).
+    pub fn sqlite(path: impl Into<String>) -> Self {
+        LedgerConfig::Sqlite {
+            path: path.into(),
+            durability: Durability::Durable,
+            max_batch: DEFAULT_MAX_BATCH,
+        }
+    }
+
     /// Secrets this config uses: `Some(env name)` for `${NAME}` references, `None` for literals.
     pub fn secret_refs(&self) -> Vec<Option<String>> {
         match self {
@@ -110,20 +169,27 @@ pub async fn open(
     resolve_env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Ledger, LedgerError> {
     match cfg {
-        LedgerConfig::Sqlite { path } => {
-            let l = sqlite::SqliteLedger::open(path).await?;
-            tracing::info!(path = %path, "ledger: SQLite");
+        LedgerConfig::Sqlite {
+            path,
+            durability,
+            max_batch,
+        } => {
+            let l =
+                sqlite::SqliteLedger::open(path, *durability, check_max_batch(*max_batch)?).await?;
+            tracing::info!(path = %path, ?durability, max_batch, "ledger: SQLite");
             Ok(Ledger::Sqlite(l))
         }
         LedgerConfig::Postgres {
             url,
             max_connections,
+            max_batch,
         } => {
+            let max_batch = check_max_batch(*max_batch)?;
             // The URL carries the database password: a secret from here on.
             let url = secret_ref::resolve(url, resolve_env)
                 .map_err(|e| LedgerError::Config(e.to_string()))?;
-            let l = postgres::PgLedger::open(&url, *max_connections).await?;
-            tracing::info!(max_connections, "ledger: PostgreSQL");
+            let l = postgres::PgLedger::open(&url, *max_connections, max_batch).await?;
+            tracing::info!(max_connections, max_batch, "ledger: PostgreSQL");
             Ok(Ledger::Postgres(l))
         }
     }
@@ -311,7 +377,20 @@ impl Ledger {
         dispatch!(self, l => l.resolve_unknown(id, f).await)
     }
 
-    /// Closes the pool (waits for running statements).
+    /// How the writes were batched since open (group commit): batches by size.
+    pub fn batch_stats(&self) -> BatchStats {
+        dispatch!(self, l => l.batch_stats())
+    }
+
+    /// Writes queued and not yet taken into a batch. For tests that need to know a
+    /// batch will hold several writes.
+    #[doc(hidden)]
+    pub fn queued_writes(&self) -> usize {
+        dispatch!(self, l => l.queued_writes())
+    }
+
+    /// Runs the writes already queued, then closes the pools (waits for running
+    /// statements); later calls fail.
     pub async fn close(&self) {
         dispatch!(self, l => l.close().await)
     }
@@ -321,6 +400,18 @@ const RECOVERED_NOTE: &str = "in flight when the previous process stopped";
 const STALE_NOTE: &str = "in flight for too long (its process is gone)";
 const LINKED_NOTE: &str = "an operator linked the vendor's order id; the next retry looks it up";
 const RESOLVED_NOTE: &str = "an operator found the order was not placed; the next retry places it";
+
+/// One resolution as the store writes it (owned, for the batch writer).
+struct ResolutionRow {
+    id: String,
+    resolution: &'static str,
+    /// The answer shown until the retry (`not_placed`); `None` for `placed`.
+    response: Option<String>,
+    vendor_order_id: Option<String>,
+    operator: String,
+    reason: String,
+    at: String,
+}
 
 /// An operator's resolution of an `unknown` order, recorded with who and why.
 #[derive(Debug, Clone)]
@@ -410,8 +501,28 @@ mod tests {
         assert_eq!(
             c,
             LedgerConfig::Sqlite {
-                path: "data/ledger.db".into()
+                path: "data/ledger.db".into(),
+                durability: Durability::Durable,
+                max_batch: 64,
             }
+        );
+        let c: LedgerConfig = serde_json::from_str(
+            r#"{"kind":"sqlite","path":"l.db","durability":"relaxed","maxBatch":8}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            LedgerConfig::Sqlite {
+                path: "l.db".into(),
+                durability: Durability::Relaxed,
+                max_batch: 8,
+            }
+        );
+        assert!(
+            serde_json::from_str::<LedgerConfig>(
+                r#"{"kind":"sqlite","path":"x","durability":"fast"}"#
+            )
+            .is_err()
         );
         let c: LedgerConfig = serde_json::from_str(
             r#"{"kind":"postgres","url":"${LEDGER_DATABASE_URL}","maxConnections":4}"#,
@@ -421,7 +532,8 @@ mod tests {
             c,
             LedgerConfig::Postgres {
                 url: "${LEDGER_DATABASE_URL}".into(),
-                max_connections: 4
+                max_connections: 4,
+                max_batch: 64,
             }
         );
         assert_eq!(
@@ -445,6 +557,7 @@ mod tests {
         let c = LedgerConfig::Postgres {
             url: "postgres://u:hunter2@db/x".into(),
             max_connections: 1,
+            max_batch: 1,
         };
         assert!(!format!("{c:?}").contains("hunter2"));
     }
@@ -456,6 +569,7 @@ mod tests {
         let c = LedgerConfig::Postgres {
             url: "${postgres://u:hunter2@db/x}".into(),
             max_connections: 1,
+            max_batch: 1,
         };
         assert_eq!(c.secret_refs(), vec![None]);
         assert!(!format!("{c:?}").contains("hunter2"));

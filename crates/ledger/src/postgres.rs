@@ -1,6 +1,8 @@
 //! The PostgreSQL store, for several replicas sharing one ledger. Same SQL as SQLite;
 //! timestamps are `timestamptz`. `INSERT ... ON CONFLICT DO NOTHING` waits for a
 //! concurrent inserter of the same key to commit, so exactly one caller wins a key.
+//! Writes run in group-commit batches (`crate::batch`): one transaction per batch on one
+//! pooled connection at a time, so a replica pays one commit (one WAL flush) per batch.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -11,10 +13,16 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::LedgerError;
+use crate::batch::Writer;
 use crate::record::{Begin, Finish, NewRecord, Record, RecordState};
-use crate::{Resolution, ResolvedAs};
+use crate::{Resolution, ResolutionRow, ResolvedAs};
+
+type Conn = sqlx::PgConnection;
+type Row = sqlx::postgres::PgRow;
+type Db = sqlx::Postgres;
 
 pub struct PgLedger {
+    writer: Writer<Db>,
     pool: PgPool,
 }
 
@@ -31,7 +39,7 @@ fn now() -> OffsetDateTime {
         .unwrap_or(t)
 }
 
-fn read_ts(r: &sqlx::postgres::PgRow, col: &str) -> Result<String, LedgerError> {
+fn read_ts(r: &Row, col: &str) -> Result<String, LedgerError> {
     use sqlx::Row;
     let t: OffsetDateTime = r.try_get(col)?;
     Ok(crate::rfc3339(t.to_offset(UtcOffset::UTC)))
@@ -39,7 +47,11 @@ fn read_ts(r: &sqlx::postgres::PgRow, col: &str) -> Result<String, LedgerError> 
 
 impl PgLedger {
     /// `url` is a secret (it may hold a password): it never appears in an error or a log.
-    pub async fn open(url: &SecretString, max_connections: u32) -> Result<Self, LedgerError> {
+    pub async fn open(
+        url: &SecretString,
+        max_connections: u32,
+        max_batch: u32,
+    ) -> Result<Self, LedgerError> {
         if max_connections == 0 {
             return Err(LedgerError::Config(
                 "ledger.maxConnections must be at least 1".into(),
@@ -66,20 +78,21 @@ impl PgLedger {
             .run(&pool)
             .await
             .map_err(|e| LedgerError::Db(format!("migrating the PostgreSQL ledger: {e}")))?;
-        Ok(PgLedger { pool })
+        Ok(PgLedger {
+            writer: Writer::start(pool.clone(), "BEGIN", max_batch),
+            pool,
+        })
     }
 
-    /// One pool for both: PostgreSQL runs writers concurrently.
-    fn writes(&self) -> &PgPool {
-        &self.pool
-    }
+    /// The writer's batches and the reads share one pool.
     fn reads(&self) -> &PgPool {
         &self.pool
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
 
-ledger_store!(PgLedger, sqlx::postgres::PgRow);
+ledger_store!(PgLedger);

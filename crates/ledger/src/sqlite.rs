@@ -1,12 +1,13 @@
-//! The SQLite store: one file, WAL, `synchronous=NORMAL`, busy timeout. Every write is
-//! one autocommit statement, so no transaction ever has to upgrade a read lock (the
-//! source of `SQLITE_BUSY` under WAL).
+//! The SQLite store: one file, WAL, busy timeout, `synchronous=FULL` unless the config
+//! relaxes it. Writes run in group-commit batches (`crate::batch`) on ONE connection,
+//! each batch opened with `BEGIN IMMEDIATE`, so the write lock is taken up front and no
+//! transaction ever has to upgrade a read lock (the source of `SQLITE_BUSY` under WAL).
+//! With `FULL`, each batch's commit fsyncs the WAL once, for all its writes.
 //!
-//! Writes go through a pool of ONE connection, reads through a pool of several. SQLite
-//! admits one writer at a time anyway; with several writing connections, the losers wait
-//! in SQLite's busy handler, which sleeps in steps of 1 to 100 ms, and that was the tail
-//! of the load run (p99 tens of ms at 32 connections). Queued on one connection, writers
-//! wait in order without sleeping. WAL lets the readers run beside the writer.
+//! Reads go through a pool of several connections. SQLite admits one writer at a time
+//! anyway; with several writing connections, the losers wait in SQLite's busy handler,
+//! which sleeps in steps of 1 to 100 ms, and that was the tail of the load run (p99 tens
+//! of ms at 32 connections). WAL lets the readers run beside the writer.
 
 use std::time::Duration;
 
@@ -14,12 +15,17 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 
-use crate::LedgerError;
+use crate::batch::Writer;
 use crate::record::{Begin, Finish, NewRecord, Record, RecordState};
-use crate::{Resolution, ResolvedAs};
+use crate::{Durability, LedgerError};
+use crate::{Resolution, ResolutionRow, ResolvedAs};
+
+type Conn = sqlx::SqliteConnection;
+type Row = sqlx::sqlite::SqliteRow;
+type Db = sqlx::Sqlite;
 
 pub struct SqliteLedger {
-    writes: SqlitePool,
+    writer: Writer<Db>,
     reads: SqlitePool,
 }
 
@@ -34,13 +40,17 @@ fn now() -> String {
     ts(OffsetDateTime::now_utc())
 }
 
-fn read_ts(r: &sqlx::sqlite::SqliteRow, col: &str) -> Result<String, LedgerError> {
+fn read_ts(r: &Row, col: &str) -> Result<String, LedgerError> {
     use sqlx::Row;
     Ok(r.try_get(col)?)
 }
 
 impl SqliteLedger {
-    pub async fn open(path: &str) -> Result<Self, LedgerError> {
+    pub async fn open(
+        path: &str,
+        durability: Durability,
+        max_batch: u32,
+    ) -> Result<Self, LedgerError> {
         if path.is_empty() {
             return Err(LedgerError::Config("ledger.path is empty".into()));
         }
@@ -56,7 +66,10 @@ impl SqliteLedger {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(match durability {
+                Durability::Durable => SqliteSynchronous::Full,
+                Durability::Relaxed => SqliteSynchronous::Normal,
+            })
             .busy_timeout(Duration::from_secs(5));
         let writes = SqlitePoolOptions::new()
             .max_connections(1)
@@ -72,20 +85,55 @@ impl SqliteLedger {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(SqliteLedger { writes, reads })
+        Ok(SqliteLedger {
+            writer: Writer::start(writes, "BEGIN IMMEDIATE", max_batch),
+            reads,
+        })
     }
 
-    fn writes(&self) -> &SqlitePool {
-        &self.writes
-    }
     fn reads(&self) -> &SqlitePool {
         &self.reads
     }
 
     pub async fn close(&self) {
-        self.writes.close().await;
+        self.writer.close().await;
         self.reads.close().await;
     }
 }
 
-ledger_store!(SqliteLedger, sqlx::sqlite::SqliteRow);
+ledger_store!(SqliteLedger);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// `PRAGMA synchronous` on the writer's own connection, inside a batch.
+    async fn writer_synchronous(l: &SqliteLedger) -> i64 {
+        l.writer
+            .submit((), |c, _| {
+                Box::pin(async move {
+                    Ok(sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+                        .fetch_one(c)
+                        .await?)
+                })
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn durable_by_default_relaxed_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, durability, want) in [
+            ("d.db", Durability::Durable, 2), // FULL
+            ("r.db", Durability::Relaxed, 1), // NORMAL
+        ] {
+            let path = dir.path().join(name).display().to_string();
+            let l = SqliteLedger::open(&path, durability, 64).await.unwrap();
+            assert_eq!(writer_synchronous(&l).await, want, "{durability:?}");
+            l.close().await;
+        }
+        assert_eq!(Durability::default(), Durability::Durable);
+    }
+}

@@ -3,6 +3,11 @@
 //! and every guarded transition is one `UPDATE ... WHERE state IN (...)` whose row count
 //! says whether it applied. Each backend module provides `ts(OffsetDateTime) -> Ts` (the
 //! bound timestamp type) and `read_ts(&Row, &str) -> Result<String, LedgerError>`.
+//! Writes go through the store's group-commit writer (`crate::batch`); reads go straight
+//! to the read pool.
+
+use crate::LedgerError;
+use crate::record::{Finish, RecordState};
 
 /// The record columns, as a macro so queries stay `&'static str` (sqlx audits dynamic SQL).
 macro_rules! cols {
@@ -11,8 +16,60 @@ macro_rules! cols {
     };
 }
 
+pub(crate) const BY_KEY: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM orders WHERE client = $1 AND idem_key = $2"
+);
+
+/// A `finish`/`resolve_unknown` as the writer runs it: the guard (its SQL) is chosen and
+/// the answer serialised before the write is queued, so input errors never reach a batch.
+pub(crate) struct FinishWrite {
+    pub sql: &'static str,
+    pub id: String,
+    pub state: &'static str,
+    pub http_status: i32,
+    pub response: String,
+    pub vendor_order_id: Option<String>,
+    pub vendor_status: Option<String>,
+    pub never_sent: bool,
+}
+
+impl FinishWrite {
+    pub fn new(sql: &'static str, id: &str, f: Finish) -> Result<Self, LedgerError> {
+        let response = serde_json::to_string(&f.response)
+            .map_err(|e| LedgerError::Invalid(format!("response: {e}")))?;
+        Ok(FinishWrite {
+            sql,
+            id: id.to_owned(),
+            state: f.state.as_str(),
+            http_status: i32::from(f.http_status),
+            response,
+            never_sent: f.never_sent && f.state == RecordState::Failed,
+            vendor_order_id: f.vendor_order_id,
+            vendor_status: f.vendor_status,
+        })
+    }
+}
+
+/// `finish` to `unknown`: only from in flight.
+pub(crate) const FINISH_UNKNOWN: &str = "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state IN ('received', 'sending')";
+/// `finish` to a terminal state: `unknown` too, since the process that made the call may
+/// record the truth after another replica's recovery marked its record unknown.
+pub(crate) const FINISH_TERMINAL: &str = "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state IN ('received', 'sending', 'unknown')";
+/// `resolve_unknown`: only from `unknown`.
+pub(crate) const RESOLVE_UNKNOWN: &str = "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state = 'unknown'";
+
+/// The backend module names its connection `Conn`, its row `Row` and its database `Db`,
+/// and provides `ts`, `now` and `read_ts`; the store keeps its batch writer in `writer`.
+///
+/// Every write is a `write_*` function over the batch's connection, queued with
+/// `self.writer.submit(data, |c, d| Box::pin(write_x(c, d)))`: it runs inside the batch's
+/// transaction (and again alone if another write in the batch fails), so it must read
+/// only its own data and see the database through `c` (earlier writes of the same batch
+/// are visible there, not yet through the read pool).
 macro_rules! ledger_store {
-    ($store:ident, $row:ty) => {
+    ($store:ident) => {
         impl $store {
             /// Claims the key or reports what holds it. `send_now` records the new (or
             /// re-armed) record as `sending` with one more attempt, saving the caller a
@@ -23,154 +80,29 @@ macro_rules! ledger_store {
                 send_now: bool,
             ) -> Result<Begin, LedgerError> {
                 crate::check_new(&n)?;
-                let ts = now();
-                let (state, attempts) = if send_now {
-                    (RecordState::Sending, 1_i64)
-                } else {
-                    (RecordState::Received, 0_i64)
-                };
-                let inserted = sqlx::query(concat!(
-                    "INSERT INTO orders (id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, attempts, never_sent, trace_id, created_at, updated_at) ",
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $12, $13) ",
-                    "ON CONFLICT (client, idem_key) DO NOTHING RETURNING ",
-                    cols!()
-                ))
-                .bind(&n.id)
-                .bind(&n.client)
-                .bind(&n.order_ref)
-                .bind(&n.idem_key)
-                .bind(&n.body_hash)
-                .bind(&n.route)
-                .bind(&n.connection)
-                .bind(&n.vendor)
-                .bind(state.as_str())
-                .bind(attempts)
-                .bind(&n.trace_id)
-                .bind(ts.clone())
-                .bind(ts)
-                .fetch_optional(self.writes())
-                .await?;
-                if let Some(row) = inserted {
-                    return Ok(Begin::Started(to_record(&row)?));
-                }
-                // The key is taken. Records are never deleted, so it can be read; a lost
-                // re-arm race means another caller changed it: read and classify again.
-                let mut last = None;
-                for _ in 0..4 {
-                    let Some(rec) = self.find_by_key(&n.client, &n.idem_key).await? else {
-                        return Err(LedgerError::Db(
-                            "the record holding this idempotency key vanished".into(),
-                        ));
-                    };
-                    if rec.body_hash != n.body_hash {
-                        return Ok(Begin::Conflict(rec));
-                    }
-                    match rec.state {
-                        RecordState::Received | RecordState::Sending => {
-                            return Ok(Begin::InProgress(rec));
-                        }
-                        RecordState::Unknown => return Ok(Begin::Unknown(rec)),
-                        RecordState::Failed if rec.never_sent => {
-                            if let Some(r) = self.rearm(&rec.id, state, attempts).await? {
-                                return Ok(Begin::Retry(r));
-                            }
-                            last = Some(rec);
-                        }
-                        RecordState::Accepted | RecordState::Rejected | RecordState::Failed => {
-                            return Ok(Begin::Replay(rec));
-                        }
-                    }
-                }
-                // Only reached when retries keep failing and re-arming under us.
-                match last {
-                    Some(rec) => Ok(Begin::InProgress(rec)),
-                    None => Err(LedgerError::Db("begin did not settle".into())),
-                }
-            }
-
-            /// `failed` + `never_sent` -> `state`, in one guarded UPDATE: one winner.
-            async fn rearm(
-                &self,
-                id: &str,
-                state: RecordState,
-                extra_attempts: i64,
-            ) -> Result<Option<Record>, LedgerError> {
-                let row = sqlx::query(concat!(
-                    "UPDATE orders SET state = $1, attempts = attempts + $2, never_sent = FALSE, ",
-                    "http_status = NULL, response = NULL, vendor_order_id = NULL, vendor_status = NULL, note = NULL, updated_at = $3 ",
-                    "WHERE id = $4 AND state = 'failed' AND never_sent = TRUE RETURNING ",
-                    cols!()
-                ))
-                .bind(state.as_str())
-                .bind(extra_attempts)
-                .bind(now())
-                .bind(id)
-                .fetch_optional(self.writes())
-                .await?;
-                row.as_ref().map(to_record).transpose()
+                self.writer
+                    .submit((n, send_now), |c, d| Box::pin(write_begin(c, &d.0, d.1)))
+                    .await
             }
 
             pub(crate) async fn mark_sending(&self, id: &str) -> Result<bool, LedgerError> {
-                let n = sqlx::query(
-                    "UPDATE orders SET state = 'sending', attempts = attempts + 1, updated_at = $1 WHERE id = $2 AND state = 'received'",
-                )
-                .bind(now())
-                .bind(id)
-                .execute(self.writes())
-                .await?
-                .rows_affected();
-                Ok(n == 1)
-            }
-
-            /// Applies `f` to a record in one of the states `from` allows.
-            async fn apply_finish(
-                &self,
-                sql: &'static str,
-                id: &str,
-                f: Finish,
-            ) -> Result<bool, LedgerError> {
-                let response = serde_json::to_string(&f.response)
-                    .map_err(|e| LedgerError::Invalid(format!("response: {e}")))?;
-                let never_sent = f.never_sent && f.state == RecordState::Failed;
-                let n = sqlx::query(sql)
-                    .bind(f.state.as_str())
-                    .bind(i32::from(f.http_status))
-                    .bind(response)
-                    .bind(f.vendor_order_id)
-                    .bind(f.vendor_status)
-                    .bind(never_sent)
-                    .bind(now())
-                    .bind(id)
-                    .execute(self.writes())
-                    .await?
-                    .rows_affected();
-                Ok(n == 1)
+                self.writer
+                    .submit(id.to_owned(), |c, id| Box::pin(write_mark_sending(c, id)))
+                    .await
             }
 
             pub(crate) async fn finish(&self, id: &str, f: Finish) -> Result<bool, LedgerError> {
-                match f.state {
-                    RecordState::Unknown => {
-                        self.apply_finish(
-                            "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state IN ('received', 'sending')",
-                            id,
-                            f,
-                        )
-                        .await
+                let sql = match f.state {
+                    RecordState::Unknown => crate::store::FINISH_UNKNOWN,
+                    s if s.is_terminal() => crate::store::FINISH_TERMINAL,
+                    s => {
+                        return Err(LedgerError::Invalid(format!(
+                            "finish needs accepted, rejected, failed or unknown, not {s}"
+                        )));
                     }
-                    s if s.is_terminal() => {
-                        // `unknown` too: the process that made the call may record the truth
-                        // after another replica's recovery marked its record unknown.
-                        self.apply_finish(
-                            "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state IN ('received', 'sending', 'unknown')",
-                            id,
-                            f,
-                        )
-                        .await
-                    }
-                    s => Err(LedgerError::Invalid(format!(
-                        "finish needs accepted, rejected, failed or unknown, not {s}"
-                    ))),
-                }
+                };
+                self.apply_finish(crate::store::FinishWrite::new(sql, id, f)?)
+                    .await
             }
 
             pub(crate) async fn resolve_unknown(
@@ -184,12 +116,17 @@ macro_rules! ledger_store {
                         f.state
                     )));
                 }
-                self.apply_finish(
-                    "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state = 'unknown'",
-                    id,
-                    f,
-                )
-                .await
+                let w = crate::store::FinishWrite::new(crate::store::RESOLVE_UNKNOWN, id, f)?;
+                self.apply_finish(w).await
+            }
+
+            async fn apply_finish(
+                &self,
+                w: crate::store::FinishWrite,
+            ) -> Result<bool, LedgerError> {
+                self.writer
+                    .submit(w, |c, w| Box::pin(write_finish(c, w)))
+                    .await
             }
 
             pub(crate) async fn set_unknown(
@@ -197,16 +134,11 @@ macro_rules! ledger_store {
                 id: &str,
                 reason: &str,
             ) -> Result<bool, LedgerError> {
-                let n = sqlx::query(
-                    "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE id = $3 AND state IN ('received', 'sending')",
-                )
-                .bind(reason)
-                .bind(now())
-                .bind(id)
-                .execute(self.writes())
-                .await?
-                .rows_affected();
-                Ok(n == 1)
+                self.writer
+                    .submit((id.to_owned(), reason.to_owned()), |c, d| {
+                        Box::pin(write_set_unknown(c, &d.0, &d.1))
+                    })
+                    .await
             }
 
             pub(crate) async fn link_vendor_order(
@@ -214,17 +146,11 @@ macro_rules! ledger_store {
                 id: &str,
                 vendor_order_id: &str,
             ) -> Result<bool, LedgerError> {
-                let n = sqlx::query(
-                    "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
-                )
-                .bind(vendor_order_id)
-                .bind(crate::LINKED_NOTE)
-                .bind(now())
-                .bind(id)
-                .execute(self.writes())
-                .await?
-                .rows_affected();
-                Ok(n == 1)
+                self.writer
+                    .submit((id.to_owned(), vendor_order_id.to_owned()), |c, d| {
+                        Box::pin(write_link_vendor_order(c, &d.0, &d.1))
+                    })
+                    .await
             }
 
             /// An operator's resolution of an `unknown` record, with its audit row, in one
@@ -235,54 +161,27 @@ macro_rules! ledger_store {
                 id: &str,
                 r: &Resolution,
             ) -> Result<bool, LedgerError> {
-                let ts = now();
-                let mut tx = self.writes().begin().await?;
-                let n = match &r.outcome {
-                    ResolvedAs::NotPlaced { response } => {
-                        let response = serde_json::to_string(response)
-                            .map_err(|e| LedgerError::Invalid(format!("response: {e}")))?;
-                        sqlx::query(
-                            "UPDATE orders SET state = 'failed', never_sent = TRUE, http_status = 503, response = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
-                        )
-                        .bind(response)
-                        .bind(crate::RESOLVED_NOTE)
-                        .bind(ts.clone())
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                    }
-                    ResolvedAs::Placed { vendor_order_id } => sqlx::query(
-                        "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
-                    )
-                    .bind(vendor_order_id)
-                    .bind(crate::LINKED_NOTE)
-                    .bind(ts.clone())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected(),
+                let (response, vendor_order_id) = match &r.outcome {
+                    ResolvedAs::NotPlaced { response } => (
+                        Some(serde_json::to_string(response).map_err(|e| {
+                            LedgerError::Invalid(format!("response: {e}"))
+                        })?),
+                        None,
+                    ),
+                    ResolvedAs::Placed { vendor_order_id } => (None, Some(vendor_order_id.clone())),
                 };
-                if n != 1 {
-                    return Ok(false);
-                }
-                let vendor_order_id = match &r.outcome {
-                    ResolvedAs::Placed { vendor_order_id } => Some(vendor_order_id.as_str()),
-                    ResolvedAs::NotPlaced { .. } => None,
+                let d = ResolutionRow {
+                    id: id.to_owned(),
+                    resolution: r.outcome.as_str(),
+                    response,
+                    vendor_order_id,
+                    operator: r.operator.clone(),
+                    reason: r.reason.clone(),
+                    at: crate::rfc3339(time::OffsetDateTime::now_utc()),
                 };
-                sqlx::query(
-                    "INSERT INTO order_resolutions (order_id, resolution, vendor_order_id, operator, reason, resolved_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(id)
-                .bind(r.outcome.as_str())
-                .bind(vendor_order_id)
-                .bind(&r.operator)
-                .bind(&r.reason)
-                .bind(crate::rfc3339(time::OffsetDateTime::now_utc()))
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(true)
+                self.writer
+                    .submit(d, |c, d| Box::pin(write_resolution(c, d)))
+                    .await
             }
 
             /// Another record that holds this vendor order id, if any.
@@ -311,17 +210,33 @@ macro_rules! ledger_store {
                     .map(serde_json::to_string)
                     .transpose()
                     .map_err(|e| LedgerError::Invalid(format!("lookup: {e}")))?;
-                let n = sqlx::query(
-                    "UPDATE orders SET replay_token = $1, lookup = $2, updated_at = $3 WHERE id = $4",
-                )
-                .bind(replay_token)
-                .bind(lookup)
-                .bind(now())
-                .bind(id)
-                .execute(self.writes())
-                .await?
-                .rows_affected();
-                Ok(n == 1)
+                let d = (id.to_owned(), replay_token.map(str::to_owned), lookup);
+                self.writer
+                    .submit(d, |c, d| {
+                        Box::pin(write_reconcile_info(c, &d.0, d.1.as_deref(), d.2.as_deref()))
+                    })
+                    .await
+            }
+
+            /// Every in-flight record (`received`/`sending`) last touched before `cutoff`
+            /// becomes `unknown`.
+            pub(crate) async fn recover_before(
+                &self,
+                cutoff: time::OffsetDateTime,
+                note: &'static str,
+            ) -> Result<u64, LedgerError> {
+                self.writer
+                    .submit((cutoff, note), |c, d| Box::pin(write_recover_before(c, d.0, d.1)))
+                    .await
+            }
+
+            /// Batches by size since open (also the `ledger_batch_size` histogram).
+            pub(crate) fn batch_stats(&self) -> crate::BatchStats {
+                self.writer.stats()
+            }
+
+            pub(crate) fn queued_writes(&self) -> usize {
+                self.writer.queued()
             }
 
             /// Any client's record: for operators, who work by order id.
@@ -338,7 +253,8 @@ macro_rules! ledger_store {
                 client: &str,
                 id: &str,
             ) -> Result<Option<Record>, LedgerError> {
-                self.one(
+                one(
+                    self.reads(),
                     concat!("SELECT ", cols!(), " FROM orders WHERE client = $1 AND id = $2"),
                     client,
                     id,
@@ -351,7 +267,8 @@ macro_rules! ledger_store {
                 client: &str,
                 order_ref: &str,
             ) -> Result<Option<Record>, LedgerError> {
-                self.one(
+                one(
+                    self.reads(),
                     concat!(
                         "SELECT ",
                         cols!(),
@@ -368,27 +285,7 @@ macro_rules! ledger_store {
                 client: &str,
                 key: &str,
             ) -> Result<Option<Record>, LedgerError> {
-                self.one(
-                    concat!("SELECT ", cols!(), " FROM orders WHERE client = $1 AND idem_key = $2"),
-                    client,
-                    key,
-                )
-                .await
-            }
-
-            /// One of a client's records by a second column.
-            async fn one(
-                &self,
-                sql: &'static str,
-                client: &str,
-                value: &str,
-            ) -> Result<Option<Record>, LedgerError> {
-                let row = sqlx::query(sql)
-                    .bind(client)
-                    .bind(value)
-                    .fetch_optional(self.reads())
-                    .await?;
-                row.as_ref().map(to_record).transpose()
+                one(self.reads(), crate::store::BY_KEY, client, key).await
             }
 
             /// Ids are UUIDv7 (time-ordered), so `id > after` pages in creation order.
@@ -429,28 +326,265 @@ macro_rules! ledger_store {
                 }
                 Ok(out)
             }
+        }
 
-            /// Every in-flight record (`received`/`sending`) last touched before `cutoff`
-            /// becomes `unknown`.
-            pub(crate) async fn recover_before(
-                &self,
-                cutoff: time::OffsetDateTime,
-                note: &str,
-            ) -> Result<u64, LedgerError> {
-                let n = sqlx::query(
-                    "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE state IN ('received', 'sending') AND updated_at <= $3",
-                )
-                .bind(note)
-                .bind(now())
-                .bind(ts(cutoff))
-                .execute(self.writes())
-                .await?
-                .rows_affected();
-                Ok(n)
+        /// One of a client's records by a second column, through a pool or a batch.
+        async fn one<'e, E: sqlx::Executor<'e, Database = Db>>(
+            ex: E,
+            sql: &'static str,
+            client: &str,
+            value: &str,
+        ) -> Result<Option<Record>, LedgerError> {
+            let row = sqlx::query(sql)
+                .bind(client)
+                .bind(value)
+                .fetch_optional(ex)
+                .await?;
+            row.as_ref().map(to_record).transpose()
+        }
+
+        async fn write_begin(
+            c: &mut Conn,
+            n: &NewRecord,
+            send_now: bool,
+        ) -> Result<Begin, LedgerError> {
+            let ts = now();
+            let (state, attempts) = if send_now {
+                (RecordState::Sending, 1_i64)
+            } else {
+                (RecordState::Received, 0_i64)
+            };
+            let inserted = sqlx::query(concat!(
+                "INSERT INTO orders (id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, attempts, never_sent, trace_id, created_at, updated_at) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $12, $13) ",
+                "ON CONFLICT (client, idem_key) DO NOTHING RETURNING ",
+                cols!()
+            ))
+            .bind(&n.id)
+            .bind(&n.client)
+            .bind(&n.order_ref)
+            .bind(&n.idem_key)
+            .bind(&n.body_hash)
+            .bind(&n.route)
+            .bind(&n.connection)
+            .bind(&n.vendor)
+            .bind(state.as_str())
+            .bind(attempts)
+            .bind(&n.trace_id)
+            .bind(ts.clone())
+            .bind(ts)
+            .fetch_optional(&mut *c)
+            .await?;
+            match inserted {
+                Some(row) => Ok(Begin::Started(to_record(&row)?)),
+                None => classify_holder(c, n, state, attempts).await,
             }
         }
 
-        fn to_record(r: &$row) -> Result<Record, LedgerError> {
+        /// The key is taken. Records are never deleted, so it can be read; a lost re-arm
+        /// race (another replica re-armed it first) means it changed: read and classify again.
+        async fn classify_holder(
+            c: &mut Conn,
+            n: &NewRecord,
+            state: RecordState,
+            attempts: i64,
+        ) -> Result<Begin, LedgerError> {
+            let mut last = None;
+            for _ in 0..4 {
+                let Some(rec) = one(&mut *c, crate::store::BY_KEY, &n.client, &n.idem_key).await? else {
+                    return Err(LedgerError::Db(
+                        "the record holding this idempotency key vanished".into(),
+                    ));
+                };
+                if rec.body_hash != n.body_hash {
+                    return Ok(Begin::Conflict(rec));
+                }
+                match rec.state {
+                    RecordState::Received | RecordState::Sending => {
+                        return Ok(Begin::InProgress(rec));
+                    }
+                    RecordState::Unknown => return Ok(Begin::Unknown(rec)),
+                    RecordState::Failed if rec.never_sent => {
+                        if let Some(r) = write_rearm(c, &rec.id, state, attempts).await? {
+                            return Ok(Begin::Retry(r));
+                        }
+                        last = Some(rec);
+                    }
+                    RecordState::Accepted | RecordState::Rejected | RecordState::Failed => {
+                        return Ok(Begin::Replay(rec));
+                    }
+                }
+            }
+            // Only reached when retries keep failing and re-arming under us.
+            match last {
+                Some(rec) => Ok(Begin::InProgress(rec)),
+                None => Err(LedgerError::Db("begin did not settle".into())),
+            }
+        }
+
+        /// `failed` + `never_sent` -> `state`, in one guarded UPDATE: one winner.
+        async fn write_rearm(
+            c: &mut Conn,
+            id: &str,
+            state: RecordState,
+            extra_attempts: i64,
+        ) -> Result<Option<Record>, LedgerError> {
+            let row = sqlx::query(concat!(
+                "UPDATE orders SET state = $1, attempts = attempts + $2, never_sent = FALSE, ",
+                "http_status = NULL, response = NULL, vendor_order_id = NULL, vendor_status = NULL, note = NULL, updated_at = $3 ",
+                "WHERE id = $4 AND state = 'failed' AND never_sent = TRUE RETURNING ",
+                cols!()
+            ))
+            .bind(state.as_str())
+            .bind(extra_attempts)
+            .bind(now())
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+            row.as_ref().map(to_record).transpose()
+        }
+
+        async fn write_mark_sending(c: &mut Conn, id: &str) -> Result<bool, LedgerError> {
+            let n = sqlx::query(
+                "UPDATE orders SET state = 'sending', attempts = attempts + 1, updated_at = $1 WHERE id = $2 AND state = 'received'",
+            )
+            .bind(now())
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected();
+            Ok(n == 1)
+        }
+
+        async fn write_finish(
+            c: &mut Conn,
+            w: &crate::store::FinishWrite,
+        ) -> Result<bool, LedgerError> {
+            let n = sqlx::query(w.sql)
+                .bind(w.state)
+                .bind(w.http_status)
+                .bind(&w.response)
+                .bind(&w.vendor_order_id)
+                .bind(&w.vendor_status)
+                .bind(w.never_sent)
+                .bind(now())
+                .bind(&w.id)
+                .execute(c)
+                .await?
+                .rows_affected();
+            Ok(n == 1)
+        }
+
+        async fn write_set_unknown(c: &mut Conn, id: &str, reason: &str) -> Result<bool, LedgerError> {
+            let n = sqlx::query(
+                "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE id = $3 AND state IN ('received', 'sending')",
+            )
+            .bind(reason)
+            .bind(now())
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected();
+            Ok(n == 1)
+        }
+
+        /// The record's transition and its audit row, in the batch's transaction.
+        async fn write_resolution(c: &mut Conn, d: &ResolutionRow) -> Result<bool, LedgerError> {
+            let ts = now();
+            let n = match &d.response {
+                Some(response) => sqlx::query(
+                    "UPDATE orders SET state = 'failed', never_sent = TRUE, http_status = 503, response = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
+                )
+                .bind(response)
+                .bind(crate::RESOLVED_NOTE)
+                .bind(ts)
+                .bind(&d.id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected(),
+                None => sqlx::query(
+                    "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
+                )
+                .bind(&d.vendor_order_id)
+                .bind(crate::LINKED_NOTE)
+                .bind(ts)
+                .bind(&d.id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected(),
+            };
+            if n != 1 {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO order_resolutions (order_id, resolution, vendor_order_id, operator, reason, resolved_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&d.id)
+            .bind(d.resolution)
+            .bind(&d.vendor_order_id)
+            .bind(&d.operator)
+            .bind(&d.reason)
+            .bind(&d.at)
+            .execute(&mut *c)
+            .await?;
+            Ok(true)
+        }
+
+        async fn write_link_vendor_order(
+            c: &mut Conn,
+            id: &str,
+            vendor_order_id: &str,
+        ) -> Result<bool, LedgerError> {
+            let n = sqlx::query(
+                "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
+            )
+            .bind(vendor_order_id)
+            .bind(crate::LINKED_NOTE)
+            .bind(now())
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected();
+            Ok(n == 1)
+        }
+
+        async fn write_reconcile_info(
+            c: &mut Conn,
+            id: &str,
+            replay_token: Option<&str>,
+            lookup: Option<&str>,
+        ) -> Result<bool, LedgerError> {
+            let n = sqlx::query(
+                "UPDATE orders SET replay_token = $1, lookup = $2, updated_at = $3 WHERE id = $4",
+            )
+            .bind(replay_token)
+            .bind(lookup)
+            .bind(now())
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected();
+            Ok(n == 1)
+        }
+
+        async fn write_recover_before(
+            c: &mut Conn,
+            cutoff: time::OffsetDateTime,
+            note: &str,
+        ) -> Result<u64, LedgerError> {
+            let n = sqlx::query(
+                "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE state IN ('received', 'sending') AND updated_at <= $3",
+            )
+            .bind(note)
+            .bind(now())
+            .bind(ts(cutoff))
+            .execute(c)
+            .await?
+            .rows_affected();
+            Ok(n)
+        }
+
+        fn to_record(r: &Row) -> Result<Record, LedgerError> {
             use sqlx::Row;
             let state: String = r.try_get("state")?;
             let response: Option<String> = r.try_get("response")?;

@@ -53,6 +53,7 @@ async fn store() -> Option<Store> {
         cfg: LedgerConfig::Postgres {
             url: "${LEDGER_DATABASE_URL}".into(),
             max_connections: 10,
+            max_batch: ledger::DEFAULT_MAX_BATCH,
         },
         env: vec![("LEDGER_DATABASE_URL".into(), with_database(&url, &db))],
         _keep: None,
@@ -71,6 +72,9 @@ suite_tests!(store;
     clients_are_isolated,
     reconcile_info_and_input_checks,
     an_operator_links_a_vendor_order_to_an_unknown_record_only,
+    queued_writes_commit_together,
+    a_failing_write_fails_no_other_write_in_its_batch,
+    a_failed_commit_fails_every_caller_in_its_batch,
 );
 
 #[test]
@@ -87,6 +91,7 @@ async fn a_missing_url_variable_is_a_config_error_naming_the_variable() {
     let cfg = LedgerConfig::Postgres {
         url: "${NOPE_NOT_SET}".into(),
         max_connections: 2,
+        max_batch: 1,
     };
     match ledger::open(&cfg, &|_: &str| None).await {
         Err(ledger::LedgerError::Config(m)) => assert!(m.contains("NOPE_NOT_SET")),
@@ -100,6 +105,7 @@ async fn a_bad_url_is_refused_without_printing_it() {
     let cfg = LedgerConfig::Postgres {
         url: "${U}".into(),
         max_connections: 2,
+        max_batch: 1,
     };
     let secret = "postgres://user:hunter2@127.0.0.1:1/db?sslmode=bogus";
     match ledger::open(&cfg, &|_: &str| Some(secret.to_owned())).await {

@@ -9,14 +9,13 @@ use suite::Store;
 async fn store() -> Option<Store> {
     let dir = tempfile::tempdir().unwrap();
     Some(Store {
-        cfg: LedgerConfig::Sqlite {
-            // A nested path: the parent directory is created on first start.
-            path: dir
-                .path()
+        // A nested path: the parent directory is created on first start.
+        cfg: LedgerConfig::sqlite(
+            dir.path()
                 .join("nested/dir/ledger.db")
                 .display()
                 .to_string(),
-        },
+        ),
         env: Vec::new(),
         _keep: Some(dir),
     })
@@ -34,6 +33,9 @@ suite_tests!(store;
     clients_are_isolated,
     reconcile_info_and_input_checks,
     an_operator_links_a_vendor_order_to_an_unknown_record_only,
+    queued_writes_commit_together,
+    a_failing_write_fails_no_other_write_in_its_batch,
+    a_failed_commit_fails_every_caller_in_its_batch,
 );
 
 /// A ledger file written by the first (untracked) schema is adopted and migrated.
@@ -60,9 +62,7 @@ async fn a_ledger_file_from_before_migrations_is_adopted() {
             .unwrap();
     }
     let l = ledger::open(
-        &LedgerConfig::Sqlite {
-            path: path.display().to_string(),
-        },
+        &LedgerConfig::sqlite(path.display().to_string()),
         &|_: &str| None,
     )
     .await

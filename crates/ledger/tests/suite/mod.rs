@@ -577,6 +577,225 @@ pub async fn reconcile_info_and_input_checks(store: &Store) {
     assert_eq!(list.len(), 1);
 }
 
+/// Holds the database's write lock from a connection of its own, so the ledger's writer
+/// waits and the writes sent meanwhile queue up behind it.
+enum Blocker {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Blocker {
+    async fn hold(store: &Store) -> Self {
+        use sqlx::Connection;
+        match &store.cfg {
+            LedgerConfig::Sqlite { path, .. } => {
+                let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+                    .await
+                    .unwrap();
+                sqlx::raw_sql("BEGIN IMMEDIATE")
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                Blocker::Sqlite(c)
+            }
+            LedgerConfig::Postgres { .. } => {
+                let mut c = sqlx::PgConnection::connect(&store.env[0].1).await.unwrap();
+                sqlx::raw_sql("BEGIN; LOCK TABLE orders IN EXCLUSIVE MODE")
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                Blocker::Postgres(c)
+            }
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            Blocker::Sqlite(mut c) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+            Blocker::Postgres(mut c) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+        }
+    }
+}
+
+/// Runs SQL on the store's database from a connection of its own (test fixtures).
+async fn fixture_sql(store: &Store, sql: &'static str) {
+    use sqlx::Connection;
+    match &store.cfg {
+        LedgerConfig::Sqlite { path, .. } => {
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+                .await
+                .unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+        LedgerConfig::Postgres { .. } => {
+            let mut c = sqlx::PgConnection::connect(&store.env[0].1).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+/// Waits (polling) until `cond` holds; fails the test after 20 s.
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(tokio::time::Instant::now() < give_up, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Runs `begins` as ONE batch: the writer is held on a first write (`warm-<n>`, a batch of
+/// its own) by a `Blocker` until all of them are queued. Returns their results in order.
+async fn begins_in_one_batch(
+    store: &Store,
+    l: &Arc<Ledger>,
+    begins: Vec<NewRecord>,
+) -> Vec<Result<Begin, LedgerError>> {
+    let blocker = Blocker::hold(store).await;
+    let before = l.batch_stats().batches;
+    let warm = {
+        let l = l.clone();
+        let n = new(&format!("warm-{before}"), &format!("warm-{before}"), "body");
+        tokio::spawn(async move { l.begin(n).await })
+    };
+    until("the writer took the first write", || {
+        l.batch_stats().batches == before + 1
+    })
+    .await;
+    let n = begins.len();
+    let tasks: Vec<_> = begins
+        .into_iter()
+        .map(|b| {
+            let l = l.clone();
+            tokio::spawn(async move { l.begin_sending(b).await })
+        })
+        .collect();
+    until("every write is queued", || l.queued_writes() == n).await;
+    blocker.release().await;
+    assert!(warm.await.unwrap().unwrap().may_send());
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    assert_eq!(l.batch_stats().batches, before + 2, "one batch for all");
+    out
+}
+
+/// Writes queued while the writer is busy commit together, in one batch; a write alone
+/// is committed at once, in a batch of its own (no waiting for company).
+pub async fn queued_writes_commit_together(store: &Store) {
+    let l = store.open().await;
+    for i in 0..3 {
+        started(
+            l.begin(new(&format!("s{i}"), &format!("s{i}"), "body"))
+                .await
+                .unwrap(),
+        );
+    }
+    let s = l.batch_stats();
+    assert_eq!(
+        (s.batches, s.writes),
+        (3, 3),
+        "one at a time: batches of one"
+    );
+    let begins = (0..20)
+        .map(|i| new(&format!("b{i}"), &format!("k{i}"), "body"))
+        .collect();
+    for r in begins_in_one_batch(store, &l, begins).await {
+        let rec = started(r.unwrap());
+        assert_eq!(l.get("dev", &rec.id).await.unwrap().unwrap(), rec);
+    }
+    let s = l.batch_stats();
+    assert_eq!(s.writes, 3 + 1 + 20);
+    assert!(s.by_size.contains(&(16, 31, 1)), "{s:?}");
+}
+
+/// Within one batch, one caller's failing statement (an id that is already taken) fails
+/// that caller only; the others in the batch get their own answers, one key's duplicates
+/// included.
+pub async fn a_failing_write_fails_no_other_write_in_its_batch(store: &Store) {
+    let l = store.open().await;
+    started(l.begin(new("taken", "k-taken", "body")).await.unwrap());
+    let mut begins: Vec<_> = (0..10)
+        .map(|i| new(&format!("b{i}"), &format!("k{i}"), "body"))
+        .collect();
+    begins.push(new("taken", "k-other", "body")); // the id's primary key clashes
+    begins.push(new("d1", "k-dup", "body"));
+    begins.push(new("d2", "k-dup", "body"));
+    let results = begins_in_one_batch(store, &l, begins).await;
+    for r in &results[..10] {
+        assert!(matches!(r, Ok(Begin::Started(_))), "{r:?}");
+    }
+    assert!(
+        matches!(results[10], Err(LedgerError::Db(_))),
+        "{:?}",
+        results[10]
+    );
+    assert!(
+        matches!(results[11], Ok(Begin::Started(_))),
+        "{:?}",
+        results[11]
+    );
+    match &results[12] {
+        Ok(Begin::InProgress(r)) => assert_eq!(r.id, "d1"),
+        other => panic!("{other:?}"),
+    }
+    for i in 0..10 {
+        assert!(l.get("dev", &format!("b{i}")).await.unwrap().is_some());
+    }
+    assert!(l.find_by_key("dev", "k-other").await.unwrap().is_none());
+    assert_eq!(
+        l.get("dev", "taken").await.unwrap().unwrap().idem_key,
+        "k-taken"
+    );
+}
+
+/// A batch whose COMMIT fails (a deferred constraint, checked only at commit, refuses
+/// one record) fails EVERY caller in it: none is told "recorded", and nothing of the
+/// batch is stored. The ledger carries on afterwards.
+pub async fn a_failed_commit_fails_every_caller_in_its_batch(store: &Store) {
+    let l = store.open().await;
+    fixture_sql(
+        store,
+        match store.cfg {
+            LedgerConfig::Sqlite { .. } => {
+                "CREATE TABLE poison_parent (id TEXT PRIMARY KEY);
+                 CREATE TABLE poison (order_id TEXT REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED);
+                 CREATE TRIGGER poison_orders AFTER INSERT ON orders WHEN NEW.client = 'poison'
+                 BEGIN INSERT INTO poison VALUES (NEW.id); END;"
+            }
+            LedgerConfig::Postgres { .. } => {
+                "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql
+                   AS $$ BEGIN RAISE EXCEPTION 'poisoned commit'; END $$;
+                 CREATE CONSTRAINT TRIGGER poison_orders AFTER INSERT ON orders
+                   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+                   WHEN (NEW.client = 'poison') EXECUTE FUNCTION poison();"
+            }
+        },
+    )
+    .await;
+    let mut begins: Vec<_> = (0..10)
+        .map(|i| new(&format!("b{i}"), &format!("k{i}"), "body"))
+        .collect();
+    let mut poisoned = new("p", "k-p", "body");
+    poisoned.client = "poison".into();
+    begins.insert(5, poisoned);
+    let results = begins_in_one_batch(store, &l, begins).await;
+    for r in &results {
+        assert!(matches!(r, Err(LedgerError::Db(_))), "{r:?}");
+    }
+    for i in 0..10 {
+        assert!(l.get("dev", &format!("b{i}")).await.unwrap().is_none());
+    }
+    assert!(l.get("poison", "p").await.unwrap().is_none());
+    // The writer is fine: the same orders record now, one batch each.
+    started(l.begin(new("b0", "k0", "body")).await.unwrap());
+    assert!(l.get("dev", "b0").await.unwrap().is_some());
+}
+
 /// Runs one suite function by name; used by both store test files.
 #[macro_export]
 macro_rules! suite_tests {

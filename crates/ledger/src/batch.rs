@@ -1,0 +1,343 @@
+//! Group commit: every write goes to one writer task, which runs whatever is queued (up to
+//! `max_batch` writes) in ONE transaction and answers each caller after the commit. A
+//! batch closes when it is full or when the queue is empty: there is no linger, so one
+//! write alone is committed at once, and under load the writes that queued while a batch
+//! was committing form the next one. A commit (and with SQLite `synchronous=FULL`, its
+//! fsync) is paid once per batch instead of once per write. A batch of one runs without
+//! BEGIN/COMMIT (autocommit), so at low load a write costs what it did before batching.
+//!
+//! Failures:
+//! - a write's own statement fails (e.g. a primary-key clash of one caller's `begin`): the
+//!   batch is rolled back and each of its writes runs again alone (autocommit), so
+//!   every caller gets its own answer and one caller's error fails no one
+//!   else. The rolled-back attempt left nothing behind, so running a write again is safe.
+//!   This also clears a PostgreSQL deadlock between two replicas' batches: the victim's
+//!   batch releases its locks and its writes retry one by one.
+//! - the batch's `BEGIN` or `COMMIT` fails: EVERY caller in it gets the error; none is told
+//!   its write was recorded. The connection is dropped (the next batch opens a fresh one),
+//!   so a transaction the database may have left half-open never leaks into the next batch.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use sqlx::{Connection, Database, Pool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::LedgerError;
+
+pub(crate) type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A write as the writer runs it: statements on the batch's connection, inside its
+/// transaction. It may run twice (see the module doc), so it reads only its own data.
+pub(crate) type Op<C, D, T> = for<'a> fn(&'a mut C, &'a D) -> BoxFut<'a, Result<T, LedgerError>>;
+
+/// The default and the bound for `maxBatch`.
+pub const DEFAULT_MAX_BATCH: u32 = 64;
+
+/// One caller's write, with its result type erased so one queue carries every kind.
+trait Job<C>: Send {
+    /// Runs the write; the result is kept until the batch's outcome is known.
+    fn run<'a>(&'a mut self, c: &'a mut C) -> BoxFut<'a, Result<(), LedgerError>>;
+    /// Answers the caller: the kept result if the batch committed, else `failed`.
+    fn answer(self: Box<Self>, failed: Option<LedgerError>);
+}
+
+struct Typed<C, D, T> {
+    data: D,
+    op: Op<C, D, T>,
+    out: Option<T>,
+    reply: oneshot::Sender<Result<T, LedgerError>>,
+}
+
+impl<C: Send, D: Send + Sync, T: Send> Job<C> for Typed<C, D, T> {
+    fn run<'a>(&'a mut self, c: &'a mut C) -> BoxFut<'a, Result<(), LedgerError>> {
+        Box::pin(async move {
+            let v = (self.op)(c, &self.data).await?;
+            self.out = Some(v);
+            Ok(())
+        })
+    }
+
+    fn answer(self: Box<Self>, failed: Option<LedgerError>) {
+        let r = match failed {
+            Some(e) => Err(e),
+            None => self
+                .out
+                .ok_or_else(|| LedgerError::Db("the ledger write produced no result".into())),
+        };
+        // The caller may have gone away (its request was dropped); the write stands.
+        let _ = self.reply.send(r);
+    }
+}
+
+enum Msg<C> {
+    Job(Box<dyn Job<C>>),
+    /// Stop after the writes queued before this one.
+    Close,
+}
+
+/// How big the batches were: batches by size class (1, 2-3, 4-7, ... doubling).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchStats {
+    pub batches: u64,
+    pub writes: u64,
+    /// `(smallest, largest, batches)` per size class, smallest first.
+    pub by_size: Vec<(u64, u64, u64)>,
+}
+
+const SIZE_CLASSES: usize = 8;
+
+#[derive(Default)]
+struct Counters {
+    writes: AtomicU64,
+    by_class: [AtomicU64; SIZE_CLASSES],
+}
+
+impl Counters {
+    fn record(&self, n: usize) {
+        self.writes.fetch_add(n as u64, Ordering::Relaxed);
+        let class = (usize::BITS - 1 - n.max(1).leading_zeros()) as usize;
+        self.by_class[class.min(SIZE_CLASSES - 1)].fetch_add(1, Ordering::Relaxed);
+        metrics::histogram!("ledger_batch_size").record(n as f64);
+    }
+
+    fn snapshot(&self) -> BatchStats {
+        let by_size: Vec<(u64, u64, u64)> = self
+            .by_class
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let top = if i + 1 == SIZE_CLASSES {
+                    u64::MAX
+                } else {
+                    (1 << (i + 1)) - 1
+                };
+                (1 << i, top, c.load(Ordering::Relaxed))
+            })
+            .collect();
+        BatchStats {
+            batches: by_size.iter().map(|c| c.2).sum(),
+            writes: self.writes.load(Ordering::Relaxed),
+            by_size,
+        }
+    }
+}
+
+/// The handle the store keeps: submit writes, read stats, close.
+pub(crate) struct Writer<DB: Database> {
+    queue: mpsc::UnboundedSender<Msg<DB::Connection>>,
+    /// Writes submitted and not yet taken into a batch.
+    queued: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl<DB: Database> Writer<DB> {
+    /// Starts the writer task. `begin_sql` opens a batch's transaction (SQLite:
+    /// `BEGIN IMMEDIATE`, so the write lock is taken up front).
+    pub(crate) fn start(pool: Pool<DB>, begin_sql: &'static str, max_batch: u32) -> Self {
+        let (queue, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let counters = Arc::new(Counters::default());
+        let task = tokio::spawn(
+            WriterTask {
+                pool,
+                begin_sql,
+                max_batch: usize::try_from(max_batch.max(1)).unwrap_or(1),
+                queued: queued.clone(),
+                counters: counters.clone(),
+            }
+            .run(rx),
+        );
+        Writer {
+            queue,
+            queued,
+            counters,
+            task: std::sync::Mutex::new(Some(task)),
+        }
+    }
+
+    /// Queues one write and waits for its answer (given after its batch committed).
+    pub(crate) async fn submit<D, T>(
+        &self,
+        data: D,
+        op: Op<DB::Connection, D, T>,
+    ) -> Result<T, LedgerError>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Typed {
+            data,
+            op,
+            out: None,
+            reply,
+        });
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        if self.queue.send(Msg::Job(job)).is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(LedgerError::Db("the ledger is closed".into()));
+        }
+        answer
+            .await
+            .map_err(|_| LedgerError::Db("the ledger closed before this write ran".into()))?
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn stats(&self) -> BatchStats {
+        self.counters.snapshot()
+    }
+
+    /// Runs what is queued, then stops the writer; later writes fail as closed.
+    pub(crate) async fn close(&self) {
+        let _ = self.queue.send(Msg::Close);
+        let task = self.task.lock().ok().and_then(|mut t| t.take());
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+struct WriterTask<DB: Database> {
+    pool: Pool<DB>,
+    begin_sql: &'static str,
+    max_batch: usize,
+    queued: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
+}
+
+type Jobs<DB> = Vec<Box<dyn Job<<DB as Database>::Connection>>>;
+
+/// Why a batch did not commit.
+enum Failure {
+    /// One write's statement failed; the transaction was rolled back (`true`: cleanly).
+    Write(LedgerError, bool),
+    /// `BEGIN` or `COMMIT` (or getting a connection) failed: the whole batch is lost.
+    Batch(LedgerError),
+}
+
+impl<DB: Database> WriterTask<DB> {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Msg<DB::Connection>>) {
+        let mut batch: Jobs<DB> = Vec::with_capacity(self.max_batch);
+        let mut closing = false;
+        while !closing {
+            match rx.recv().await {
+                Some(Msg::Job(j)) => batch.push(j),
+                Some(Msg::Close) | None => break,
+            }
+            // Take what is already queued; never wait for more.
+            while batch.len() < self.max_batch {
+                match rx.try_recv() {
+                    Ok(Msg::Job(j)) => batch.push(j),
+                    Ok(Msg::Close) => {
+                        closing = true;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.queued.fetch_sub(batch.len(), Ordering::SeqCst);
+            self.counters.record(batch.len());
+            self.commit(&mut batch).await;
+        }
+    }
+
+    /// Runs `batch` in one transaction and answers every caller (draining `batch`).
+    async fn commit(&self, batch: &mut Jobs<DB>) {
+        match self.attempt(batch).await {
+            Ok(()) => batch.drain(..).for_each(|j| j.answer(None)),
+            Err(Failure::Batch(e)) => {
+                tracing::warn!(writes = batch.len(), error = %e, "ledger: a batch failed to commit");
+                let msg = e.to_string();
+                batch
+                    .drain(..)
+                    .for_each(|j| j.answer(Some(LedgerError::Db(msg.clone()))));
+            }
+            Err(Failure::Write(e, _)) if batch.len() == 1 => {
+                if let Some(j) = batch.pop() {
+                    j.answer(Some(e));
+                }
+            }
+            Err(Failure::Write(..)) => {
+                for mut job in batch.drain(..) {
+                    let failed = match self.attempt(std::slice::from_mut(&mut job)).await {
+                        Ok(()) => None,
+                        Err(Failure::Write(e, _) | Failure::Batch(e)) => Some(e),
+                    };
+                    job.answer(failed);
+                }
+            }
+        }
+    }
+
+    /// One transaction over `jobs`. A failure rolls it back; unless that surely worked,
+    /// the connection is dropped, so no half-open transaction reaches the next batch.
+    async fn attempt(&self, jobs: &mut [Box<dyn Job<DB::Connection>>]) -> Result<(), Failure> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| Failure::Batch(e.into()))?;
+        let r = match jobs {
+            // A write alone needs no BEGIN/COMMIT round trips: its statements commit as
+            // they run, as they did before batching (each is atomic and guarded).
+            [job] => job
+                .run(&mut conn)
+                .await
+                .map_err(|e| Failure::Write(e, true)),
+            _ => self.in_transaction(&mut conn, jobs).await,
+        };
+        if !matches!(r, Ok(()) | Err(Failure::Write(_, true))) {
+            conn.close_on_drop();
+        }
+        r
+    }
+
+    async fn in_transaction(
+        &self,
+        conn: &mut DB::Connection,
+        jobs: &mut [Box<dyn Job<DB::Connection>>],
+    ) -> Result<(), Failure> {
+        let mut tx = conn
+            .begin_with(self.begin_sql)
+            .await
+            .map_err(|e| Failure::Batch(e.into()))?;
+        for job in jobs.iter_mut() {
+            if let Err(e) = job.run(&mut tx).await {
+                let clean = tx.rollback().await.is_ok();
+                return Err(Failure::Write(e, clean));
+            }
+        }
+        tx.commit().await.map_err(|e| Failure::Batch(e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_classes_double() {
+        let c = Counters::default();
+        for n in [1, 2, 3, 4, 31, 32, 64, 500] {
+            c.record(n);
+        }
+        let s = c.snapshot();
+        assert_eq!((s.batches, s.writes), (8, 637));
+        let count = |lo: u64| s.by_size.iter().find(|b| b.0 == lo).map(|b| b.2);
+        assert_eq!(count(1), Some(1));
+        assert_eq!(count(2), Some(2));
+        assert_eq!(count(4), Some(1));
+        assert_eq!(count(16), Some(1));
+        assert_eq!(count(32), Some(1));
+        assert_eq!(count(64), Some(1));
+        assert_eq!(count(128), Some(1));
+        assert_eq!(s.by_size.last().map(|b| b.1), Some(u64::MAX));
+    }
+}
