@@ -590,3 +590,46 @@ fn impossible_settings_are_reported_with_pointers() {
         assert!(pointers.iter().any(|x| x == p), "{p} not in {pointers:?}");
     }
 }
+
+/// A call waiting for rate capacity holds no in-flight slot: two calls behind a
+/// spent rate limit with one slot both wait; one goes out when capacity returns and the
+/// other runs out of `maxWaitMs` (rate limited). Taking the slot first shed the second
+/// at once as `Overloaded`, with nothing in flight at the vendor.
+#[tokio::test]
+async fn calls_waiting_for_rate_capacity_hold_no_in_flight_slot() {
+    let (_s, addr) = start().await;
+    let c = client(
+        addr,
+        json!({"limits": {"ratePerSec": 1, "burst": 1, "maxWaitMs": 1500, "maxInFlight": 1}}),
+    );
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.send(&create_req(RetrySafety::NotAfterSend)).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for h in calls {
+        results.push(h.await.unwrap());
+    }
+    assert!(
+        results
+            .iter()
+            .all(|r| !matches!(r, Err(OutboundError::Overloaded))),
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| matches!(r, Err(OutboundError::RateLimited { .. }))),
+        "{results:?}"
+    );
+}
