@@ -320,6 +320,15 @@ async fn unknown_orders_are_paged_and_reading_them_leaves_the_gauge_alone() {
         ["truth-unknown-0", "truth-unknown-1", "truth-unknown-2"]
     );
     assert_eq!(gauge().await, before, "a read moved the gauge");
+    let r = g
+        .http
+        .get(g.admin("/orders/unknown?limit=many"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["code"], "invalid_request", "{p}");
 }
 
 /// Finding 10: a non-ASCII Idempotency-Key is refused, not silently replaced by orderRef.

@@ -144,6 +144,8 @@ impl Problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProblemCode {
     MalformedJson,
+    /// A query parameter or header that is not what the endpoint documents.
+    InvalidRequest,
     Unauthorized,
     Forbidden,
     NotFound,
@@ -170,8 +172,9 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
-    pub const ALL: [ProblemCode; 24] = [
+    pub const ALL: [ProblemCode; 25] = [
         ProblemCode::MalformedJson,
+        ProblemCode::InvalidRequest,
         ProblemCode::Unauthorized,
         ProblemCode::Forbidden,
         ProblemCode::NotFound,
@@ -200,6 +203,7 @@ impl ProblemCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ProblemCode::MalformedJson => "malformed_json",
+            ProblemCode::InvalidRequest => "invalid_request",
             ProblemCode::Unauthorized => "unauthorized",
             ProblemCode::Forbidden => "forbidden",
             ProblemCode::NotFound => "not_found",
@@ -228,7 +232,7 @@ impl ProblemCode {
 
     pub fn status(self) -> u16 {
         match self {
-            ProblemCode::MalformedJson => 400,
+            ProblemCode::MalformedJson | ProblemCode::InvalidRequest => 400,
             ProblemCode::Unauthorized => 401,
             ProblemCode::Forbidden => 403,
             ProblemCode::NotFound => 404,
@@ -256,6 +260,7 @@ impl ProblemCode {
     pub fn title(self) -> &'static str {
         match self {
             ProblemCode::MalformedJson => "The request body is not valid JSON",
+            ProblemCode::InvalidRequest => "A request parameter is invalid",
             ProblemCode::Unauthorized => "Missing or unknown API key",
             ProblemCode::Forbidden => "This client may not do that",
             ProblemCode::NotFound => "No such resource",
@@ -300,6 +305,7 @@ impl ProblemCode {
             | ProblemCode::ShuttingDown
             | ProblemCode::Internal => true,
             ProblemCode::MalformedJson
+            | ProblemCode::InvalidRequest
             | ProblemCode::Unauthorized
             | ProblemCode::Forbidden
             | ProblemCode::NotFound

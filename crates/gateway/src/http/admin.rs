@@ -64,12 +64,17 @@ async fn unknown_orders(
     State(state): State<Arc<AppState>>,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    // Lenient: a limit that is not a number is the default, one out of range is clamped.
-    let limit = query
-        .get("limit")
-        .and_then(|l| l.parse::<u32>().ok())
-        .unwrap_or(100)
-        .clamp(1, 500);
+    // A limit out of range is clamped; one that is not a number is refused.
+    let limit = match query.get("limit").map(|l| l.parse::<u32>()) {
+        None => 100,
+        Some(Ok(n)) => n.clamp(1, 500),
+        Some(Err(_)) => {
+            return crate::http::problem::problem_response(order_model::Problem::new(
+                order_model::ProblemCode::InvalidRequest,
+                "limit must be a whole number (1..500)",
+            ));
+        }
+    };
     let listed = state
         .ledger
         .page_by_state(
