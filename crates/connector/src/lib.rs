@@ -67,6 +67,16 @@ pub enum LookupRefusal {
     InvalidId(&'static str),
 }
 
+impl LookupRefusal {
+    /// The id rule of vendors whose order ids are opaque letters and digits (they go into
+    /// a URL path, so nothing else may pass).
+    pub fn check_alphanumeric(id: &str) -> Result<(), LookupRefusal> {
+        let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric());
+        ok.then_some(())
+            .ok_or(LookupRefusal::InvalidId("1..64 ASCII letters and digits"))
+    }
+}
+
 impl std::fmt::Display for LookupRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -18,15 +18,25 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
         .to_str()
         .ok()?
         .trim();
-    let wait = if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
-        // Digits beyond u64 are still "very long", not unreadable.
-        v.parse::<u64>()
-            .map(Duration::from_secs)
-            .unwrap_or(MAX_RETRY_AFTER)
-    } else {
-        let at = httpdate::parse_http_date(v).ok()?;
-        at.duration_since(now).unwrap_or(Duration::ZERO)
-    };
+    if let Some(wait) = delta_seconds(v) {
+        return Some(wait);
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
+}
+
+/// Delta-seconds, capped; digits beyond u64 are still "very long", not unreadable.
+fn delta_seconds(v: &str) -> Option<Duration> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let wait = v
+        .parse::<u64>()
+        .map_or(MAX_RETRY_AFTER, Duration::from_secs);
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
@@ -34,12 +44,13 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 /// delta-seconds. The outbound stack rewrites an HTTP-date into delta-seconds when the
 /// answer arrives ([`normalize`]), so connectors see every vendor pause.
 pub fn retry_after_delta(headers: &HeaderMap) -> Option<Duration> {
-    retry_after(headers, SystemTime::UNIX_EPOCH).filter(|_| {
+    delta_seconds(
         headers
-            .get(http::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().bytes().all(|b| b.is_ascii_digit()))
-    })
+            .get(http::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?
+            .trim(),
+    )
 }
 
 /// Rewrites `Retry-After` as capped delta-seconds (rounded up), as of `now`; removes a

@@ -199,24 +199,20 @@ fn resolve_unknown(
             }
         };
         let registry = Registry::builtin();
-        let placed = matches!(finding, crate::operator::Finding::Placed { .. });
+        let done = match &finding {
+            crate::operator::Finding::Placed { vendor_order_id } => format!(
+                "linked to vendor order {vendor_order_id}; the caller's next retry with the same orderRef reads it at the vendor and settles the order if it matches"
+            ),
+            crate::operator::Finding::NotPlaced => "resolved as not placed; the caller's next retry with the same orderRef places it".to_owned(),
+        };
         let result = crate::operator::resolve(
             &ledger, &checked, &registry, order_id, finding, operator, reason,
         )
         .await;
         ledger.close().await;
         match result {
-            Ok(rec) if placed => {
-                println!(
-                    "{order_id}: linked to vendor order {}; the caller's next retry with the same orderRef reads it at the vendor and settles the order if it matches",
-                    rec.vendor_order_id.as_deref().unwrap_or_default()
-                );
-                0
-            }
-            Ok(_) => {
-                println!(
-                    "{order_id}: resolved as not placed; the caller's next retry with the same orderRef places it"
-                );
+            Ok(()) => {
+                println!("{order_id}: {done}");
                 0
             }
             Err(e) => {

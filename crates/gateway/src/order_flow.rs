@@ -150,15 +150,7 @@ fn settle(
         Ok(sent) => sent,
         Err(e) => {
             let (p, st, never_sent) = outbound_problem(&e);
-            let p = p.with_trace_id(Some(trace_id.to_owned()));
-            return Finish {
-                state: st,
-                http_status: p.status,
-                response: serde_json::to_value(&p).unwrap_or(Value::Null),
-                vendor_order_id: None,
-                vendor_status: None,
-                never_sent,
-            };
+            return problem_finish(p, trace_id, st, None, never_sent);
         }
     };
     let answer = match call {
@@ -198,9 +190,7 @@ fn settle(
             }
         }
         Err(failure) => {
-            let p = failure
-                .to_problem()
-                .with_trace_id(Some(trace_id.to_owned()));
+            let p = failure.to_problem();
             let (st, never_sent) = match (failure.outcome(), failure.problem_code()) {
                 (Outcome::Unknown, _) => (RecordState::Unknown, false),
                 (Outcome::NotCreated, ProblemCode::InvalidOrder | ProblemCode::VendorRejected) => {
@@ -209,19 +199,19 @@ fn settle(
                 // "Not processed" (a 429, an auth refusal) speaks only for this attempt; an
                 // earlier one of the same call may have created the order.
                 (Outcome::NotCreated, _) if earlier_may_have_created(planned, call, &sent) => {
-                    return unknown_after_earlier_attempt(trace_id, failure.vendor.code.clone());
+                    let p = Problem::new(ProblemCode::VendorTimeout, EARLIER_ATTEMPT_UNKNOWN);
+                    return problem_finish(
+                        p,
+                        trace_id,
+                        RecordState::Unknown,
+                        failure.vendor.code.clone(),
+                        false,
+                    );
                 }
                 // The vendor did not take it (auth, limits, unavailable): a retry may succeed.
                 (Outcome::NotCreated, _) => (RecordState::Failed, true),
             };
-            Finish {
-                state: st,
-                http_status: p.status,
-                response: serde_json::to_value(&p).unwrap_or(Value::Null),
-                vendor_order_id: None,
-                vendor_status: failure.vendor.code.clone(),
-                never_sent,
-            }
+            problem_finish(p, trace_id, st, failure.vendor.code.clone(), never_sent)
         }
     }
 }
@@ -246,19 +236,24 @@ fn earlier_may_have_created(
         })
 }
 
-fn unknown_after_earlier_attempt(trace_id: &str, vendor_status: Option<String>) -> Finish {
-    let p = Problem::new(
-        ProblemCode::VendorTimeout,
-        "an earlier attempt of this call may have reached the vendor and its answer never came; the order is recorded as unknown, and a retry with the same orderRef settles it",
-    )
-    .with_trace_id(Some(trace_id.to_owned()));
+const EARLIER_ATTEMPT_UNKNOWN: &str = "an earlier attempt of this call may have reached the vendor and its answer never came; the order is recorded as unknown, and a retry with the same orderRef settles it";
+
+/// The outcome to record when the caller is answered with a problem.
+fn problem_finish(
+    p: Problem,
+    trace_id: &str,
+    state: RecordState,
+    vendor_status: Option<String>,
+    never_sent: bool,
+) -> Finish {
+    let p = p.with_trace_id(Some(trace_id.to_owned()));
     Finish {
-        state: RecordState::Unknown,
+        state,
         http_status: p.status,
         response: serde_json::to_value(&p).unwrap_or(Value::Null),
         vendor_order_id: None,
         vendor_status,
-        never_sent: false,
+        never_sent,
     }
 }
 

@@ -209,7 +209,6 @@ async fn with_descriptors_scarce_and_the_api_flooded_healthz_still_answers() {
     );
     let mut gw = binary::spawn(
         &config,
-        dir.path(),
         &[("RUST_LOG", "info")],
         &["sh", "-c", "ulimit -n 128 && exec \"$0\" \"$@\""],
     )

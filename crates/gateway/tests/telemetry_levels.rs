@@ -50,7 +50,6 @@ async fn at_rust_log_warn_vendor_calls_carry_traceparent_and_spans_are_exported(
     let endpoint = format!("http://{sink}");
     let mut gw = binary::spawn(
         &config,
-        dir.path(),
         &[
             // Only the ready line (it says which ports) is kept above warn.
             ("RUST_LOG", "warn,gateway::server=info"),

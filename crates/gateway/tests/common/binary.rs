@@ -17,9 +17,8 @@ pub struct Spawned {
 
 /// Starts `order-gateway serve` with `env` added and `wrap` (e.g.
 /// `["sh", "-c", "ulimit -n 64; exec \"$0\" \"$@\""]`) in front when given; the
-/// addresses come from its ready file. (`_log_dir` is kept for callers; the output lives
-/// in the process's own temp dir.)
-pub async fn spawn(config: &Path, _log_dir: &Path, env: &[(&str, &str)], wrap: &[&str]) -> Spawned {
+/// addresses come from its ready file; its output lives in the process's own temp dir.
+pub async fn spawn(config: &Path, env: &[(&str, &str)], wrap: &[&str]) -> Spawned {
     let mut proc = Proc::spawn_wrapped(config, wrap, |c| {
         c.envs(env.iter().copied());
     });

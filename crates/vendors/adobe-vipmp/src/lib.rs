@@ -102,12 +102,7 @@ impl Connector for AdobeVipMp {
     }
 
     fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), connector::LookupRefusal> {
-        let ok = !vendor_order_id.is_empty()
-            && vendor_order_id.len() <= 64
-            && vendor_order_id.chars().all(|c| c.is_ascii_alphanumeric());
-        ok.then_some(()).ok_or(connector::LookupRefusal::InvalidId(
-            "1..64 ASCII letters and digits",
-        ))
+        connector::LookupRefusal::check_alphanumeric(vendor_order_id)
     }
 }
 
@@ -170,7 +165,7 @@ impl PreparedRoute for Prepared {
 
     fn lookup(&self, order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest> {
         let (_, customer) = order.customer.account_for(&self.connection, KIND)?;
-        let safe = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric());
+        let safe = |s: &str| connector::LookupRefusal::check_alphanumeric(s).is_ok();
         (safe(customer) && safe(vendor_order_id)).then(|| {
             VendorRequest::get(format!(
                 "{}/{vendor_order_id}",

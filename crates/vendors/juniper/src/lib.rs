@@ -80,12 +80,7 @@ impl Connector for Juniper {
     }
 
     fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), connector::LookupRefusal> {
-        let ok = !vendor_order_id.is_empty()
-            && vendor_order_id.len() <= 64
-            && vendor_order_id.chars().all(|c| c.is_ascii_alphanumeric());
-        ok.then_some(()).ok_or(connector::LookupRefusal::InvalidId(
-            "1..64 ASCII letters and digits",
-        ))
+        connector::LookupRefusal::check_alphanumeric(vendor_order_id)
     }
 }
 
@@ -111,8 +106,9 @@ impl PreparedRoute for Prepared {
 
     /// `GET /v1/orders/{id}`: Juniper's docs say a lookup exists; this path is the likely one (unconfirmed).
     fn lookup(&self, _order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest> {
-        let safe = vendor_order_id.chars().all(|c| c.is_ascii_alphanumeric());
-        safe.then(|| VendorRequest::get(format!("{}/{vendor_order_id}", translate::CREATE_PATH)))
+        connector::LookupRefusal::check_alphanumeric(vendor_order_id)
+            .ok()
+            .map(|()| VendorRequest::get(format!("{}/{vendor_order_id}", translate::CREATE_PATH)))
     }
 
     fn interpret_lookup_checked(
