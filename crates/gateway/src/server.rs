@@ -41,6 +41,7 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
     upkeep: tokio::task::JoinHandle<()>,
+    lease: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
     drain_delay: Duration,
 }
@@ -53,7 +54,12 @@ impl Running {
         self.upkeep.abort();
         tokio::time::sleep(self.drain_delay).await;
         let _ = self.shutdown.send(true);
-        tokio::time::timeout(self.grace, self.server).await.is_ok()
+        let drained = tokio::time::timeout(self.grace, self.server).await.is_ok();
+        if let Some(lease) = self.lease {
+            lease.abort();
+        }
+        crate::upkeep::release_lease(&self.state.ledger).await;
+        drained
     }
 }
 
@@ -137,6 +143,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         );
     });
     let upkeep = crate::upkeep::spawn(state.clone());
+    let lease = crate::upkeep::spawn_lease(state.clone());
     state.set_ready(true);
     tracing::info!(api = %api_addr, admin = %admin_addr, version = %state.runtime.load().checked.version(), "order-gateway ready");
     if let Some(path) = &opts.ready_file {
@@ -150,6 +157,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         shutdown: tx,
         server,
         upkeep,
+        lease,
         grace: Duration::from_secs(server_cfg.shutdown_grace_secs),
         drain_delay: Duration::from_secs(server_cfg.drain_delay_secs),
     })

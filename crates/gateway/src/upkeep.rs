@@ -4,10 +4,14 @@
 //! that retries are settled rather than hang on `in_progress`. Which records are
 //! abandoned depends on who else writes the ledger:
 //! - SQLite is one process's file: at start every in-flight record is abandoned.
-//! - PostgreSQL is shared by replicas: a record is abandoned only when it is older than
-//!   any vendor call can last (the longest overall deadline of the config's connections
-//!   plus a margin), checked at start and then periodically, so a live replica's order is
-//!   never marked `unknown` under it.
+//! - PostgreSQL is shared by replicas: each replica holds a lease it renews every
+//!   `LEASE_RENEW` (see `ledger::lease`); every `LEASE_RENEW` each replica marks `unknown`
+//!   the in-flight records of replicas whose lease expired (`LEASE_TTL` after their last
+//!   renewal) or was released at a clean stop. A killed replica's orders are settleable
+//!   within `LEASE_TTL + LEASE_RENEW` (18 s). A live replica's orders are never touched:
+//!   its lease is live. Records without a holder (written before leases) fall back to the
+//!   age rule: older than any vendor call can last (the longest overall deadline of the
+//!   config's connections plus a margin).
 //! - Periodically, on both stores, the same age rule catches a record whose outcome could
 //!   not be written (placement runs to completion in its own task, so only a ledger
 //!   failure at that moment leaves one behind).
@@ -27,6 +31,12 @@ pub const PERIOD: Duration = Duration::from_secs(30);
 /// Added to the longest vendor deadline before an in-flight record counts as abandoned.
 pub const MARGIN: Duration = Duration::from_secs(60);
 
+/// How long a replica's lease lasts after its last renewal.
+pub const LEASE_TTL: Duration = Duration::from_secs(15);
+/// How often a replica renews its lease and looks for expired ones: five renewals per
+/// lease, so a slow ledger or a stalled moment does not cost a live replica its orders.
+pub const LEASE_RENEW: Duration = Duration::from_secs(3);
+
 /// The age after which an in-flight record cannot belong to a live call.
 pub fn stale_after(runtime: &Runtime) -> Duration {
     let longest = runtime
@@ -42,7 +52,21 @@ pub fn stale_after(runtime: &Runtime) -> Duration {
 pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64, String> {
     let n = match ledger {
         Ledger::Sqlite(_) => ledger.recover_on_start().await,
-        Ledger::Postgres(_) => ledger.recover_stale(stale_after(runtime)).await,
+        Ledger::Postgres(_) => {
+            // Our lease first: from here on other replicas leave our records alone.
+            ledger
+                .renew_lease(LEASE_TTL)
+                .await
+                .map_err(|e| format!("ledger lease: {e}"))?;
+            let expired = ledger
+                .recover_expired_holders()
+                .await
+                .map_err(|e| format!("ledger recovery: {e}"))?;
+            ledger
+                .recover_stale(stale_after(runtime))
+                .await
+                .map(|n| n + expired)
+        }
     }
     .map_err(|e| format!("ledger recovery: {e}"))?;
     if n > 0 {
@@ -90,4 +114,44 @@ pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             pass(&state).await;
         }
     })
+}
+
+/// On a shared ledger: renews this replica's lease and settles expired replicas' orders,
+/// every `LEASE_RENEW`. None on SQLite (one process; recovery at start covers it).
+pub fn spawn_lease(state: Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> {
+    if !matches!(*state.ledger, Ledger::Postgres(_)) {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(LEASE_RENEW);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            lease_pass(&state.ledger).await;
+        }
+    }))
+}
+
+async fn lease_pass(ledger: &Ledger) {
+    if let Err(e) = ledger.renew_lease(LEASE_TTL).await {
+        metrics::counter!("ledger_lease_renew_failures_total").increment(1);
+        tracing::error!(error = %e, "ledger lease: renewal failed; other replicas settle this replica's in-flight orders if it stays failed");
+    }
+    match ledger.recover_expired_holders().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            recovered = n,
+            "orders in flight on a replica whose lease expired are now `unknown`"
+        ),
+        Err(e) => tracing::error!(error = %e, "ledger lease: recovery failed"),
+    }
+}
+
+/// At a stop: ends the lease, so other replicas settle at once whatever the drain cut.
+pub async fn release_lease(ledger: &Ledger) {
+    if matches!(ledger, Ledger::Postgres(_))
+        && let Err(e) = ledger.release_lease().await
+    {
+        tracing::error!(error = %e, "ledger lease: release failed; it expires by itself");
+    }
 }

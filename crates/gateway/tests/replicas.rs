@@ -9,13 +9,13 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Gateway, default_config_edited, examples, hosted_sim};
+use common::{Gateway, Proc, default_config_edited, examples, hosted_sim};
 use connector::sim::{Fault, RunningSim};
 use serde_json::{Value, json};
 
 const ENV: &str = "LEDGER_TEST_POSTGRES_URL";
 
-async fn replica(sim: &RunningSim) -> Option<Gateway> {
+fn postgres_url() -> Option<String> {
     let Ok(url) = std::env::var(ENV) else {
         assert!(
             std::env::var_os("LEDGER_TEST_POSTGRES_REQUIRED").is_none(),
@@ -23,10 +23,18 @@ async fn replica(sim: &RunningSim) -> Option<Gateway> {
         );
         return None;
     };
-    let dir = tempfile::tempdir().unwrap();
+    Some(url)
+}
+
+/// The default config on the PostgreSQL ledger, with Juniper at `sim`, then `edit`.
+fn replica_config(
+    dir: &std::path::Path,
+    sim: &RunningSim,
+    edit: impl FnOnce(String) -> String,
+) -> std::path::PathBuf {
     let base = sim.base_url();
-    let config = default_config_edited(dir.path(), |t| {
-        t.replace("http://127.0.0.1:18101", &base).replace(
+    let config = default_config_edited(dir, |t| {
+        edit(t).replace("http://127.0.0.1:18101", &base).replace(
             "ledger:\n  kind: sqlite\n  path: data/ledger.db\n",
             &format!("ledger:\n  kind: postgres\n  url: \"${{{ENV}}}\"\n"),
         )
@@ -36,6 +44,13 @@ async fn replica(sim: &RunningSim) -> Option<Gateway> {
             .unwrap()
             .contains("kind: postgres")
     );
+    config
+}
+
+async fn replica(sim: &RunningSim) -> Option<Gateway> {
+    let url = postgres_url()?;
+    let dir = tempfile::tempdir().unwrap();
+    let config = replica_config(dir.path(), sim, |t| t);
     Some(
         Gateway::start_with_env(
             dir,
@@ -44,6 +59,38 @@ async fn replica(sim: &RunningSim) -> Option<Gateway> {
         )
         .await,
     )
+}
+
+/// The ledger state of the order `order_ref` as `gw` reads it.
+async fn state_of(gw: &Gateway, order_ref: &str) -> Value {
+    let found: Value = gw
+        .http
+        .get(gw.url(&format!("/v1/orders?orderRef={order_ref}")))
+        .bearer_auth("dev-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    found["orders"][0]["state"].clone()
+}
+
+/// Polls until the order is in `state` (a live process's progress, not an ordering
+/// sleep); the time it took.
+async fn wait_for_state(gw: &Gateway, order_ref: &str, state: &str, within: Duration) -> Duration {
+    let start = std::time::Instant::now();
+    loop {
+        if state_of(gw, order_ref).await == state {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < within,
+            "{order_ref} not {state} after {within:?}: {}",
+            state_of(gw, order_ref).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn order(r: &str) -> Value {
@@ -118,23 +165,11 @@ async fn a_replica_that_starts_leaves_another_replicas_live_order_alone() {
         let (a, o) = (a.clone(), o.clone());
         tokio::spawn(async move { a.post("/v1/orders", &o).await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let order_ref = o["orderRef"].as_str().unwrap();
+    wait_for_state(&a, order_ref, "sending", Duration::from_secs(10)).await;
     // A second replica starts (a rollout) while the order is at the vendor.
     let b = replica(&sim).await.unwrap();
-    let found: Value = b
-        .http
-        .get(b.url(&format!(
-            "/v1/orders?orderRef={}",
-            o["orderRef"].as_str().unwrap()
-        )))
-        .bearer_auth("dev-key")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(found["orders"][0]["state"], "sending", "{found}");
+    assert_eq!(state_of(&b, order_ref).await, "sending");
     // Its retry of the same order is told to wait, not refused as unknown.
     let (status, _, body) = b.post("/v1/orders", &o).await;
     assert_eq!(
@@ -147,4 +182,64 @@ async fn a_replica_that_starts_leaves_another_replicas_live_order_alone() {
     let (status, headers, _) = b.post("/v1/orders", &o).await;
     assert_eq!(status, 201);
     assert!(headers.get("idempotent-replayed").is_some());
+}
+
+/// A replica killed mid-call: another replica marks its in-flight order `unknown` once
+/// the dead replica's lease expires (seconds), not after the longest vendor deadline plus
+/// a margin (here 120 s + 60 s), so the caller's retry is answered `outcome_unknown`
+/// (settleable) instead of `in_progress` for minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_replicas_in_flight_order_becomes_unknown_within_seconds() {
+    let sim = hosted_sim("juniper").await;
+    let Some(url) = postgres_url() else {
+        eprintln!("SKIPPED: {ENV} is not set");
+        return;
+    };
+    let b = replica(&sim).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = replica_config(dir.path(), &sim, |t| {
+        // A vendor call may last two minutes: the age rule alone would wait three.
+        t.replace(
+            "      baseUrl: http://127.0.0.1:18101\n",
+            "      baseUrl: http://127.0.0.1:18101\n      timeouts: {attemptMs: 120000, overallMs: 120000}\n",
+        )
+    });
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("attemptMs: 120000")
+    );
+    let mut a = Proc::spawn_with(&config, |c| {
+        c.env(ENV, &url);
+    });
+    a.wait_ready().await;
+    let o = order(&format!("killed-{}", uuid::Uuid::new_v4().simple()));
+    let order_ref = o["orderRef"].as_str().unwrap().to_owned();
+    sim.control.push_fault(Fault::DelayBefore {
+        path: Some("/v1/orders".into()),
+        ms: 120_000,
+    });
+    let api = format!("http://127.0.0.1:{}/v1/orders", a.api());
+    let caller = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(api)
+            .bearer_auth("dev-key")
+            .json(&o)
+            .send()
+            .await
+    });
+    wait_for_state(&b, &order_ref, "sending", Duration::from_secs(20)).await;
+    a.signal("KILL");
+    let took = wait_for_state(&b, &order_ref, "unknown", Duration::from_secs(60)).await;
+    eprintln!("unknown {took:?} after the kill");
+    assert!(
+        caller.await.unwrap().is_err(),
+        "the caller's connection died with A"
+    );
+    let (status, _, body) = b.post("/v1/orders", &order(&order_ref)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("outcome_unknown")),
+        "{body}"
+    );
 }

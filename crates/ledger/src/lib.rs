@@ -11,6 +11,7 @@
 #[macro_use]
 mod store;
 mod batch;
+mod lease;
 mod postgres;
 mod record;
 mod sqlite;
@@ -348,6 +349,28 @@ impl Ledger {
         dispatch!(self, l => l.recover_before(cutoff, STALE_NOTE).await)
     }
 
+    /// This process's holder name, written on every record it puts in flight.
+    pub fn holder(&self) -> &str {
+        dispatch!(self, l => l.holder())
+    }
+
+    /// Extends this process's lease to now + `ttl` (see [`lease`](crate::lease)).
+    pub async fn renew_lease(&self, ttl: Duration) -> Result<(), LedgerError> {
+        dispatch!(self, l => l.renew_lease(ttl).await)
+    }
+
+    /// Ends this process's lease at a clean stop, so others settle what it left in flight
+    /// at once.
+    pub async fn release_lease(&self) -> Result<(), LedgerError> {
+        dispatch!(self, l => l.release_lease().await)
+    }
+
+    /// In-flight records of other processes whose lease expired become `unknown`; returns
+    /// how many.
+    pub async fn recover_expired_holders(&self) -> Result<u64, LedgerError> {
+        dispatch!(self, l => l.recover_expired_holders(LEASE_EXPIRED_NOTE).await)
+    }
+
     /// An operator's resolution of an `unknown` order (false: not `unknown` any more).
     pub async fn resolve_by_operator(&self, id: &str, r: &Resolution) -> Result<bool, LedgerError> {
         if r.operator.trim().is_empty() || r.reason.trim().is_empty() {
@@ -396,6 +419,7 @@ impl Ledger {
     }
 }
 
+const LEASE_EXPIRED_NOTE: &str = "in flight on a replica that stopped renewing its lease";
 const RECOVERED_NOTE: &str = "in flight when the previous process stopped";
 const STALE_NOTE: &str = "in flight for too long (its process is gone)";
 const LINKED_NOTE: &str = "an operator linked the vendor's order id; the next retry looks it up";

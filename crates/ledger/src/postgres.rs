@@ -24,6 +24,8 @@ type Db = sqlx::Postgres;
 pub struct PgLedger {
     writer: Writer<Db>,
     pool: PgPool,
+    /// This process's name in `orders.holder` and `replica_leases` (see `crate::lease`).
+    holder: String,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -80,6 +82,7 @@ impl PgLedger {
             .map_err(|e| LedgerError::Db(format!("migrating the PostgreSQL ledger: {e}")))?;
         Ok(PgLedger {
             writer: Writer::start(pool.clone(), "BEGIN", max_batch),
+            holder: crate::lease::new_holder(),
             pool,
         })
     }

@@ -27,6 +27,8 @@ type Db = sqlx::Sqlite;
 pub struct SqliteLedger {
     writer: Writer<Db>,
     reads: SqlitePool,
+    /// This process's name in `orders.holder` and `replica_leases` (see `crate::lease`).
+    holder: String,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -87,6 +89,7 @@ impl SqliteLedger {
             .await?;
         Ok(SqliteLedger {
             writer: Writer::start(writes, "BEGIN IMMEDIATE", max_batch),
+            holder: crate::lease::new_holder(),
             reads,
         })
     }

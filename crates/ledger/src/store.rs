@@ -81,13 +81,17 @@ macro_rules! ledger_store {
             ) -> Result<Begin, LedgerError> {
                 crate::check_new(&n)?;
                 self.writer
-                    .submit((n, send_now), |c, d| Box::pin(write_begin(c, &d.0, d.1)))
+                    .submit((n, send_now, self.holder.clone()), |c, d| {
+                        Box::pin(write_begin(c, &d.0, d.1, &d.2))
+                    })
                     .await
             }
 
             pub(crate) async fn mark_sending(&self, id: &str) -> Result<bool, LedgerError> {
                 self.writer
-                    .submit(id.to_owned(), |c, id| Box::pin(write_mark_sending(c, id)))
+                    .submit((id.to_owned(), self.holder.clone()), |c, d| {
+                        Box::pin(write_mark_sending(c, &d.0, &d.1))
+                    })
                     .await
             }
 
@@ -230,6 +234,42 @@ macro_rules! ledger_store {
                     .await
             }
 
+            /// This process's holder name (written on every record it puts in flight).
+            pub(crate) fn holder(&self) -> &str {
+                &self.holder
+            }
+
+            /// Extends this process's lease to `now + ttl` (creating it on first call).
+            pub(crate) async fn renew_lease(&self, ttl: std::time::Duration) -> Result<(), LedgerError> {
+                let until = time::OffsetDateTime::now_utc() + ttl;
+                self.writer
+                    .submit((self.holder.clone(), until), |c, d| {
+                        Box::pin(write_renew_lease(c, &d.0, d.1))
+                    })
+                    .await
+            }
+
+            /// Ends this process's lease (a clean stop): what it left in flight is
+            /// abandoned now, not at the expiry.
+            pub(crate) async fn release_lease(&self) -> Result<(), LedgerError> {
+                self.writer
+                    .submit(self.holder.clone(), |c, h| Box::pin(write_release_lease(c, h)))
+                    .await
+            }
+
+            /// In-flight records held by another process whose lease expired (or was
+            /// released) become `unknown`; expired leases older than a day are dropped.
+            pub(crate) async fn recover_expired_holders(
+                &self,
+                note: &'static str,
+            ) -> Result<u64, LedgerError> {
+                self.writer
+                    .submit((self.holder.clone(), note), |c, d| {
+                        Box::pin(write_recover_expired_holders(c, &d.0, d.1))
+                    })
+                    .await
+            }
+
             /// Batches by size since open (also the `ledger_batch_size` histogram).
             pub(crate) fn batch_stats(&self) -> crate::BatchStats {
                 self.writer.stats()
@@ -347,6 +387,7 @@ macro_rules! ledger_store {
             c: &mut Conn,
             n: &NewRecord,
             send_now: bool,
+            holder: &str,
         ) -> Result<Begin, LedgerError> {
             let ts = now();
             let (state, attempts) = if send_now {
@@ -355,8 +396,8 @@ macro_rules! ledger_store {
                 (RecordState::Received, 0_i64)
             };
             let inserted = sqlx::query(concat!(
-                "INSERT INTO orders (id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, attempts, never_sent, trace_id, created_at, updated_at) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $12, $13) ",
+                "INSERT INTO orders (id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, attempts, never_sent, trace_id, created_at, updated_at, holder) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $12, $13, $14) ",
                 "ON CONFLICT (client, idem_key) DO NOTHING RETURNING ",
                 cols!()
             ))
@@ -373,11 +414,12 @@ macro_rules! ledger_store {
             .bind(&n.trace_id)
             .bind(ts.clone())
             .bind(ts)
+            .bind(holder)
             .fetch_optional(&mut *c)
             .await?;
             match inserted {
                 Some(row) => Ok(Begin::Started(to_record(&row)?)),
-                None => classify_holder(c, n, state, attempts).await,
+                None => classify_holder(c, n, state, attempts, holder).await,
             }
         }
 
@@ -388,6 +430,7 @@ macro_rules! ledger_store {
             n: &NewRecord,
             state: RecordState,
             attempts: i64,
+            holder: &str,
         ) -> Result<Begin, LedgerError> {
             let mut last = None;
             for _ in 0..4 {
@@ -405,7 +448,7 @@ macro_rules! ledger_store {
                     }
                     RecordState::Unknown => return Ok(Begin::Unknown(rec)),
                     RecordState::Failed if rec.never_sent => {
-                        if let Some(r) = write_rearm(c, &rec.id, state, attempts).await? {
+                        if let Some(r) = write_rearm(c, &rec.id, state, attempts, holder).await? {
                             return Ok(Begin::Retry(r));
                         }
                         last = Some(rec);
@@ -428,10 +471,11 @@ macro_rules! ledger_store {
             id: &str,
             state: RecordState,
             extra_attempts: i64,
+            holder: &str,
         ) -> Result<Option<Record>, LedgerError> {
             let row = sqlx::query(concat!(
                 "UPDATE orders SET state = $1, attempts = attempts + $2, never_sent = FALSE, ",
-                "http_status = NULL, response = NULL, vendor_order_id = NULL, vendor_status = NULL, note = NULL, updated_at = $3 ",
+                "http_status = NULL, response = NULL, vendor_order_id = NULL, vendor_status = NULL, note = NULL, updated_at = $3, holder = $5 ",
                 "WHERE id = $4 AND state = 'failed' AND never_sent = TRUE RETURNING ",
                 cols!()
             ))
@@ -439,17 +483,23 @@ macro_rules! ledger_store {
             .bind(extra_attempts)
             .bind(now())
             .bind(id)
+            .bind(holder)
             .fetch_optional(c)
             .await?;
             row.as_ref().map(to_record).transpose()
         }
 
-        async fn write_mark_sending(c: &mut Conn, id: &str) -> Result<bool, LedgerError> {
+        async fn write_mark_sending(
+            c: &mut Conn,
+            id: &str,
+            holder: &str,
+        ) -> Result<bool, LedgerError> {
             let n = sqlx::query(
-                "UPDATE orders SET state = 'sending', attempts = attempts + 1, updated_at = $1 WHERE id = $2 AND state = 'received'",
+                "UPDATE orders SET state = 'sending', attempts = attempts + 1, updated_at = $1, holder = $3 WHERE id = $2 AND state = 'received'",
             )
             .bind(now())
             .bind(id)
+            .bind(holder)
             .execute(c)
             .await?
             .rows_affected();
@@ -581,6 +631,55 @@ macro_rules! ledger_store {
             .execute(c)
             .await?
             .rows_affected();
+            Ok(n)
+        }
+
+        async fn write_renew_lease(
+            c: &mut Conn,
+            holder: &str,
+            until: time::OffsetDateTime,
+        ) -> Result<(), LedgerError> {
+            sqlx::query(
+                "INSERT INTO replica_leases (holder, expires_at) VALUES ($1, $2) ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at",
+            )
+            .bind(holder)
+            .bind(ts(until))
+            .execute(c)
+            .await?;
+            Ok(())
+        }
+
+        async fn write_release_lease(c: &mut Conn, holder: &str) -> Result<(), LedgerError> {
+            sqlx::query("DELETE FROM replica_leases WHERE holder = $1")
+                .bind(holder)
+                .execute(c)
+                .await?;
+            Ok(())
+        }
+
+        async fn write_recover_expired_holders(
+            c: &mut Conn,
+            me: &str,
+            note: &str,
+        ) -> Result<u64, LedgerError> {
+            let now_ts = time::OffsetDateTime::now_utc();
+            let n = sqlx::query(concat!(
+                "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 ",
+                "WHERE state IN ('received', 'sending') AND holder IS NOT NULL AND holder <> $3 ",
+                "AND NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.holder = orders.holder AND l.expires_at > $4)"
+            ))
+            .bind(note)
+            .bind(now())
+            .bind(me)
+            .bind(ts(now_ts))
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            // A holder's row is only needed while it may still hold records in flight.
+            sqlx::query("DELETE FROM replica_leases WHERE expires_at < $1")
+                .bind(ts(now_ts - time::Duration::days(1)))
+                .execute(c)
+                .await?;
             Ok(n)
         }
 

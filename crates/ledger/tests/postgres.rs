@@ -75,6 +75,7 @@ suite_tests!(store;
     queued_writes_commit_together,
     a_failing_write_fails_no_other_write_in_its_batch,
     a_failed_commit_fails_every_caller_in_its_batch,
+    an_expired_lease_makes_its_holders_in_flight_records_unknown,
 );
 
 #[test]

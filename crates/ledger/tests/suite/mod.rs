@@ -809,3 +809,57 @@ macro_rules! suite_tests {
         )*
     };
 }
+
+/// Two processes on one ledger: each one's in-flight records become `unknown` when, and
+/// only when, its lease is released or has expired; a live lease protects them, and a
+/// process never recovers its own records this way.
+pub async fn an_expired_lease_makes_its_holders_in_flight_records_unknown(store: &Store) {
+    let a = store.open().await;
+    let b = store.open().await;
+    assert_ne!(a.holder(), b.holder());
+    a.renew_lease(Duration::from_secs(3600)).await.unwrap();
+    b.renew_lease(Duration::from_secs(3600)).await.unwrap();
+    started(a.begin_sending(new("a1", "ref-a1", "body")).await.unwrap());
+    started(a.begin(new("a2", "ref-a2", "body")).await.unwrap());
+    started(b.begin_sending(new("b1", "ref-b1", "body")).await.unwrap());
+
+    assert_eq!(
+        b.recover_expired_holders().await.unwrap(),
+        0,
+        "a's lease is live"
+    );
+    assert_eq!(
+        a.recover_expired_holders().await.unwrap(),
+        0,
+        "b's lease is live"
+    );
+
+    a.release_lease().await.unwrap();
+    assert_eq!(
+        a.recover_expired_holders().await.unwrap(),
+        0,
+        "never its own"
+    );
+    assert_eq!(b.recover_expired_holders().await.unwrap(), 2);
+    for id in ["a1", "a2"] {
+        let r = b.get_by_id(id).await.unwrap().unwrap();
+        assert_eq!(r.state, RecordState::Unknown, "{id}");
+        assert!(
+            r.note.as_deref().unwrap_or("").contains("lease"),
+            "{:?}",
+            r.note
+        );
+    }
+    assert_eq!(
+        b.get_by_id("b1").await.unwrap().unwrap().state,
+        RecordState::Sending
+    );
+
+    // A lease that ran out is as good as released.
+    b.renew_lease(Duration::ZERO).await.unwrap();
+    assert_eq!(a.recover_expired_holders().await.unwrap(), 1);
+    assert_eq!(
+        a.get_by_id("b1").await.unwrap().unwrap().state,
+        RecordState::Unknown
+    );
+}
