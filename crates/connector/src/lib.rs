@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod drift;
 pub mod failure;
 pub mod json;
+pub mod lookup;
 pub mod redact;
 pub mod request;
 pub mod retry_after;

@@ -309,16 +309,11 @@ async fn reconcile(
         }
     };
     let finish = settle(planned, &rec, call, conn.send(request).await, trace_id);
-    // A linked id settles the order only if the vendor's order is the caller's.
-    if matches!(call, Call::Lookup)
-        && finish.state == RecordState::Accepted
-        && let Ok(lines) = serde_json::from_value::<Vec<order_model::LineResult>>(
-            finish.response.get("lines").cloned().unwrap_or(json!([])),
-        )
-        && !crate::operator::vendor_order_matches(&planned.order, &lines)
-    {
+    // A linked id settles the order only if the vendor's order is the caller's: the
+    // reference the vendor echoes (checked by the connector) and the lines.
+    if matches!(call, Call::Lookup) && !linked_order_is_this_one(&planned.order, &finish) {
         metrics::counter!("orders_reconciled_total", &labels("mismatch")).increment(1);
-        tracing::warn!(order_id = %rec.id, "the linked vendor order does not match this order's lines; it stays unknown");
+        tracing::warn!(order_id = %rec.id, "the linked vendor order is not this order (another reference or other lines); it stays unknown");
         return unknown(state, &rec);
     }
     // Only the vendor's own answer to the order settles it: a rate limit, an auth failure
@@ -350,6 +345,24 @@ async fn reconcile(
             Err(e) => ledger_down(&e),
         },
         Err(e) => ledger_down(&e),
+    }
+}
+
+/// False when a lookup found an order that is someone else's: the connector said so
+/// (`vendor_order_mismatch`), or its lines differ from the caller's.
+fn linked_order_is_this_one(order: &order_model::CanonicalOrder, finish: &Finish) -> bool {
+    if finish.response.get("code").and_then(Value::as_str) == Some(connector::lookup::MISMATCH_CODE)
+    {
+        return false;
+    }
+    if finish.state != RecordState::Accepted {
+        return true;
+    }
+    match serde_json::from_value::<Vec<order_model::LineResult>>(
+        finish.response.get("lines").cloned().unwrap_or(json!([])),
+    ) {
+        Ok(lines) => crate::operator::vendor_order_matches(order, &lines),
+        Err(_) => true,
     }
 }
 

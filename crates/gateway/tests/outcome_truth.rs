@@ -739,3 +739,70 @@ async fn every_vendor_under_every_fault_answers_what_happened() {
         }
     }
 }
+
+/// A linked vendor order settles an unknown order only if the vendor's order is the
+/// caller's: the same lines is not enough when the vendor echoes who the order is for
+/// (Juniper `customer.sourceId`). Two customers' identical orders are left unknown; an
+/// operator links the second to the first one's vendor order by mistake: the retry stays
+/// `outcome_unknown` instead of answering with the other customer's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_vendor_order_of_another_customer_does_not_settle() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        "        clientSecret: juniper-sandbox-secret",
+        "      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 2000}",
+    );
+    let g = Gateway::start_with(dir, config.clone()).await;
+    let juniper = g.sim_for("juniper");
+    let mut ids = Vec::new();
+    let mut orders = Vec::new();
+    for (i, customer) in ["cust-a", "cust-b"].into_iter().enumerate() {
+        juniper.control.push_fault(Fault::AbortAfter {
+            path: Some("/v1/orders".into()),
+        });
+        let mut o = page_sample("juniper");
+        o["orderRef"] = json!(format!("truth-who-{i}"));
+        o["customer"]["ref"] = json!(customer);
+        let (status, _, body) = g.post("/v1/orders", &o).await;
+        assert!(status == 502 || status == 504, "{body}");
+        ids.push(
+            records(&g, &format!("truth-who-{i}")).await[0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        orders.push(o);
+    }
+    assert_eq!(juniper.control.count("orders_created"), 2);
+    // Vendor order 1 is cust-a's; the operator links cust-b's record to it.
+    let cust_a_vendor_order = vendor_juniper::sim::order_id(1);
+    let out = cli(
+        &config,
+        &["link-vendor-order", &ids[1], &cust_a_vendor_order],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (status, _, body) = g.post("/v1/orders", &orders[1]).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("outcome_unknown")),
+        "{body}"
+    );
+    assert_eq!(records(&g, "truth-who-1").await[0]["state"], "unknown");
+    // Linked to its own vendor order, it settles.
+    let out = cli(
+        &config,
+        &[
+            "link-vendor-order",
+            &ids[1],
+            &vendor_juniper::sim::order_id(2),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (status, _, body) = g.post("/v1/orders", &orders[1]).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["vendorOrderId"],
+        vendor_juniper::sim::order_id(2).as_str()
+    );
+}

@@ -179,8 +179,20 @@ impl PreparedRoute for Prepared {
         order: &CanonicalOrder,
         response: &VendorResponse,
     ) -> Interpreted {
+        // The lookup is scoped to the caller's customer (its id is in the path); the
+        // answer may echo our `externalReferenceId` (the orderRef): optional in Adobe's
+        // answer, so only a different value is a mismatch.
+        let echo = connector::lookup::Echo {
+            pointer: "/externalReferenceId",
+            expected: &order.order_ref,
+            required: false,
+        };
         Interpreted::new(
-            interpret::interpret(order, response, 200),
+            connector::lookup::same_order(
+                interpret::interpret(order, response, 200),
+                response,
+                &echo,
+            ),
             drift::findings(response, 200),
         )
     }

@@ -124,8 +124,18 @@ impl PreparedRoute for Prepared {
         order: &CanonicalOrder,
         response: &VendorResponse,
     ) -> Interpreted {
+        // The vendor echoes our `externalOrderIds` (the orderRef), always.
+        let echo = connector::lookup::Echo {
+            pointer: "/externalOrderIds",
+            expected: &order.order_ref,
+            required: true,
+        };
         Interpreted::new(
-            interpret::interpret(&self.route, order, response, Call::Lookup),
+            connector::lookup::same_order(
+                interpret::interpret(&self.route, order, response, Call::Lookup),
+                response,
+                &echo,
+            ),
             drift::findings(response),
         )
     }

@@ -443,17 +443,20 @@ fn auth_forbidden_rate_limit_server_errors() {
 fn lookup_answers() {
     let o = common::order(&common::base());
     let r = common::route();
+    let answer = |refs: serde_json::Value| {
+        let body = serde_json::json!({"id": 5, "externalOrderIds": refs, "currentStatus": "DELIVERED", "trackingNumbers": ["T1"]});
+        VendorResponse::new(200, serde_json::to_vec(&body).unwrap())
+    };
     let got = r
-        .interpret_lookup(
-            &o,
-            &VendorResponse::new(
-                200,
-                br#"{"id": 5, "currentStatus": "DELIVERED", "trackingNumbers": ["T1"]}"#.to_vec(),
-            ),
-        )
+        .interpret_lookup(&o, &answer(serde_json::json!([o.order_ref])))
         .unwrap();
     assert_eq!(got.status, OrderStatus::Fulfilled);
     assert_eq!(got.tracking[0].number, "T1");
+    // Another order's references: not this order, whatever its status.
+    for refs in [serde_json::json!(["someone-else"]), serde_json::json!(null)] {
+        let f = r.interpret_lookup(&o, &answer(refs)).unwrap_err();
+        assert_eq!(f.code, Some(connector::lookup::MISMATCH_CODE));
+    }
     let f = r
         .interpret_lookup(
             &o,

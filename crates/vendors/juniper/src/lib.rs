@@ -116,8 +116,18 @@ impl PreparedRoute for Prepared {
         order: &CanonicalOrder,
         response: &VendorResponse,
     ) -> Interpreted {
+        // The vendor echoes who the order is for (`customer.sourceId`, required).
+        let echo = connector::lookup::Echo {
+            pointer: "/customer/sourceId",
+            expected: &order.customer.customer_ref,
+            required: true,
+        };
         Interpreted::new(
-            interpret::interpret(order, response, 200),
+            connector::lookup::same_order(
+                interpret::interpret(order, response, 200),
+                response,
+                &echo,
+            ),
             drift::findings(response, 200),
         )
     }
