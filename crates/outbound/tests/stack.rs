@@ -533,7 +533,10 @@ async fn a_full_in_flight_cap_sheds_load() {
         let c = c.clone();
         tokio::spawn(async move { c.send(&create_req(RetrySafety::NotAfterSend)).await })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Both slow calls are at the server (holding both slots) once it has seen them.
+    while s.creates.load(Ordering::SeqCst) < 3 {
+        tokio::task::yield_now().await;
+    }
     assert_eq!(
         c.send(&create_req(RetrySafety::NotAfterSend))
             .await
@@ -632,4 +635,55 @@ async fn calls_waiting_for_rate_capacity_hold_no_in_flight_slot() {
             .any(|r| matches!(r, Err(OutboundError::RateLimited { .. }))),
         "{results:?}"
     );
+}
+
+/// A call dropped mid-flight (its caller's future cancelled: a timeout around it, a task
+/// aborted at shutdown) gives back its in-flight slot and its `vendor_in_flight` gauge
+/// count: both are released by a drop guard, not by code after an `.await`. Runs on a
+/// thread-local recorder so other tests' calls cannot touch the gauge it reads.
+#[test]
+fn a_cancelled_call_gives_back_its_in_flight_slot_and_gauge() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let gauge = move || {
+        handle
+            .render()
+            .lines()
+            .find(|l| l.starts_with("vendor_in_flight{connection=\"test-conn\"}"))
+            .map(|l| l.rsplit(' ').next().unwrap_or_default().to_owned())
+    };
+    metrics::with_local_recorder(&recorder, || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (s, addr) = start().await;
+            let c = client(
+                addr,
+                json!({"limits": {"ratePerSec": 1000, "burst": 1000, "maxInFlight": 2}}),
+            );
+            s.script
+                .lock()
+                .unwrap()
+                .extend((0..5).map(|_| Next::Slow(5_000)));
+            for _ in 0..5 {
+                // The slot is taken on the first poll (nothing before it waits here); the
+                // call is then cut while fetching its token or waiting for the vendor.
+                let cut = tokio::time::timeout(
+                    Duration::from_millis(50),
+                    c.send(&create_req(RetrySafety::NotAfterSend)),
+                )
+                .await;
+                assert!(cut.is_err(), "the call was meant to be cut: {cut:?}");
+            }
+            assert_eq!(gauge().as_deref(), Some("0"));
+            s.script.lock().unwrap().clear();
+            // With 5 leaked slots of 2 this would be shed as Overloaded.
+            c.send(&create_req(RetrySafety::NotAfterSend))
+                .await
+                .unwrap();
+            assert_eq!(gauge().as_deref(), Some("0"));
+        });
+    });
 }
