@@ -158,6 +158,16 @@ pub trait PreparedRoute: Send + Sync {
     /// vendor documents one.
     fn lookup(&self, order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest>;
 
+    /// `order` as it reads when it reuses `account`, which the vendor created for an
+    /// earlier order with the same customer details (the inline new patient of Impilo):
+    /// the account named, and the fields that only create one left out. `None` when this
+    /// vendor creates no accounts beside orders.
+    fn reuse_created_account(
+        &self,
+        order: &CanonicalOrder,
+        account: &order_model::VendorRef,
+    ) -> Option<CanonicalOrder>;
+
     /// Interprets the answer to [`PreparedRoute::lookup`], with its drift findings.
     fn interpret_lookup_checked(
         &self,

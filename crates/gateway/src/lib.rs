@@ -4,6 +4,7 @@
 //! (ledger, outbound) -> vendor. No vendor-specific code lives in this crate: vendors
 //! are registered in `registry`.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod embedded;

@@ -66,6 +66,21 @@ pub async fn place(
             "the route's connection is not running",
         ));
     };
+    let account_key = crate::accounts::key_for(client, route, &planned.order);
+    let planned = match &account_key {
+        Some(k) => {
+            let ctx = connector::TranslateContext {
+                client,
+                connection: &route.connection,
+                idempotency_key: &idem,
+            };
+            match crate::accounts::reuse(state, k, planned, &ctx).await {
+                Ok(p) => p,
+                Err(errors) => return problem_response(pipeline::invalid(errors)),
+            }
+        }
+        None => planned,
+    };
     let id = format!("ord_{}", uuid::Uuid::now_v7().simple());
     let new = NewRecord {
         id: id.clone(),
@@ -108,6 +123,11 @@ pub async fn place(
         tracing::error!(error = %e, order_id = %rec.id, "could not record an order outcome");
     }
     metrics::counter!("orders_total", "connection" => route.connection.clone(), "outcome" => finish.state.as_str()).increment(1);
+    if let Some(k) = &account_key
+        && finish.state == RecordState::Accepted
+    {
+        crate::accounts::remember(state, k, &rec.id, &finish.response).await;
+    }
     answer(finish.http_status, &finish.response, false, Some(&rec.id))
 }
 

@@ -20,6 +20,8 @@ pub struct CompiledRoute {
     pub connection: String,
     pub vendor: &'static str,
     pub prepared: Arc<dyn PreparedRoute>,
+    /// See `RouteConfig::remember_created_accounts`.
+    pub remember_created_accounts: bool,
 }
 
 /// How one rule fared against one order.

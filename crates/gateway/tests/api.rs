@@ -206,6 +206,78 @@ async fn a_new_patient_comes_back_as_a_vendor_ref() {
     assert!(body.get("vendorRefs").is_none(), "{body}");
 }
 
+/// `rememberCreatedAccounts` on the Impilo route: the patient an inline order created is
+/// reused by the same customer's next order with the same details (no second patient),
+/// a customer with other details (moved) gets a new one, and another customer.ref is
+/// never given someone else's patient. Without the opt-in every inline order creates one.
+#[tokio::test]
+async fn an_opted_in_route_reuses_the_patient_impilo_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::default_config_edited(dir.path(), |t| {
+        t.replace(
+            "    connection: impilo-sandbox\n",
+            "    connection: impilo-sandbox\n    rememberCreatedAccounts: true\n",
+        )
+    });
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("rememberCreatedAccounts")
+    );
+    let g = Gateway::start_with(dir, config).await;
+    let sim = g.sim_for("impilo");
+    let (_, order) = examples("impilo")
+        .into_iter()
+        .find(|(n, _)| n == "new-patient-starter-kit.json")
+        .unwrap();
+    let post = |r: &str, edit: &dyn Fn(&mut Value)| {
+        let mut o = order.clone();
+        o["orderRef"] = json!(r);
+        edit(&mut o);
+        let g = &g;
+        async move { g.post("/v1/orders", &o).await }
+    };
+    let (status, _, first) = post("acct-1", &|_| {}).await;
+    assert_eq!(status, 201, "{first}");
+    let patient = first["vendorRefs"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(sim.control.count("patients_created"), 1);
+
+    let (status, _, second) = post("acct-2", &|_| {}).await;
+    assert_eq!(status, 201, "{second}");
+    assert!(
+        second.get("vendorRefs").is_none(),
+        "no new patient: {second}"
+    );
+    assert_eq!(sim.control.count("patients_created"), 1);
+    assert_eq!(sim.control.count("orders_created"), 2);
+
+    // Moved: other details create (and remember) another patient.
+    let (status, _, moved) = post("acct-3", &|o| {
+        o["shipTo"]["address"]["line1"] = json!("200 Other Street")
+    })
+    .await;
+    assert_eq!(status, 201, "{moved}");
+    assert_ne!(
+        moved["vendorRefs"][0]["id"].as_str(),
+        Some(patient.as_str())
+    );
+    assert_eq!(sim.control.count("patients_created"), 2);
+    // Someone else with the same details is not given this customer's patient.
+    let (status, _, other) = post("acct-4", &|o| o["customer"]["ref"] = json!("cust-other")).await;
+    assert_eq!(status, 201, "{other}");
+    assert!(other["vendorRefs"][0]["id"].is_string(), "{other}");
+    assert_eq!(sim.control.count("patients_created"), 3);
+    // An order naming its own account is sent as it is.
+    let (status, _, named) = post("acct-5", &|o| {
+        o["customer"]["accounts"] = json!({"impilo": "70001"});
+        o["shipTo"].as_object_mut().unwrap().remove("address");
+        o.as_object_mut().unwrap().remove("vendorOptions");
+    })
+    .await;
+    assert_eq!(status, 201, "{named}");
+    assert_eq!(sim.control.count("patients_created"), 3);
+}
+
 #[tokio::test]
 async fn every_example_is_placed_end_to_end_and_replays() {
     let g = Gateway::start().await;

@@ -349,6 +349,23 @@ impl Ledger {
         dispatch!(self, l => l.recover_before(cutoff, STALE_NOTE).await)
     }
 
+    /// The account a vendor created for this customer and details, if remembered.
+    pub async fn known_account(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<KnownAccount>, LedgerError> {
+        dispatch!(self, l => l.known_account(key).await)
+    }
+
+    /// Remembers an account a vendor created (the first for a key stays).
+    pub async fn remember_account(
+        &self,
+        key: &AccountKey,
+        account: &KnownAccount,
+    ) -> Result<(), LedgerError> {
+        dispatch!(self, l => l.remember_account(key, account).await)
+    }
+
     /// This process's holder name, written on every record it puts in flight.
     pub fn holder(&self) -> &str {
         dispatch!(self, l => l.holder())
@@ -435,6 +452,25 @@ struct ResolutionRow {
     operator: String,
     reason: String,
     at: String,
+}
+
+/// Whose account, with which details (see migration `customer_accounts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountKey {
+    pub client: String,
+    pub connection: String,
+    pub customer_ref: String,
+    /// SHA-256 (hex) of the details the account was created from; never the details.
+    pub fingerprint: String,
+}
+
+/// An account a vendor created, and the order that created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownAccount {
+    /// The canonical `vendorRefs[].kind` (`patient`).
+    pub kind: String,
+    pub vendor_id: String,
+    pub order_id: String,
 }
 
 /// An operator's resolution of an `unknown` order, recorded with who and why.

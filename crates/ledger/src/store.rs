@@ -234,6 +234,39 @@ macro_rules! ledger_store {
                     .await
             }
 
+            /// The account remembered for this customer and details, if any.
+            pub(crate) async fn known_account(
+                &self,
+                key: &crate::AccountKey,
+            ) -> Result<Option<crate::KnownAccount>, LedgerError> {
+                let row: Option<(String, String, String)> = sqlx::query_as(
+                    "SELECT kind, vendor_id, order_id FROM customer_accounts WHERE client = $1 AND connection = $2 AND customer_ref = $3 AND fingerprint = $4",
+                )
+                .bind(&key.client)
+                .bind(&key.connection)
+                .bind(&key.customer_ref)
+                .bind(&key.fingerprint)
+                .fetch_optional(self.reads())
+                .await?;
+                Ok(row.map(|(kind, vendor_id, order_id)| crate::KnownAccount {
+                    kind,
+                    vendor_id,
+                    order_id,
+                }))
+            }
+
+            /// Remembers an account the vendor created; the first one for a key stays.
+            pub(crate) async fn remember_account(
+                &self,
+                key: &crate::AccountKey,
+                account: &crate::KnownAccount,
+            ) -> Result<(), LedgerError> {
+                let d = (key.clone(), account.clone());
+                self.writer
+                    .submit(d, |c, d| Box::pin(write_remember_account(c, &d.0, &d.1)))
+                    .await
+            }
+
             /// This process's holder name (written on every record it puts in flight).
             pub(crate) fn holder(&self) -> &str {
                 &self.holder
@@ -632,6 +665,28 @@ macro_rules! ledger_store {
             .await?
             .rows_affected();
             Ok(n)
+        }
+
+        async fn write_remember_account(
+            c: &mut Conn,
+            key: &crate::AccountKey,
+            a: &crate::KnownAccount,
+        ) -> Result<(), LedgerError> {
+            sqlx::query(concat!(
+                "INSERT INTO customer_accounts (client, connection, customer_ref, fingerprint, kind, vendor_id, order_id, created_at) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+            ))
+            .bind(&key.client)
+            .bind(&key.connection)
+            .bind(&key.customer_ref)
+            .bind(&key.fingerprint)
+            .bind(&a.kind)
+            .bind(&a.vendor_id)
+            .bind(&a.order_id)
+            .bind(crate::rfc3339(time::OffsetDateTime::now_utc()))
+            .execute(c)
+            .await?;
+            Ok(())
         }
 
         async fn write_renew_lease(

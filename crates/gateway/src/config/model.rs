@@ -164,6 +164,11 @@ pub struct RouteConfig {
     /// Vendor fields the route supplies when the order does not.
     #[serde(default)]
     pub defaults: Value,
+    /// Opt-in: remember the accounts the vendor creates for a customer (an Impilo inline
+    /// new patient) under the client and `customer.ref`, and reuse them for that
+    /// customer's later orders with the same details (`crates/gateway/src/accounts.rs`).
+    #[serde(default)]
+    pub remember_created_accounts: bool,
 }
 
 /// All conditions present must hold (AND). Order-level conditions look at the order;

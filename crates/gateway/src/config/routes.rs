@@ -66,6 +66,7 @@ pub(super) fn compile(
                     connection: conn.name.clone(),
                     vendor: entry.connector.kind(),
                     prepared,
+                    remember_created_accounts: r.remember_created_accounts,
                 },
             )),
             Err(issues) => {

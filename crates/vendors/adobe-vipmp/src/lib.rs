@@ -174,6 +174,14 @@ impl PreparedRoute for Prepared {
         })
     }
 
+    fn reuse_created_account(
+        &self,
+        _order: &CanonicalOrder,
+        _account: &order_model::VendorRef,
+    ) -> Option<CanonicalOrder> {
+        None
+    }
+
     fn interpret_lookup_checked(
         &self,
         order: &CanonicalOrder,

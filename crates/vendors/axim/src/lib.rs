@@ -133,6 +133,14 @@ impl PreparedRoute for Prepared {
         None
     }
 
+    fn reuse_created_account(
+        &self,
+        _order: &CanonicalOrder,
+        _account: &order_model::VendorRef,
+    ) -> Option<CanonicalOrder> {
+        None
+    }
+
     fn interpret_lookup_checked(
         &self,
         order: &CanonicalOrder,

@@ -119,6 +119,34 @@ impl PreparedRoute for Prepared {
             .map(|id| VendorRequest::get(format!("/api/v3/order/{id}")))
     }
 
+    /// A patient Impilo created inline: the order names it (`customer.accounts`, under
+    /// this connection) and drops what only creates one (Impilo refuses an address or a
+    /// `patientSiteRef` beside an existing patient; it ships to the address it holds,
+    /// which is this order's, since the gateway reuses a patient only for identical
+    /// details).
+    fn reuse_created_account(
+        &self,
+        order: &CanonicalOrder,
+        account: &order_model::VendorRef,
+    ) -> Option<CanonicalOrder> {
+        match account.kind {
+            order_model::VendorRefKind::Patient => {}
+        }
+        let mut reused = order.clone();
+        reused
+            .customer
+            .accounts
+            .get_or_insert_with(Default::default)
+            .insert(self.route.connection.clone(), account.id.clone());
+        if let Some(ship_to) = reused.ship_to.as_mut() {
+            ship_to.address = None;
+        }
+        if let Some(options) = reused.vendor_options.as_mut().and_then(|o| o.get_mut(KIND)) {
+            options.remove(translate::OPT_PATIENT_SITE);
+        }
+        Some(reused)
+    }
+
     fn interpret_lookup_checked(
         &self,
         order: &CanonicalOrder,

@@ -342,12 +342,17 @@ async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) ->
     };
     let now = sim.now();
     let mut store = sim.lock();
+    let patients_before = store.next_patient;
     let out = match place(&mut store, order, now) {
         Ok(o) => o,
         Err(msg) => return bad_request(msg),
     };
+    let patients_created = store.next_patient - patients_before;
     drop(store);
     sim.control.incr("orders_created");
+    for _ in 0..patients_created {
+        sim.control.incr("patients_created");
+    }
     (StatusCode::CREATED, Json(out)).into_response()
 }
 

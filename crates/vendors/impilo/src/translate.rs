@@ -19,7 +19,7 @@ use crate::wire::{
 };
 
 pub const CREATE_PATH: &str = "/api/v3/order";
-const OPT_PATIENT_SITE: &str = "patientSiteRef";
+pub(crate) const OPT_PATIENT_SITE: &str = "patientSiteRef";
 const OPT_DEVICE_SERIALS: &str = "deviceSerials";
 
 fn fe(pointer: impl Into<String>, code: &str, message: impl Into<String>) -> FieldError {

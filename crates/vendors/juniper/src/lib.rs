@@ -111,6 +111,14 @@ impl PreparedRoute for Prepared {
             .map(|()| VendorRequest::get(format!("{}/{vendor_order_id}", translate::CREATE_PATH)))
     }
 
+    fn reuse_created_account(
+        &self,
+        _order: &CanonicalOrder,
+        _account: &order_model::VendorRef,
+    ) -> Option<CanonicalOrder> {
+        None
+    }
+
     fn interpret_lookup_checked(
         &self,
         order: &CanonicalOrder,
