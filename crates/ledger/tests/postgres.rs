@@ -76,6 +76,7 @@ suite_tests!(store;
     a_failing_write_fails_no_other_write_in_its_batch,
     a_failed_commit_fails_every_caller_in_its_batch,
     an_expired_lease_makes_its_holders_in_flight_records_unknown,
+    created_accounts_are_remembered_per_key,
 );
 
 #[test]

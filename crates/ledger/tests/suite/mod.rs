@@ -863,3 +863,48 @@ pub async fn an_expired_lease_makes_its_holders_in_flight_records_unknown(store:
         RecordState::Unknown
     );
 }
+
+/// A remembered account is found only under its exact key, and the first stays.
+pub async fn created_accounts_are_remembered_per_key(store: &Store) {
+    let l = store.open().await;
+    let key = ledger::AccountKey {
+        client: "dev".into(),
+        connection: "c".into(),
+        customer_ref: "cust-1".into(),
+        fingerprint: hash("details"),
+    };
+    assert_eq!(l.known_account(&key).await.unwrap(), None);
+    let first = ledger::KnownAccount {
+        kind: "patient".into(),
+        vendor_id: "80001".into(),
+        order_id: "ord_1".into(),
+    };
+    l.remember_account(&key, &first).await.unwrap();
+    let second = ledger::KnownAccount {
+        vendor_id: "80002".into(),
+        order_id: "ord_2".into(),
+        ..first.clone()
+    };
+    l.remember_account(&key, &second).await.unwrap();
+    assert_eq!(l.known_account(&key).await.unwrap(), Some(first));
+    for other in [
+        ledger::AccountKey {
+            client: "other".into(),
+            ..key.clone()
+        },
+        ledger::AccountKey {
+            connection: "c2".into(),
+            ..key.clone()
+        },
+        ledger::AccountKey {
+            customer_ref: "cust-2".into(),
+            ..key.clone()
+        },
+        ledger::AccountKey {
+            fingerprint: hash("moved"),
+            ..key.clone()
+        },
+    ] {
+        assert_eq!(l.known_account(&other).await.unwrap(), None, "{other:?}");
+    }
+}
