@@ -87,6 +87,14 @@ pub fn metrics_handle() -> PrometheusHandle {
                         10.0, 30.0,
                     ],
                 )
+                // Writes per ledger commit (group commit, `ledger.maxBatch` 64 by default):
+                // the distribution says whether batching happens under load.
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("ledger_batch_size".to_owned()),
+                        &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0],
+                    )
+                })
                 .map(PrometheusBuilder::build_recorder)
                 .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
             let handle = recorder.handle();

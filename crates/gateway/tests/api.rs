@@ -439,6 +439,9 @@ async fn probes_metrics_and_active_config() {
         "vendor_call_duration_seconds_bucket",
         "vendor_in_flight",
         "orders_unknown",
+        // A histogram with buckets by batch size, not a summary.
+        "ledger_batch_size_bucket{le=\"1\"}",
+        "ledger_batch_size_bucket{le=\"64\"}",
     ] {
         assert!(metrics.contains(name), "{name} missing: {metrics}");
     }
