@@ -120,7 +120,9 @@ async fn the_console_in_a_real_browser() {
     // A candidate config: its checks, its tests, routes old vs new. Sent to no vendor.
     let calls_before = g.sim_for("juniper").control.count("requests");
     let axim = example("axim", "page-sample");
-    browser.fill("#order", "").await;
+    // Two pasted orders (a JSON list): their routes are compared too.
+    let pasted = json!([example("juniper", "page-sample"), axim.clone()]);
+    browser.fill("#order", &pasted.to_string()).await;
     browser.fill("#candidate", &candidate(&axim)).await;
     browser.click("#playground button[type=submit]").await;
     assert!(browser.text("#candidate-verdict").await.contains("valid"));
@@ -136,6 +138,11 @@ async fn the_console_in_a_real_browser() {
     );
     assert!(
         diff.contains("axim/page-sample.json axim → axim-sandbox axim → axim-sandbox same"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("pasted order 1 juniper → juniper-sandbox refused: no_route changed")
+            && diff.contains("pasted order 2 axim → axim-sandbox axim → axim-sandbox same"),
         "{diff}"
     );
     browser

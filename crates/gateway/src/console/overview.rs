@@ -242,3 +242,38 @@ fn orders_section(now: &[Series], base: &[Series], since: Option<time::OffsetDat
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(name: &str, conn: &str, value: f64) -> Series {
+        Series {
+            name: name.into(),
+            labels: [("connection".to_owned(), conn.to_owned())].into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn recent_counts_are_the_growth_since_the_baseline() {
+        let base = vec![
+            series("orders_total", "a", 3.0),
+            series("orders_total", "b", 5.0),
+        ];
+        let now = vec![
+            series("orders_total", "a", 7.0),
+            series("orders_total", "b", 5.0),
+            series("orders_total", "c", 2.0),
+            series("other_total", "a", 9.0),
+        ];
+        let got: Vec<(String, f64)> = deltas(&now, &base, "orders_total")
+            .into_iter()
+            .map(|(s, d)| (s.label("connection").to_owned(), d))
+            .collect();
+        // b did not grow; c is new since the baseline and counts from 0.
+        assert_eq!(got, vec![("a".to_owned(), 4.0), ("c".to_owned(), 2.0)]);
+        assert_eq!(n(-0.0), "0");
+        assert_eq!(n(Vec::<f64>::new().into_iter().sum()), "0");
+    }
+}

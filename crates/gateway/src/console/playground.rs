@@ -152,19 +152,24 @@ fn form(console: &Console, token: &str, input: &Input) -> Markup {
     }
 }
 
-/// The chosen order: the pasted text when given, else the example.
-fn chosen_order(input: &Input) -> Option<Result<(String, Value), String>> {
+/// The chosen orders: the pasted text when given (one order, or a JSON list of
+/// orders), else the example.
+fn chosen_orders(input: &Input) -> Option<Result<Vec<(String, Value)>, String>> {
     if !input.order.trim().is_empty() {
-        return Some(
-            serde_json::from_str(&input.order)
-                .map(|v| ("pasted order".to_owned(), v))
-                .map_err(|e| format!("the pasted order is not JSON: {e}")),
-        );
+        return Some(match serde_json::from_str(&input.order) {
+            Ok(Value::Array(orders)) => Ok(orders
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| (format!("pasted order {}", i + 1), o))
+                .collect()),
+            Ok(order) => Ok(vec![("pasted order".to_owned(), order)]),
+            Err(e) => Err(format!("the pasted order is not JSON: {e}")),
+        });
     }
     let (name, text) = EXAMPLES.iter().find(|(n, _)| *n == input.example)?;
     Some(
         serde_json::from_str(text)
-            .map(|v| ((*name).to_owned(), v))
+            .map(|v| vec![((*name).to_owned(), v)])
             .map_err(|e| e.to_string()),
     )
 }
@@ -183,33 +188,37 @@ fn client_of(console: &Console, input: &Input) -> String {
 fn results(console: &Console, input: &Input) -> Markup {
     let app = &console.app;
     let client = client_of(console, input);
-    let order = chosen_order(input);
-    let order_section = match &order {
+    let chosen = chosen_orders(input);
+    let order_section = match &chosen {
         None => html! {},
         Some(Err(e)) => {
             html! { section #order-result { h2 { "Order" } p.banner.status-bad role="alert" { (e) } } }
         }
-        Some(Ok((label, doc))) => {
+        Some(Ok(orders)) => {
             let rt = app.runtime.load();
-            let outcome = crate::dry_run::preview(&rt, &app.schemas, doc, None, &client);
-            html! { section #order-result { h2 { "Order: " (label) } (preview_result(doc, &outcome)) } }
+            html! { @for (label, doc) in orders {
+                section.order-result {
+                    h2 { "Order: " (label) }
+                    (preview_result(doc, &crate::dry_run::preview(&rt, &app.schemas, doc, None, &client)))
+                }
+            } }
         }
     };
-    let candidate_section = if input.candidate.trim().is_empty() {
-        html! {}
-    } else {
-        let mut orders: Vec<(String, Value)> = EXAMPLES
-            .iter()
-            .filter_map(|(n, t)| serde_json::from_str(t).ok().map(|v| ((*n).to_owned(), v)))
-            .collect();
-        if let Some(Ok((label, doc))) = &order
-            && !input.order.trim().is_empty()
-        {
-            orders.push((label.clone(), doc.clone()));
-        }
-        candidate_report(&candidate::check(app, &input.candidate, &orders, &client))
-    };
-    html! { (order_section) (candidate_section) }
+    if input.candidate.trim().is_empty() {
+        return order_section;
+    }
+    // Every example, and the pasted orders: the shapes whose route a change could move.
+    let mut orders: Vec<(String, Value)> = EXAMPLES
+        .iter()
+        .filter_map(|(n, t)| serde_json::from_str(t).ok().map(|v| ((*n).to_owned(), v)))
+        .collect();
+    if let Some(Ok(pasted)) = chosen
+        && !input.order.trim().is_empty()
+    {
+        orders.extend(pasted);
+    }
+    let report = candidate::check(app, &input.candidate, &orders, &client);
+    html! { (order_section) (candidate_report(&report)) }
 }
 
 fn preview_result(doc: &Value, outcome: &Result<Preview, Problem>) -> Markup {
