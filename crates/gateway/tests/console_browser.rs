@@ -98,7 +98,7 @@ async fn the_console_in_a_real_browser() {
     browser
         .click("#example option[value='juniper/page-sample-one-time.json']")
         .await;
-    browser.click("#playground button[type=submit]").await;
+    browser.submit("#playground button[type=submit]").await;
     assert_eq!(browser.text("#route").await, "juniper");
     assert_eq!(browser.text("#connection").await, "juniper-sandbox");
     let line = browser.text("#request-line").await;
@@ -109,10 +109,18 @@ async fn the_console_in_a_real_browser() {
     let mut bad = example("juniper", "page-sample");
     bad["lines"][0]["quantity"] = json!(0);
     browser.fill("#order", &bad.to_string()).await;
-    browser.click("#playground button[type=submit]").await;
+    browser.submit("#playground button[type=submit]").await;
     assert_eq!(browser.text("#problem-code").await, "invalid_order");
     let errors = browser.text("#errors").await;
     assert!(errors.contains("/lines/0/quantity"), "{errors}");
+    // ... and marked in place in the order.
+    let marked = browser
+        .text("#order-tree mark.error[data-pointer='/lines/0/quantity']")
+        .await;
+    assert!(
+        marked.starts_with("quantity: 0") && marked.contains("error:"),
+        "{marked}"
+    );
     browser
         .screenshot(&shots.join("playground-order.png"))
         .await;
@@ -124,7 +132,7 @@ async fn the_console_in_a_real_browser() {
     let pasted = json!([example("juniper", "page-sample"), axim.clone()]);
     browser.fill("#order", &pasted.to_string()).await;
     browser.fill("#candidate", &candidate(&axim)).await;
-    browser.click("#playground button[type=submit]").await;
+    browser.submit("#playground button[type=submit]").await;
     assert!(browser.text("#candidate-verdict").await.contains("valid"));
     let tests = browser.text("#candidate-tests").await;
     assert!(tests.contains("pass axim stays"), "{tests}");
@@ -152,7 +160,7 @@ async fn the_console_in_a_real_browser() {
     browser
         .fill("#candidate", "version: 2\nroutes: nope\n")
         .await;
-    browser.click("#playground button[type=submit]").await;
+    browser.submit("#playground button[type=submit]").await;
     assert!(browser.text("#candidate-verdict").await.contains("invalid"));
     let issues = browser.text("#candidate-issues").await;
     assert!(issues.contains("candidate.yaml:1:"), "{issues}");
@@ -209,5 +217,5 @@ async fn resolve_first(browser: &Browser, key: &str) {
     browser
         .fill(&format!("{form} input[name=operator_key]"), key)
         .await;
-    browser.click(&format!("{form} button")).await;
+    browser.submit(&format!("{form} button")).await;
 }

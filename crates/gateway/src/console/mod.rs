@@ -10,6 +10,7 @@ mod candidate;
 mod csrf;
 mod layout;
 mod metrics_text;
+mod order_tree;
 mod overview;
 mod playground;
 mod unknown;

@@ -248,6 +248,10 @@ fn preview_result(doc: &Value, outcome: &Result<Preview, Problem>) -> Markup {
                     }
                 }
             }
+            @if !problem.errors.is_empty() {
+                h3 { "The order, errors marked in place" }
+                (super::order_tree::render(doc, &problem.errors))
+            }
             @if let Some(ctx) = &problem.context { h3 { "Why" } pre #explain { (pretty(ctx)) } }
         },
     }

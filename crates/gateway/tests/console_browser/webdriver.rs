@@ -86,6 +86,14 @@ impl Browser {
             .call(reqwest::Method::POST, "/session", Some(caps))
             .await;
         browser.session = v["sessionId"].as_str().expect("a session id").to_owned();
+        // Finds wait up to 10 s for their element while a page is still loading.
+        browser
+            .call(
+                reqwest::Method::POST,
+                &browser.at("/timeouts"),
+                Some(json!({"implicit": 10_000})),
+            )
+            .await;
         browser
     }
 
@@ -182,6 +190,40 @@ impl Browser {
             Some(json!({"text": text})),
         )
         .await;
+    }
+
+    /// Clicks a form's submit button and returns once the answer page replaced this
+    /// one: the old page's root element goes stale when the new document commits. A
+    /// click returns before that, and a find in between would read the old page.
+    pub async fn submit(&self, css: &str) {
+        let root = self.element("html").await;
+        self.click(css).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let url = format!(
+                "http://127.0.0.1:{}{}",
+                self.port,
+                self.at(&format!("/element/{root}/name"))
+            );
+            let v: Value = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .expect("chromedriver answers")
+                .json()
+                .await
+                .expect("WebDriver JSON");
+            if v["value"]["error"] == "stale element reference" {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{css}: no new page within 30 s"
+            );
+            // Polling the browser for a state change; not an ordering sleep.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub async fn title(&self) -> String {
