@@ -6,7 +6,8 @@
 //!
 //! Without chromedriver the test says so and passes, unless `OG_REQUIRE_BROWSER=1`
 //! (set by `scripts/test`, which installs chromium and chromium-driver when missing),
-//! where it fails.
+//! where it fails. `CHROMEDRIVER` and `CHROMIUM` name other binaries than the ones on
+//! PATH.
 
 mod common;
 mod console_browser {

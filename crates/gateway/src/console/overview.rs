@@ -219,6 +219,7 @@ fn token_text(t: Option<Option<Duration>>) -> Markup {
 
 fn orders_section(now: &[Series], base: &[Series], since: Option<time::OffsetDateTime>) -> Markup {
     let orders = deltas(now, base, "orders_total");
+    let ago = since.map(|t| (time::OffsetDateTime::now_utc() - t).whole_seconds().max(0));
     let since = since
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
@@ -227,7 +228,12 @@ fn orders_section(now: &[Series], base: &[Series], since: Option<time::OffsetDat
         .unwrap_or_else(|| "start".to_owned());
     html! {
         h2 { "Orders per outcome (recent)" }
-        p.muted { "Since " (since) " (up to the last " (WINDOW.as_secs() / 60) " minutes)." }
+        // The baseline is the last sample before the window, so it can be older than the
+        // window when nobody had the page open: the text says the span actually counted.
+        p.muted #window {
+            "Counted since " (since) @if let Some(s) = ago { " (" (s) " s ago)" } ". "
+            "While this page stays open the span moves to the last " (WINDOW.as_secs() / 60) " minutes."
+        }
         @if orders.is_empty() {
             p #orders-none { "No orders recorded in this window." }
         } @else {
