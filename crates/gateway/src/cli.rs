@@ -8,7 +8,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::config::{CheckMode, Checked, Severity, load_and_check};
-use crate::pipeline::{self, VendorSchemas};
+use crate::pipeline::VendorSchemas;
 use crate::registry::Registry;
 use crate::secrets::{EnvLookup, process_env};
 
@@ -356,11 +356,6 @@ fn check_config(path: &Path, deny_warnings: bool) -> i32 {
     }
 }
 
-/// Secrets are not needed offline: a preview masks them.
-fn offline_env(name: &str) -> Option<String> {
-    process_env(name).or_else(|| Some(format!("unset-{name}")))
-}
-
 /// An offline runtime: the config checked and compiled, connections built for previews
 /// (no network is touched; secrets need not be set).
 pub struct Offline {
@@ -370,21 +365,17 @@ pub struct Offline {
 
 fn offline(path: &Path) -> Result<Offline, i32> {
     let registry = Registry::builtin();
-    let checked = checked_or_report(path, &offline_env)?;
+    let checked = checked_or_report(path, &crate::dry_run::offline_env)?;
     let schemas = VendorSchemas::compile(&registry).map_err(|e| {
         eprintln!("{e}");
         1
     })?;
-    let runtime = crate::wiring::build_runtime(checked, &offline_env, None).map_err(|e| {
-        eprintln!("{e}");
-        EX_CONFIG
-    })?;
+    let runtime = crate::wiring::build_runtime(checked, &crate::dry_run::offline_env, None)
+        .map_err(|e| {
+            eprintln!("{e}");
+            EX_CONFIG
+        })?;
     Ok(Offline { runtime, schemas })
-}
-
-fn read_order(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
 }
 
 impl Offline {
@@ -396,44 +387,7 @@ impl Offline {
         connection: Option<&str>,
         client: &str,
     ) -> Result<crate::http::preview::Preview, order_model::Problem> {
-        let key = crate::order_flow::key_for(doc, None);
-        let idem = pipeline::idempotency_key(client, &key);
-        let checked = &self.runtime.checked;
-        let forced;
-        let (routes, fallback): (&[crate::routing::CompiledRoute], Option<usize>) = match connection
-        {
-            None => (&checked.routes, checked.fallback),
-            Some(c) => {
-                let r = checked
-                    .routes
-                    .iter()
-                    .find(|r| r.connection == c)
-                    .ok_or_else(|| {
-                        order_model::Problem::new(
-                            order_model::ProblemCode::NoRoute,
-                            "no route sends to that connection",
-                        )
-                    })?;
-                forced = [crate::routing::CompiledRoute {
-                    conditions: Default::default(),
-                    ..r.clone()
-                }];
-                (&forced, None)
-            }
-        };
-        let planned = pipeline::plan(doc, routes, fallback, &self.schemas, client, &idem)
-            .map_err(pipeline::Refused::for_operator)?;
-        let conn = self
-            .runtime
-            .connections
-            .get(&planned.route.connection)
-            .ok_or_else(|| {
-                order_model::Problem::new(order_model::ProblemCode::Internal, "connection missing")
-            })?;
-        Ok(crate::http::api::preview_document(
-            &planned,
-            conn.preview(&planned.request),
-        ))
+        crate::dry_run::preview(&self.runtime, &self.schemas, doc, connection, client)
     }
 }
 
@@ -442,7 +396,7 @@ fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str
         Ok(v) => v,
         Err(code) => return code,
     };
-    let doc = match read_order(order) {
+    let doc = match crate::dry_run::read_order(order) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{e}");
@@ -467,61 +421,19 @@ fn test_config(path: &Path) -> i32 {
         Err(code) => return code,
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let tests = &offline.runtime.checked.config.tests;
-    if tests.is_empty() {
+    if offline.runtime.checked.config.tests.is_empty() {
         println!("{}: no tests", path.display());
         return 1;
     }
     let (mut passed, mut failed) = (0, 0);
-    for t in tests {
-        let doc = match &t.order {
-            Value::String(file) => match read_order(&base.join(file)) {
-                Ok(d) => d,
-                Err(e) => {
-                    println!("FAIL {}: {e}", t.name);
-                    failed += 1;
-                    continue;
-                }
-            },
-            other => other.clone(),
-        };
-        let outcome = offline.preview(&doc, None, &t.client);
-        let verdict = match (&outcome, t.expect_route.as_str()) {
-            (Err(p), "none") if p.code == "no_route" => Ok(()),
-            (Err(p), _) => Err(format!(
-                "expected route {}, got {} ({})",
-                t.expect_route,
-                p.code,
-                p.detail.clone().unwrap_or_default()
-            )),
-            (Ok(v), want) => {
-                let route = v.route.as_str();
-                let conn = v.connection.as_str();
-                if route != want {
-                    Err(format!("expected route {want}, got {route}"))
-                } else if t.expect_connection.as_deref().is_some_and(|c| c != conn) {
-                    Err(format!(
-                        "expected connection {:?}, got {conn}",
-                        t.expect_connection
-                    ))
-                } else if t
-                    .expect_body
-                    .as_ref()
-                    .is_some_and(|b| *b != v.request.body_value())
-                {
-                    Err("the vendor body differs from expectBody".to_owned())
-                } else {
-                    Ok(())
-                }
-            }
-        };
+    for (name, verdict) in crate::dry_run::run_tests(&offline.runtime, &offline.schemas, &base) {
         match verdict {
             Ok(()) => {
-                println!("ok   {}", t.name);
+                println!("ok   {name}");
                 passed += 1;
             }
             Err(why) => {
-                println!("FAIL {}: {why}", t.name);
+                println!("FAIL {name}: {why}");
                 failed += 1;
             }
         }

@@ -7,6 +7,8 @@
 pub mod accounts;
 pub mod cli;
 pub mod config;
+pub mod console;
+pub mod dry_run;
 pub mod embedded;
 pub mod http;
 pub mod operator;

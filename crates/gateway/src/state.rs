@@ -19,6 +19,8 @@ pub struct Runtime {
     pub checked: Checked,
     /// Hex SHA-256 of an API key -> client id.
     pub clients: HashMap<String, String>,
+    /// Hex SHA-256 of an operator key -> operator id.
+    pub operators: HashMap<String, String>,
     pub connections: HashMap<String, Arc<outbound::ConnectionClient>>,
 }
 

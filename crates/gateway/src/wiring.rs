@@ -76,16 +76,8 @@ pub fn build_runtime(
     env: &EnvLookup,
     previous: Option<&Runtime>,
 ) -> Result<Runtime, String> {
-    let mut clients = HashMap::new();
-    for c in &checked.config.clients {
-        let hash = match secrets::parse_ref(&c.key_sha256) {
-            Some(name) => env(name).ok_or_else(|| {
-                format!("client {}: environment variable {name} is not set", c.id)
-            })?,
-            None => c.key_sha256.clone(),
-        };
-        clients.insert(hash.to_ascii_lowercase(), c.id.clone());
-    }
+    let clients = key_table(&checked.config.clients, "client", env)?;
+    let operators = key_table(&checked.config.operators, "operator", env)?;
     let mut connections = HashMap::new();
     for c in &checked.config.connections {
         let settings = parse_outbound(&c.outbound)?;
@@ -112,6 +104,26 @@ pub fn build_runtime(
     Ok(Runtime {
         checked,
         clients,
+        operators,
         connections,
     })
+}
+
+/// Hex SHA-256 of a key -> the id holding it, with `${NAME}` hashes resolved.
+fn key_table(
+    holders: &[crate::config::model::ClientConfig],
+    what: &str,
+    env: &EnvLookup,
+) -> Result<HashMap<String, String>, String> {
+    let mut table = HashMap::new();
+    for c in holders {
+        let hash = match secrets::parse_ref(&c.key_sha256) {
+            Some(name) => env(name).ok_or_else(|| {
+                format!("{what} {}: environment variable {name} is not set", c.id)
+            })?,
+            None => c.key_sha256.clone(),
+        };
+        table.insert(hash.to_ascii_lowercase(), c.id.clone());
+    }
+    Ok(table)
 }

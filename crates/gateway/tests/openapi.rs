@@ -12,7 +12,9 @@ fn document() -> Value {
 
 /// Every (method, path) the gateway serves. A new route must be added here AND to the
 /// document; the test below then proves it answers something other than 404/405.
-const SERVED: [(&str, &str, bool); 10] = [
+/// The console's HTML pages on the admin listener (`/`, `/playground`, `/unknown`) are
+/// for browsers and not part of the API document.
+const SERVED: [(&str, &str, bool); 11] = [
     ("post", "/v1/orders", false),
     ("get", "/v1/orders", false),
     ("post", "/v1/orders/preview", false),
@@ -23,6 +25,7 @@ const SERVED: [(&str, &str, bool); 10] = [
     ("get", "/metrics", true),
     ("get", "/config", true),
     ("get", "/orders/unknown", true),
+    ("post", "/orders/{id}/resolve", true),
 ];
 
 #[test]

@@ -165,6 +165,15 @@ impl ConnectionClient {
         })
     }
 
+    /// The OAuth token's freshness: `None` for a connection without OAuth, else how
+    /// much longer the cached token is usable (`Some(None)`: none cached yet).
+    pub async fn token_freshness(&self) -> Option<Option<Duration>> {
+        match &self.auth {
+            Auth::Bearer(source) => Some(source.usable_for().await),
+            Auth::Header { .. } | Auth::None => None,
+        }
+    }
+
     pub fn settings(&self) -> &ConnectionSettings {
         &self.settings
     }

@@ -88,6 +88,13 @@ impl TokenSource {
         }
     }
 
+    /// How much longer the cached token is usable (`None`: none cached), for the
+    /// operator console; reading it fetches nothing and counts no cache hit.
+    pub async fn usable_for(&self) -> Option<Duration> {
+        let t = self.cache.get(&self.key).await?;
+        Some(t.usable_until.saturating_duration_since(Instant::now()))
+    }
+
     pub async fn token(self: &Arc<Self>) -> Result<SecretString, OutboundError> {
         if let Some(t) = self.cache.get(&self.key).await {
             let now = Instant::now();

@@ -687,3 +687,28 @@ fn a_cancelled_call_gives_back_its_in_flight_slot_and_gauge() {
         });
     });
 }
+
+/// The console's token freshness reads the cache and nothing else: none before the first
+/// call, the usable rest after it, no token fetched or cache hit counted by asking; and
+/// a connection without OAuth says so.
+#[tokio::test]
+async fn token_freshness_reads_the_cache_and_fetches_nothing() {
+    let (s, addr) = start().await;
+    let c = client(addr, json!({}));
+    assert_eq!(c.token_freshness().await, Some(None));
+    assert_eq!(s.token_calls.load(Ordering::SeqCst), 0, "asking fetched");
+    c.send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    let usable = c.token_freshness().await.flatten().expect("a cached token");
+    // 3600 s minus the 60 s skew, less the moments since the fetch.
+    assert!(usable <= Duration::from_secs(3540), "{usable:?}");
+    assert!(usable > Duration::from_secs(3500), "{usable:?}");
+    assert_eq!(s.token_calls.load(Ordering::SeqCst), 1);
+
+    let static_header = client(
+        addr,
+        json!({"auth": {"kind": "staticHeader", "header": "X-Key", "token": "k"}}),
+    );
+    assert_eq!(static_header.token_freshness().await, None);
+}

@@ -54,6 +54,7 @@ pub fn load_and_check(
     };
     passes::version(&mut cx, &s.config);
     passes::clients(&mut cx, &s.clients);
+    passes::operators(&mut cx, &s.operators);
     passes::ledger(&mut cx, &s.config);
     passes::connections(
         &mut cx,
@@ -102,6 +103,7 @@ fn whole_file(file: &Path, pos: Option<yaml::Pos>, message: String) -> Issue {
 fn assemble(s: Sections) -> GatewayConfig {
     GatewayConfig {
         clients: unindexed(s.clients),
+        operators: unindexed(s.operators),
         simulators: unindexed(s.simulators),
         connections: unindexed(s.connections),
         routes: unindexed(s.routes),

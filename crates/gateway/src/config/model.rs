@@ -26,6 +26,10 @@ pub struct GatewayConfig {
     pub ledger: Value,
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+    /// Operators who may settle unknown orders from the admin listener (the resolve
+    /// endpoint and the console's forms); same shape as `clients`, a separate key space.
+    #[serde(default)]
+    pub operators: Vec<ClientConfig>,
     #[serde(default)]
     pub simulators: Vec<SimulatorConfig>,
     #[serde(default)]

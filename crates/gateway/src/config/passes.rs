@@ -28,21 +28,31 @@ pub(super) fn version(cx: &mut Ctx<'_>, config: &GatewayConfig) {
 }
 
 pub(super) fn clients(cx: &mut Ctx<'_>, clients: &[(usize, ClientConfig)]) {
-    dupes(
-        cx,
-        clients
-            .iter()
-            .map(|(i, c)| (format!("/clients/{i}/id"), c.id.as_str())),
-        "client id",
-    );
     if clients.is_empty() {
         cx.warn(
             "/clients",
             "no clients are declared: every order request will be refused with 401",
         );
     }
-    for (i, c) in clients {
-        let at = format!("/clients/{i}/keySha256");
+    key_holders(cx, clients, "clients", "client id");
+}
+
+/// No warning when empty: a gateway without operators is settled with the CLI only.
+pub(super) fn operators(cx: &mut Ctx<'_>, operators: &[(usize, ClientConfig)]) {
+    key_holders(cx, operators, "operators", "operator id");
+}
+
+/// A list of `{id, keySha256}`: unique ids, each hash 64 hex digits or a `${ENV}`.
+fn key_holders(cx: &mut Ctx<'_>, holders: &[(usize, ClientConfig)], section: &str, what: &str) {
+    dupes(
+        cx,
+        holders
+            .iter()
+            .map(|(i, c)| (format!("/{section}/{i}/id"), c.id.as_str())),
+        what,
+    );
+    for (i, c) in holders {
+        let at = format!("/{section}/{i}/keySha256");
         match secrets::parse_ref(&c.key_sha256) {
             Some(name) => cx.check_env(&at, name),
             None if !is_sha256_hex(&c.key_sha256) => cx.error(

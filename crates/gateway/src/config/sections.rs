@@ -16,13 +16,21 @@ pub(super) struct Sections {
     /// The top-level settings with serde's defaults; its lists are empty (see below).
     pub config: GatewayConfig,
     pub clients: Vec<(usize, ClientConfig)>,
+    pub operators: Vec<(usize, ClientConfig)>,
     pub simulators: Vec<(usize, SimulatorConfig)>,
     pub connections: Vec<(usize, ConnectionConfig)>,
     pub routes: Vec<(usize, RouteConfig)>,
     pub tests: Vec<(usize, ConfigTest)>,
 }
 
-const LISTS: [&str; 5] = ["clients", "simulators", "connections", "routes", "tests"];
+const LISTS: [&str; 6] = [
+    "clients",
+    "operators",
+    "simulators",
+    "connections",
+    "routes",
+    "tests",
+];
 
 pub(super) fn parse(cx: &mut Ctx<'_>, raw: &Value) -> Option<Sections> {
     let Some(top) = raw.as_object() else {
@@ -32,6 +40,7 @@ pub(super) fn parse(cx: &mut Ctx<'_>, raw: &Value) -> Option<Sections> {
     Some(Sections {
         config: settings(cx, top)?,
         clients: items(cx, top.get("clients"), "/clients"),
+        operators: items(cx, top.get("operators"), "/operators"),
         simulators: items(cx, top.get("simulators"), "/simulators"),
         connections: items(cx, top.get("connections"), "/connections"),
         routes: items(cx, top.get("routes"), "/routes"),

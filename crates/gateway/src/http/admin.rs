@@ -1,11 +1,12 @@
-//! The admin listener: probes, Prometheus metrics, the active config.
+//! The admin listener: probes, Prometheus metrics, the active config, unknown orders and
+//! their resolution by operators, and the operator console (`/`).
 
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -18,7 +19,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/config", get(config))
         .route("/orders/unknown", get(unknown_orders))
-        .with_state(state)
+        .route(
+            "/orders/{id}/resolve",
+            post(crate::http::resolve::resolve_order),
+        )
+        .with_state(state.clone())
+        .merge(crate::console::router(state))
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {

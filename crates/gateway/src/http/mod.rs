@@ -4,4 +4,5 @@ pub mod body;
 pub mod listen;
 pub mod preview;
 pub mod problem;
+pub mod resolve;
 pub mod trace;
