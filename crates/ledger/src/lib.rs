@@ -9,6 +9,8 @@
 //! (which carries no names, addresses, emails or phones). It never stores the order body.
 
 #[macro_use]
+mod lifecycle;
+#[macro_use]
 mod store;
 mod batch;
 mod postgres;
@@ -22,6 +24,7 @@ use sha2::Digest;
 use time::OffsetDateTime;
 
 pub use batch::{BatchStats, DEFAULT_MAX_BATCH};
+pub use lifecycle::{Delivery, Event, EventKind, EventSource};
 pub use record::{Begin, Finish, NewRecord, Record, RecordState};
 
 #[derive(Debug, thiserror::Error)]
@@ -377,6 +380,23 @@ impl Ledger {
         dispatch!(self, l => l.resolve_unknown(id, f).await)
     }
 
+    /// The clients whose events also go to the webhook outbox (replaces the set; call at
+    /// start and on config reload). Events of other clients are history only.
+    pub fn set_webhook_clients(&self, clients: std::collections::HashSet<String>) {
+        dispatch!(self, l => l.set_webhook_clients(clients))
+    }
+
+    /// A client's order's events (its transitions), oldest first; another client's
+    /// order has none.
+    pub async fn events(&self, client: &str, order_id: &str) -> Result<Vec<Event>, LedgerError> {
+        dispatch!(self, l => l.events(client, order_id).await)
+    }
+
+    /// An order's webhook deliveries (outbox rows), in event order.
+    pub async fn outbox_of_order(&self, order_id: &str) -> Result<Vec<Delivery>, LedgerError> {
+        dispatch!(self, l => l.outbox_of_order(order_id).await)
+    }
+
     /// How the writes were batched since open (group commit): batches by size.
     pub fn batch_stats(&self) -> BatchStats {
         dispatch!(self, l => l.batch_stats())
@@ -411,6 +431,7 @@ struct ResolutionRow {
     operator: String,
     reason: String,
     at: String,
+    hooks: std::sync::Arc<std::collections::HashSet<String>>,
 }
 
 /// An operator's resolution of an `unknown` order, recorded with who and why.

@@ -23,6 +23,7 @@ type Db = sqlx::Postgres;
 
 pub struct PgLedger {
     writer: Writer<Db>,
+    hooks: crate::lifecycle::Hooks,
     pool: PgPool,
 }
 
@@ -80,6 +81,7 @@ impl PgLedger {
             .map_err(|e| LedgerError::Db(format!("migrating the PostgreSQL ledger: {e}")))?;
         Ok(PgLedger {
             writer: Writer::start(pool.clone(), "BEGIN", max_batch),
+            hooks: Default::default(),
             pool,
         })
     }
@@ -95,4 +97,5 @@ impl PgLedger {
     }
 }
 
+lifecycle_store!(PgLedger);
 ledger_store!(PgLedger);

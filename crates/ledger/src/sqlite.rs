@@ -26,6 +26,7 @@ type Db = sqlx::Sqlite;
 
 pub struct SqliteLedger {
     writer: Writer<Db>,
+    hooks: crate::lifecycle::Hooks,
     reads: SqlitePool,
 }
 
@@ -87,6 +88,7 @@ impl SqliteLedger {
             .await?;
         Ok(SqliteLedger {
             writer: Writer::start(writes, "BEGIN IMMEDIATE", max_batch),
+            hooks: Default::default(),
             reads,
         })
     }
@@ -101,6 +103,7 @@ impl SqliteLedger {
     }
 }
 
+lifecycle_store!(SqliteLedger);
 ledger_store!(SqliteLedger);
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ suite_tests!(store;
     queued_writes_commit_together,
     a_failing_write_fails_no_other_write_in_its_batch,
     a_failed_commit_fails_every_caller_in_its_batch,
+    transitions_write_events_and_outbox_rows,
+    a_failed_transition_stores_no_event,
 );
 
 /// A ledger file written by the first (untracked) schema is adopted and migrated.

@@ -809,3 +809,160 @@ macro_rules! suite_tests {
         )*
     };
 }
+
+fn new_for(client: &str, id: &str) -> NewRecord {
+    NewRecord {
+        client: client.into(),
+        ..new(id, &format!("ref-{id}"), "body")
+    }
+}
+
+fn answer(state: RecordState, status: &str) -> Finish {
+    Finish {
+        response: json!({"id": "x", "status": status}),
+        ..done(state, false)
+    }
+}
+
+/// (kind, source, state, status) of each of a client's order's events, in order.
+async fn event_trail(
+    l: &Ledger,
+    client: &str,
+    id: &str,
+) -> Vec<(String, String, RecordState, Option<String>)> {
+    let events = l.events(client, id).await.unwrap();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(
+            e.seq,
+            i64::try_from(i).unwrap() + 1,
+            "events are numbered per order"
+        );
+        assert_eq!(e.order_id, id);
+        assert!(e.event_id.starts_with("evt_"));
+    }
+    events
+        .into_iter()
+        .map(|e| (e.kind, e.source, e.state, e.status))
+        .collect()
+}
+
+fn ev(
+    kind: &str,
+    source: &str,
+    state: RecordState,
+    status: Option<&str>,
+) -> (String, String, RecordState, Option<String>) {
+    (kind.into(), source.into(), state, status.map(str::to_owned))
+}
+
+/// Every outcome transition writes its event (the order's history) in the same write; a
+/// client with a webhook also gets an outbox row per event, holding the payload; a
+/// transition that does not apply writes nothing.
+pub async fn transitions_write_events_and_outbox_rows(store: &Store) {
+    use RecordState::{Accepted, Failed, Unknown};
+    let l = store.open().await;
+    l.set_webhook_clients(["hooked".to_owned()].into_iter().collect());
+
+    // Created and accepted; a late writer's finish changes nothing and adds no event.
+    started(l.begin_sending(new_for("hooked", "a")).await.unwrap());
+    assert!(l.finish("a", answer(Accepted, "pending")).await.unwrap());
+    assert!(!l.finish("a", answer(Failed, "failed")).await.unwrap());
+    assert_eq!(
+        event_trail(&l, "hooked", "a").await,
+        vec![ev("order.accepted", "create", Accepted, Some("pending"))]
+    );
+    // Another client sees none of this order's events.
+    assert!(l.events("plain", "a").await.unwrap().is_empty());
+
+    // Unknown after sending, then settled by an operator.
+    started(l.begin_sending(new_for("hooked", "b")).await.unwrap());
+    assert!(l.set_unknown("b", "timeout after send").await.unwrap());
+    let r = ledger::Resolution {
+        outcome: ledger::ResolvedAs::NotPlaced {
+            response: json!({"status": "failed"}),
+        },
+        operator: "ops@example".into(),
+        reason: "not in the vendor portal".into(),
+    };
+    assert!(l.resolve_by_operator("b", &r).await.unwrap());
+    assert_eq!(
+        event_trail(&l, "hooked", "b").await,
+        vec![
+            ev("order.unknown", "create", Unknown, None),
+            ev("order.settled", "operator", Failed, Some("failed")),
+        ]
+    );
+
+    // Unknown by crash recovery, then the truth recorded by the process that made the
+    // call (settled), or by the reconciler.
+    started(l.begin_sending(new_for("hooked", "c")).await.unwrap());
+    started(l.begin_sending(new_for("plain", "d")).await.unwrap());
+    assert_eq!(l.recover_on_start().await.unwrap(), 2);
+    assert!(l.finish("c", answer(Accepted, "accepted")).await.unwrap());
+    assert!(
+        l.resolve_unknown("d", answer(Accepted, "accepted"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        event_trail(&l, "hooked", "c").await,
+        vec![
+            ev("order.unknown", "recovery", Unknown, None),
+            ev("order.settled", "create", Accepted, Some("accepted")),
+        ]
+    );
+    assert_eq!(
+        event_trail(&l, "plain", "d").await,
+        vec![
+            ev("order.unknown", "recovery", Unknown, None),
+            ev("order.settled", "reconcile", Accepted, Some("accepted")),
+        ]
+    );
+
+    // The outbox: one pending row per event of the hooked client, in event order, with
+    // the payload fixed at write time; none for the client without a webhook.
+    let events = l.events("hooked", "b").await.unwrap();
+    let outbox = l.outbox_of_order("b").await.unwrap();
+    assert_eq!(outbox.len(), 2);
+    for (e, d) in events.iter().zip(&outbox) {
+        assert_eq!(
+            (d.event_id.as_str(), d.seq, d.status.as_str()),
+            (e.event_id.as_str(), e.seq, "pending")
+        );
+        let p: Value = serde_json::from_str(&d.payload).unwrap();
+        assert_eq!(p["type"], e.kind.as_str());
+        assert_eq!(p["data"]["eventId"], e.event_id.as_str());
+        assert_eq!(p["data"]["orderId"], "b");
+        assert_eq!(p["data"]["orderRef"], "ref-b");
+        assert_eq!(p["data"]["state"], e.state.as_str());
+    }
+    let settled: Value = serde_json::from_str(&outbox[1].payload).unwrap();
+    assert_eq!(settled["data"]["result"], json!({"status": "failed"}));
+    assert_eq!(settled["data"]["source"], "operator");
+    assert!(l.outbox_of_order("d").await.unwrap().is_empty());
+}
+
+/// An event is written by the transition's own write: when the batch fails, neither the
+/// transition nor its event is stored.
+pub async fn a_failed_transition_stores_no_event(store: &Store) {
+    let l = store.open().await;
+    l.set_webhook_clients(["dev".to_owned()].into_iter().collect());
+    started(l.begin_sending(new("e1", "k-e1", "body")).await.unwrap());
+    // The event insert fails (a planted clash), so the finish fails as a whole.
+    fixture_sql(
+        store,
+        "CREATE UNIQUE INDEX planted ON order_events (order_id)",
+    )
+    .await;
+    fixture_sql(store, "INSERT INTO order_events (event_id, order_id, client, seq, kind, state, source, at) VALUES ('evt_x', 'e1', 'other', 99, 'order.unknown', 'unknown', 'create', '2026-01-01T00:00:00.000000Z')").await;
+    assert!(
+        l.finish("e1", done(RecordState::Accepted, false))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        l.get("dev", "e1").await.unwrap().unwrap().state,
+        RecordState::Sending
+    );
+    assert!(l.outbox_of_order("e1").await.unwrap().is_empty());
+}
