@@ -89,7 +89,10 @@ fn route_template(path: &str) -> String {
         && rest != "preview"
         && !rest.is_empty()
     {
-        return "/v1/orders/{id}".to_owned();
+        return match rest.split_once('/') {
+            Some((_, "events")) => "/v1/orders/{id}/events".to_owned(),
+            _ => "/v1/orders/{id}".to_owned(),
+        };
     }
     path.to_owned()
 }
