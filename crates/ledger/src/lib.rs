@@ -24,7 +24,7 @@ use sha2::Digest;
 use time::OffsetDateTime;
 
 pub use batch::{BatchStats, DEFAULT_MAX_BATCH};
-pub use lifecycle::{Delivery, Event, EventKind, EventSource};
+pub use lifecycle::{Attempted, Delivery, Event, EventKind, EventSource};
 pub use record::{Begin, Finish, NewRecord, Record, RecordState};
 
 #[derive(Debug, thiserror::Error)]
@@ -395,6 +395,37 @@ impl Ledger {
     /// An order's webhook deliveries (outbox rows), in event order.
     pub async fn outbox_of_order(&self, order_id: &str) -> Result<Vec<Delivery>, LedgerError> {
         dispatch!(self, l => l.outbox_of_order(order_id).await)
+    }
+
+    /// Claims up to `limit` due webhook deliveries for `lease` (see the README: only an
+    /// order's first pending event is due; replicas on PostgreSQL split the rows).
+    pub async fn claim_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, LedgerError> {
+        dispatch!(self, l => l.claim_webhooks(now, lease, limit).await)
+    }
+
+    /// Records one attempt's outcome for a `pending` delivery (false: it is not pending).
+    pub async fn webhook_attempted(
+        &self,
+        event_id: &str,
+        outcome: Attempted,
+    ) -> Result<bool, LedgerError> {
+        dispatch!(self, l => l.webhook_attempted(event_id, outcome).await)
+    }
+
+    /// Failed deliveries, oldest first (admin `/webhooks/failed`).
+    pub async fn failed_webhooks(&self, limit: u32) -> Result<Vec<Delivery>, LedgerError> {
+        dispatch!(self, l => l.failed_webhooks(limit).await)
+    }
+
+    /// Failed deliveries back to pending with a fresh window: these ids, or all when
+    /// `event_ids` is empty. Returns how many.
+    pub async fn redeliver_webhooks(&self, event_ids: Vec<String>) -> Result<u64, LedgerError> {
+        dispatch!(self, l => l.redeliver_webhooks(event_ids).await)
     }
 
     /// How the writes were batched since open (group commit): batches by size.

@@ -119,6 +119,22 @@ pub struct Delivery {
     pub next_attempt_at: String,
     pub last_error: Option<String>,
     pub created_at: String,
+    /// The retry window counts from here (the event's time, or its redelivery's).
+    pub window_start: String,
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempted {
+    /// A 2xx: done.
+    Delivered,
+    /// Try again at this time (backoff); the error says why, without the payload.
+    Retry {
+        at: time::OffsetDateTime,
+        error: String,
+    },
+    /// The window is over, or the endpoint is gone (410): listed as failed until redelivered.
+    Failed { error: String },
 }
 
 /// The clients with a webhook: their events also get an outbox row. Set by the gateway
@@ -150,7 +166,7 @@ macro_rules! touched_cols {
 
 macro_rules! delivery_cols {
     () => {
-        "event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, last_error, created_at"
+        "event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, last_error, created_at, window_start"
     };
 }
 
@@ -228,8 +244,66 @@ pub(crate) fn new_event_id() -> String {
 
 /// The event writer and the reads, per backend (`Conn`, `Row`, `Db` as in `ledger_store!`).
 macro_rules! lifecycle_store {
-    ($store:ident) => {
+    ($store:ident, $skip_locked:literal) => {
         impl $store {
+            /// Claims up to `limit` due deliveries, each for `lease` (another replica
+            /// takes a row over only after its lease ran out, so the lease must outlast an
+            /// attempt). Only the first pending event of an order is due: per-order order.
+            /// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas claiming at once split
+            /// the rows instead of waiting on, then re-sending, each other's.
+            pub(crate) async fn claim_webhooks(
+                &self,
+                now: time::OffsetDateTime,
+                lease: std::time::Duration,
+                limit: u32,
+            ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
+                let d = (
+                    crate::rfc3339(now),
+                    crate::rfc3339(now + lease),
+                    i64::from(limit),
+                );
+                self.writer
+                    .submit(d, |c, d| Box::pin(write_claim(c, &d.0, &d.1, d.2)))
+                    .await
+            }
+
+            pub(crate) async fn webhook_attempted(
+                &self,
+                event_id: &str,
+                outcome: crate::lifecycle::Attempted,
+            ) -> Result<bool, LedgerError> {
+                let d = (event_id.to_owned(), outcome);
+                self.writer
+                    .submit(d, |c, d| Box::pin(write_attempted(c, &d.0, &d.1)))
+                    .await
+            }
+
+            /// `failed` deliveries back to `pending`, due now, with a fresh window: the
+            /// given events, or (none given) every failed one. Returns how many.
+            pub(crate) async fn redeliver_webhooks(
+                &self,
+                event_ids: Vec<String>,
+            ) -> Result<u64, LedgerError> {
+                self.writer
+                    .submit(event_ids, |c, ids| Box::pin(write_redeliver(c, ids)))
+                    .await
+            }
+
+            pub(crate) async fn failed_webhooks(
+                &self,
+                limit: u32,
+            ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    delivery_cols!(),
+                    " FROM webhook_outbox WHERE status = 'failed' ORDER BY created_at, event_id LIMIT $1"
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter().map(to_delivery).collect()
+            }
+
             pub(crate) fn set_webhook_clients(&self, clients: std::collections::HashSet<String>) {
                 self.hooks.set(clients);
             }
@@ -265,6 +339,85 @@ macro_rules! lifecycle_store {
             }
         }
 
+        async fn write_claim(
+            c: &mut Conn,
+            now: &str,
+            until: &str,
+            limit: i64,
+        ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
+            let rows = sqlx::query(concat!(
+                "UPDATE webhook_outbox SET lease_until = $1 WHERE event_id IN (",
+                "SELECT o.event_id FROM webhook_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $2 ",
+                "AND (o.lease_until IS NULL OR o.lease_until <= $2) ",
+                "AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_id = o.order_id AND p.status = 'pending' AND p.seq < o.seq) ",
+                "ORDER BY o.next_attempt_at, o.event_id LIMIT $3 ",
+                $skip_locked,
+                ") RETURNING ",
+                delivery_cols!()
+            ))
+            .bind(until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
+            rows.iter().map(to_delivery).collect()
+        }
+
+        async fn write_attempted(
+            c: &mut Conn,
+            event_id: &str,
+            outcome: &crate::lifecycle::Attempted,
+        ) -> Result<bool, LedgerError> {
+            use crate::lifecycle::Attempted;
+            let at = crate::rfc3339(time::OffsetDateTime::now_utc());
+            let (status, next, error) = match outcome {
+                Attempted::Delivered => ("delivered", at.clone(), None),
+                Attempted::Retry { at: next, error } => {
+                    ("pending", crate::rfc3339(*next), Some(error.as_str()))
+                }
+                Attempted::Failed { error } => ("failed", at.clone(), Some(error.as_str())),
+            };
+            let delivered_at = (status == "delivered").then_some(at.as_str());
+            let n = sqlx::query(
+                "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, delivered_at = $4, lease_until = NULL WHERE event_id = $5 AND status = 'pending'",
+            )
+            .bind(status)
+            .bind(&next)
+            .bind(error)
+            .bind(delivered_at)
+            .bind(event_id)
+            .execute(c)
+            .await?
+            .rows_affected();
+            Ok(n == 1)
+        }
+
+        async fn write_redeliver(c: &mut Conn, ids: &[String]) -> Result<u64, LedgerError> {
+            let now = crate::rfc3339(time::OffsetDateTime::now_utc());
+            if ids.is_empty() {
+                let n = sqlx::query(
+                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL WHERE status = 'failed'",
+                )
+                .bind(&now)
+                .execute(c)
+                .await?
+                .rows_affected();
+                return Ok(n);
+            }
+            let mut n = 0;
+            for id in ids {
+                n += sqlx::query(
+                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL WHERE status = 'failed' AND event_id = $2",
+                )
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+            }
+            Ok(n)
+        }
+
         fn to_delivery(r: &Row) -> Result<crate::lifecycle::Delivery, LedgerError> {
             use sqlx::Row;
             Ok(crate::lifecycle::Delivery {
@@ -278,6 +431,7 @@ macro_rules! lifecycle_store {
                 next_attempt_at: r.try_get("next_attempt_at")?,
                 last_error: r.try_get("last_error")?,
                 created_at: r.try_get("created_at")?,
+                window_start: r.try_get("window_start")?,
             })
         }
 
@@ -315,7 +469,7 @@ macro_rules! lifecycle_store {
             .await?;
             if hooks.contains(&r.1) {
                 sqlx::query(
-                    "INSERT INTO webhook_outbox (event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+                    "INSERT INTO webhook_outbox (event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, created_at, window_start) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
                 )
                 .bind(&id)
                 .bind(&r.0)

@@ -97,5 +97,5 @@ impl PgLedger {
     }
 }
 
-lifecycle_store!(PgLedger);
+lifecycle_store!(PgLedger, "FOR UPDATE OF o SKIP LOCKED");
 ledger_store!(PgLedger);

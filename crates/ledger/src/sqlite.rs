@@ -103,7 +103,7 @@ impl SqliteLedger {
     }
 }
 
-lifecycle_store!(SqliteLedger);
+lifecycle_store!(SqliteLedger, "");
 ledger_store!(SqliteLedger);
 
 #[cfg(test)]

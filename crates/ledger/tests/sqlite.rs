@@ -38,6 +38,7 @@ suite_tests!(store;
     a_failed_commit_fails_every_caller_in_its_batch,
     transitions_write_events_and_outbox_rows,
     a_failed_transition_stores_no_event,
+    webhook_deliveries_are_claimed_once_and_in_order,
 );
 
 /// A ledger file written by the first (untracked) schema is adopted and migrated.

@@ -36,6 +36,8 @@ CREATE TABLE webhook_outbox (
     lease_until TEXT,
     last_error TEXT,
     created_at TEXT NOT NULL,
+    -- The delivery window counts from here: the event's time, or its redelivery's.
+    window_start TEXT NOT NULL,
     delivered_at TEXT
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_at);

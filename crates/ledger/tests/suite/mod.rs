@@ -966,3 +966,149 @@ pub async fn a_failed_transition_stores_no_event(store: &Store) {
     );
     assert!(l.outbox_of_order("e1").await.unwrap().is_empty());
 }
+
+fn ids(ds: &[ledger::Delivery]) -> Vec<(String, i64)> {
+    let mut v: Vec<(String, i64)> = ds.iter().map(|d| (d.order_id.clone(), d.seq)).collect();
+    v.sort();
+    v
+}
+
+/// The outbox as the deliverer uses it: only an order's first pending event is due (per
+/// order order), a claimed row is leased (not claimed again until the lease runs out),
+/// an attempt's outcome moves it on, failed rows are listed and redelivered; two
+/// replicas' concurrent claims never take one row twice.
+pub async fn webhook_deliveries_are_claimed_once_and_in_order(store: &Store) {
+    use ledger::Attempted;
+    use time::OffsetDateTime;
+    let lease = Duration::from_secs(60);
+    let l = store.open().await;
+    l.set_webhook_clients(["dev".to_owned()].into_iter().collect());
+    started(l.begin_sending(new("a", "k-a", "body")).await.unwrap());
+    assert!(l.set_unknown("a", "timeout").await.unwrap());
+    let r = ledger::Resolution {
+        outcome: ledger::ResolvedAs::Placed {
+            vendor_order_id: "V9".into(),
+        },
+        operator: "ops".into(),
+        reason: "found it".into(),
+    };
+    assert!(l.resolve_by_operator("a", &r).await.unwrap());
+    started(l.begin_sending(new("b", "k-b", "body")).await.unwrap());
+    assert!(
+        l.finish("b", done(RecordState::Accepted, false))
+            .await
+            .unwrap()
+    );
+
+    let now = OffsetDateTime::now_utc() + Duration::from_secs(1);
+    let first = l.claim_webhooks(now, lease, 10).await.unwrap();
+    assert_eq!(ids(&first), vec![("a".into(), 1), ("b".into(), 1)]);
+    assert!(
+        l.claim_webhooks(now, lease, 10).await.unwrap().is_empty(),
+        "leased"
+    );
+    // A lease that ran out (its replica died mid-attempt) is taken over.
+    let later = now + Duration::from_secs(61);
+    assert_eq!(
+        ids(&l.claim_webhooks(later, lease, 10).await.unwrap()),
+        ids(&first)
+    );
+
+    let a1 = first.iter().find(|d| d.order_id == "a").unwrap();
+    let b1 = first.iter().find(|d| d.order_id == "b").unwrap();
+    assert!(
+        l.webhook_attempted(&a1.event_id, Attempted::Delivered)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !l.webhook_attempted(&a1.event_id, Attempted::Delivered)
+            .await
+            .unwrap()
+    );
+    let fail = Attempted::Failed {
+        error: "410 Gone".into(),
+    };
+    assert!(l.webhook_attempted(&b1.event_id, fail).await.unwrap());
+    // a's second event is due now that its first is delivered; retried in an hour.
+    let much_later = later + Duration::from_secs(61);
+    let second = l.claim_webhooks(much_later, lease, 10).await.unwrap();
+    assert_eq!(ids(&second), vec![("a".into(), 2)]);
+    let retry = Attempted::Retry {
+        at: much_later + Duration::from_secs(3600),
+        error: "503".into(),
+    };
+    assert!(
+        l.webhook_attempted(&second[0].event_id, retry)
+            .await
+            .unwrap()
+    );
+    let after_lease = much_later + Duration::from_secs(61);
+    assert!(
+        l.claim_webhooks(after_lease, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "backing off"
+    );
+    let d = &l.outbox_of_order("a").await.unwrap()[1];
+    assert_eq!(
+        (d.attempts, d.status.as_str(), d.last_error.as_deref()),
+        (1, "pending", Some("503"))
+    );
+
+    let failed = l.failed_webhooks(10).await.unwrap();
+    assert_eq!(ids(&failed), vec![("b".into(), 1)]);
+    assert_eq!(failed[0].last_error.as_deref(), Some("410 Gone"));
+    assert_eq!(
+        l.redeliver_webhooks(vec!["evt_nosuch".into()])
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(l.redeliver_webhooks(Vec::new()).await.unwrap(), 1);
+    assert!(l.failed_webhooks(10).await.unwrap().is_empty());
+    let again = l.claim_webhooks(after_lease, lease, 10).await.unwrap();
+    assert_eq!(ids(&again), vec![("b".into(), 1)]);
+
+    // Two replicas (two ledgers on one database) claiming 40 due rows at once, in
+    // batches of 5: every row is claimed exactly once.
+    for i in 0..40 {
+        let id = format!("m{i}");
+        started(
+            l.begin_sending(new(&id, &format!("k-{id}"), "body"))
+                .await
+                .unwrap(),
+        );
+        assert!(
+            l.finish(&id, done(RecordState::Accepted, false))
+                .await
+                .unwrap()
+        );
+    }
+    let other = store.open().await;
+    let t = after_lease + Duration::from_secs(61);
+    let claim_all = |l: Arc<Ledger>| async move {
+        let mut got = Vec::new();
+        loop {
+            let batch = l.claim_webhooks(t, lease, 5).await.unwrap();
+            if batch.is_empty() {
+                return got;
+            }
+            got.extend(batch);
+        }
+    };
+    let (x, y) = tokio::join!(
+        tokio::spawn(claim_all(l.clone())),
+        tokio::spawn(claim_all(other))
+    );
+    let mut all = ids(&x.unwrap());
+    all.extend(ids(&y.unwrap()));
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, all.len(), "a row claimed twice");
+    // The 40 new ones, and b's redelivered row, whose lease from the claim above ran out.
+    assert_eq!(all.len(), 41);
+    assert!(all.contains(&("b".into(), 1)));
+}
