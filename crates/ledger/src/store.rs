@@ -579,8 +579,12 @@ macro_rules! ledger_store {
                 .await?,
             };
             let Some(row) = row else { return Ok(false) };
-            let e = NewEvent::new(&row, EventKind::Settled, EventSource::Operator);
-            write_event(c, &e, &d.hooks).await?;
+            // `placed` only links the vendor's id: the record stays `unknown` until a
+            // lookup at the vendor confirms it (that settlement is the event).
+            if d.response.is_some() {
+                let e = NewEvent::new(&row, EventKind::Settled, EventSource::Operator);
+                write_event(c, &e, &d.hooks).await?;
+            }
             sqlx::query(
                 "INSERT INTO order_resolutions (order_id, resolution, vendor_order_id, operator, reason, resolved_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )

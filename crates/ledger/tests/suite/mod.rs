@@ -940,6 +940,21 @@ pub async fn transitions_write_events_and_outbox_rows(store: &Store) {
     assert_eq!(settled["data"]["result"], json!({"status": "failed"}));
     assert_eq!(settled["data"]["source"], "operator");
     assert!(l.outbox_of_order("d").await.unwrap().is_empty());
+
+    // Linking the vendor's id settles nothing yet: no event until a lookup confirms it.
+    started(l.begin_sending(new_for("hooked", "e")).await.unwrap());
+    assert!(l.set_unknown("e", "timeout after send").await.unwrap());
+    let link = ledger::Resolution {
+        outcome: ledger::ResolvedAs::Placed {
+            vendor_order_id: "V9".into(),
+        },
+        ..r
+    };
+    assert!(l.resolve_by_operator("e", &link).await.unwrap());
+    assert_eq!(
+        event_trail(&l, "hooked", "e").await,
+        vec![ev("order.unknown", "create", Unknown, None)]
+    );
 }
 
 /// An event is written by the transition's own write: when the batch fails, neither the
@@ -986,11 +1001,11 @@ pub async fn webhook_deliveries_are_claimed_once_and_in_order(store: &Store) {
     started(l.begin_sending(new("a", "k-a", "body")).await.unwrap());
     assert!(l.set_unknown("a", "timeout").await.unwrap());
     let r = ledger::Resolution {
-        outcome: ledger::ResolvedAs::Placed {
-            vendor_order_id: "V9".into(),
+        outcome: ledger::ResolvedAs::NotPlaced {
+            response: json!({"status": "failed"}),
         },
         operator: "ops".into(),
-        reason: "found it".into(),
+        reason: "not at the vendor".into(),
     };
     assert!(l.resolve_by_operator("a", &r).await.unwrap());
     started(l.begin_sending(new("b", "k-b", "body")).await.unwrap());
