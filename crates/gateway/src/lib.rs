@@ -23,4 +23,5 @@ pub mod telemetry;
 pub mod upkeep;
 pub mod vendor_drift;
 pub mod watch;
+pub mod webhook_sign;
 pub mod wiring;

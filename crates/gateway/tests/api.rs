@@ -536,6 +536,14 @@ async fn a_timeout_after_sending_is_504_unknown_and_never_resent() {
     let unknown = g.admin_json("/orders/unknown").await;
     assert_eq!(unknown["count"], 1, "{unknown}");
     assert_eq!(unknown["orders"][0]["orderRef"], order["orderRef"]);
+    // The read shows the transition to unknown, made by the create.
+    let id = unknown["orders"][0]["id"].as_str().unwrap();
+    let (status, got) = get_as(&g, "dev-key", &format!("/v1/orders/{id}")).await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["state"], "unknown");
+    assert_eq!(got["history"].as_array().map(Vec::len), Some(1), "{got}");
+    assert_eq!(got["history"][0]["type"], "order.unknown");
+    assert_eq!(got["history"][0]["source"], "create");
 
     // The client retries: refused, and nothing is sent again.
     let (status, headers, body) = g.post("/v1/orders", &order).await;
@@ -853,4 +861,72 @@ async fn a_no_route_answer_names_no_other_client_and_no_route_patterns() {
         .unwrap();
     let body: Value = resp.json().await.unwrap();
     assert_ne!(body["code"], "no_route", "{body}");
+}
+
+async fn get_as(g: &Gateway, key: &str, path: &str) -> (u16, Value) {
+    let resp = g
+        .http
+        .get(g.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// `GET /v1/orders/{id}` shows the canonical status and the order's history, and
+/// `/events` its events; both only to the client that placed it.
+#[tokio::test]
+async fn an_order_read_shows_its_status_history_and_events_to_its_client_only() {
+    let g = gateway_with_a_second_client().await;
+    let vendor = vendors()[0];
+    let (_, order) = examples(vendor)
+        .into_iter()
+        .find(|(_, o)| o["intent"] != "quote")
+        .unwrap();
+    let (status, _, placed) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{placed}");
+    let id = placed["id"].as_str().unwrap();
+
+    let (status, got) = get_as(&g, "dev-key", &format!("/v1/orders/{id}")).await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["status"], placed["status"], "{got}");
+    let history = got["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "{got}");
+    let e = &history[0];
+    assert_eq!(e["type"], "order.accepted");
+    assert_eq!(e["source"], "create");
+    assert_eq!(e["state"], "accepted");
+    assert_eq!(e["seq"], 1);
+    assert_eq!(e["status"], placed["status"]);
+    assert_eq!(e["vendorOrderId"], placed["vendorOrderId"]);
+    assert!(e["eventId"].as_str().is_some_and(|i| i.starts_with("evt_")));
+    assert!(
+        e["at"]
+            .as_str()
+            .is_some_and(|t| t.len() == 27 && t.ends_with('Z'))
+    );
+
+    let (status, events) = get_as(&g, "dev-key", &format!("/v1/orders/{id}/events")).await;
+    assert_eq!(status, 200, "{events}");
+    assert_eq!(events["orderId"], id);
+    assert_eq!(events["events"], got["history"]);
+
+    // Another client: the same 404 as an order that does not exist.
+    for path in [
+        format!("/v1/orders/{id}"),
+        format!("/v1/orders/{id}/events"),
+    ] {
+        let (status, body) = get_as(&g, "acme-key", &path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert_eq!(body["code"], "not_found");
+        assert!(
+            !body
+                .to_string()
+                .contains(placed["orderRef"].as_str().unwrap())
+        );
+    }
+    let (status, _) = get_as(&g, "dev-key", "/v1/orders/ord_nosuchorder/events").await;
+    assert_eq!(status, 404);
 }

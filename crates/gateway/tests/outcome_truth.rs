@@ -49,6 +49,30 @@ async fn records(g: &Gateway, order_ref: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// (type, source, state) of each event in `GET /v1/orders/{id}`'s history.
+async fn history(g: &Gateway, id: &str) -> Vec<(String, String, String)> {
+    let got: Value = g
+        .http
+        .get(g.url(&format!("/v1/orders/{id}")))
+        .bearer_auth("dev-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    got["history"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            let f = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (f("type"), f("source"), f("state"))
+        })
+        .collect()
+}
+
 /// Finding 1: Adobe created the order, attempt 1 timed out, the resend was refused. The
 /// caller was told "nothing was sent" (503) and the record was `failed`. Now: 504
 /// unknown, listed for operators, and the caller's retry settles it by correlation id.
@@ -465,6 +489,24 @@ async fn operators_resolve_unknown_orders_with_checked_ids() {
     let (status, _, body) = g.post("/v1/orders", &o0).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["vendorOrderId"], first_vendor_id.as_str());
+    // Each order's history tells the caller how it was settled, and by whom.
+    assert_eq!(
+        history(&g, &ids[1]).await,
+        [
+            ("order.unknown", "create", "unknown"),
+            ("order.settled", "operator", "failed"),
+            ("order.accepted", "create", "accepted"),
+        ]
+        .map(|(k, s, st)| (k.to_owned(), s.to_owned(), st.to_owned()))
+    );
+    assert_eq!(
+        history(&g, &ids[0]).await,
+        [
+            ("order.unknown", "create", "unknown"),
+            ("order.settled", "reconcile", "accepted"),
+        ]
+        .map(|(k, s, st)| (k.to_owned(), s.to_owned(), st.to_owned()))
+    );
 
     // Axim has no lookup: a placed resolution is refused with exit 2.
     let axim = g.sim_for("axim");

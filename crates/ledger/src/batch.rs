@@ -42,6 +42,9 @@ trait Job<C>: Send {
     fn run<'a>(&'a mut self, c: &'a mut C) -> BoxFut<'a, Result<(), LedgerError>>;
     /// Answers the caller: the kept result if the batch committed, else `failed`.
     fn answer(self: Box<Self>, failed: Option<LedgerError>);
+    /// Runs several statements that must commit together, so even alone it runs in a
+    /// transaction (never in autocommit).
+    fn atomic(&self) -> bool;
 }
 
 struct Typed<C, D, T> {
@@ -49,6 +52,7 @@ struct Typed<C, D, T> {
     op: Op<C, D, T>,
     out: Option<T>,
     reply: oneshot::Sender<Result<T, LedgerError>>,
+    atomic: bool,
 }
 
 impl<C: Send, D: Send + Sync, T: Send> Job<C> for Typed<C, D, T> {
@@ -69,6 +73,10 @@ impl<C: Send, D: Send + Sync, T: Send> Job<C> for Typed<C, D, T> {
         };
         // The caller may have gone away (its request was dropped); the write stands.
         let _ = self.reply.send(r);
+    }
+
+    fn atomic(&self) -> bool {
+        self.atomic
     }
 }
 
@@ -160,10 +168,39 @@ impl<DB: Database> Writer<DB> {
     }
 
     /// Queues one write and waits for its answer (given after its batch committed).
+    /// Alone in its batch it runs in autocommit: only for a write whose effect is one
+    /// statement.
     pub(crate) async fn submit<D, T>(
         &self,
         data: D,
         op: Op<DB::Connection, D, T>,
+    ) -> Result<T, LedgerError>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        self.enqueue(data, op, false).await
+    }
+
+    /// `submit` for a write of several statements that must commit together (a
+    /// transition and its event): it runs in a transaction even when alone.
+    pub(crate) async fn submit_atomic<D, T>(
+        &self,
+        data: D,
+        op: Op<DB::Connection, D, T>,
+    ) -> Result<T, LedgerError>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        self.enqueue(data, op, true).await
+    }
+
+    async fn enqueue<D, T>(
+        &self,
+        data: D,
+        op: Op<DB::Connection, D, T>,
+        atomic: bool,
     ) -> Result<T, LedgerError>
     where
         D: Send + Sync + 'static,
@@ -175,6 +212,7 @@ impl<DB: Database> Writer<DB> {
             op,
             out: None,
             reply,
+            atomic,
         });
         self.queued.fetch_add(1, Ordering::SeqCst);
         if self.queue.send(Msg::Job(job)).is_err() {
@@ -287,7 +325,7 @@ impl<DB: Database> WriterTask<DB> {
         let r = match jobs {
             // A write alone needs no BEGIN/COMMIT round trips: its statements commit as
             // they run, as they did before batching (each is atomic and guarded).
-            [job] => job
+            [job] if !job.atomic() => job
                 .run(&mut conn)
                 .await
                 .map_err(|e| Failure::Write(e, true)),

@@ -9,6 +9,8 @@
 //! (which carries no names, addresses, emails or phones). It never stores the order body.
 
 #[macro_use]
+mod lifecycle;
+#[macro_use]
 mod store;
 mod batch;
 mod lease;
@@ -23,6 +25,7 @@ use sha2::Digest;
 use time::OffsetDateTime;
 
 pub use batch::{BatchStats, DEFAULT_MAX_BATCH};
+pub use lifecycle::{Attempted, Delivery, Event, EventKind, EventSource};
 pub use record::{Begin, Finish, NewRecord, Record, RecordState};
 
 #[derive(Debug, thiserror::Error)]
@@ -417,6 +420,54 @@ impl Ledger {
         dispatch!(self, l => l.resolve_unknown(id, f).await)
     }
 
+    /// The clients whose events also go to the webhook outbox (replaces the set; call at
+    /// start and on config reload). Events of other clients are history only.
+    pub fn set_webhook_clients(&self, clients: std::collections::HashSet<String>) {
+        dispatch!(self, l => l.set_webhook_clients(clients))
+    }
+
+    /// A client's order's events (its transitions), oldest first; another client's
+    /// order has none.
+    pub async fn events(&self, client: &str, order_id: &str) -> Result<Vec<Event>, LedgerError> {
+        dispatch!(self, l => l.events(client, order_id).await)
+    }
+
+    /// An order's webhook deliveries (outbox rows), in event order.
+    pub async fn outbox_of_order(&self, order_id: &str) -> Result<Vec<Delivery>, LedgerError> {
+        dispatch!(self, l => l.outbox_of_order(order_id).await)
+    }
+
+    /// Claims up to `limit` due webhook deliveries for `lease` (see the README: only an
+    /// order's first pending event is due; replicas on PostgreSQL split the rows).
+    pub async fn claim_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, LedgerError> {
+        dispatch!(self, l => l.claim_webhooks(now, lease, limit).await)
+    }
+
+    /// Records one attempt's outcome for a `pending` delivery (false: it is not pending).
+    pub async fn webhook_attempted(
+        &self,
+        event_id: &str,
+        outcome: Attempted,
+    ) -> Result<bool, LedgerError> {
+        dispatch!(self, l => l.webhook_attempted(event_id, outcome).await)
+    }
+
+    /// Failed deliveries, oldest first (admin `/webhooks/failed`).
+    pub async fn failed_webhooks(&self, limit: u32) -> Result<Vec<Delivery>, LedgerError> {
+        dispatch!(self, l => l.failed_webhooks(limit).await)
+    }
+
+    /// Failed deliveries back to pending with a fresh window: these ids, or all when
+    /// `event_ids` is empty. Returns how many.
+    pub async fn redeliver_webhooks(&self, event_ids: Vec<String>) -> Result<u64, LedgerError> {
+        dispatch!(self, l => l.redeliver_webhooks(event_ids).await)
+    }
+
     /// How the writes were batched since open (group commit): batches by size.
     pub fn batch_stats(&self) -> BatchStats {
         dispatch!(self, l => l.batch_stats())
@@ -452,6 +503,7 @@ struct ResolutionRow {
     operator: String,
     reason: String,
     at: String,
+    hooks: std::sync::Arc<std::collections::HashSet<String>>,
 }
 
 /// Whose account, with which details (see migration `customer_accounts`).

@@ -23,6 +23,7 @@ type Db = sqlx::Postgres;
 
 pub struct PgLedger {
     writer: Writer<Db>,
+    hooks: crate::lifecycle::Hooks,
     pool: PgPool,
     /// This process's name in `orders.holder` and `replica_leases` (see `crate::lease`).
     holder: String,
@@ -83,6 +84,7 @@ impl PgLedger {
         Ok(PgLedger {
             writer: Writer::start(pool.clone(), "BEGIN", max_batch),
             holder: crate::lease::new_holder(),
+            hooks: Default::default(),
             pool,
         })
     }
@@ -98,4 +100,5 @@ impl PgLedger {
     }
 }
 
+lifecycle_store!(PgLedger, "FOR UPDATE OF o SKIP LOCKED");
 ledger_store!(PgLedger);

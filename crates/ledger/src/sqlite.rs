@@ -26,6 +26,7 @@ type Db = sqlx::Sqlite;
 
 pub struct SqliteLedger {
     writer: Writer<Db>,
+    hooks: crate::lifecycle::Hooks,
     reads: SqlitePool,
     /// This process's name in `orders.holder` and `replica_leases` (see `crate::lease`).
     holder: String,
@@ -90,6 +91,7 @@ impl SqliteLedger {
         Ok(SqliteLedger {
             writer: Writer::start(writes, "BEGIN IMMEDIATE", max_batch),
             holder: crate::lease::new_holder(),
+            hooks: Default::default(),
             reads,
         })
     }
@@ -104,6 +106,7 @@ impl SqliteLedger {
     }
 }
 
+lifecycle_store!(SqliteLedger, "");
 ledger_store!(SqliteLedger);
 
 #[cfg(test)]

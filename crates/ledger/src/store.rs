@@ -6,7 +6,11 @@
 //! Writes go through the store's group-commit writer (`crate::batch`); reads go straight
 //! to the read pool.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use crate::LedgerError;
+use crate::lifecycle::EventSource;
 use crate::record::{Finish, RecordState};
 
 /// The record columns, as a macro so queries stay `&'static str` (sqlx audits dynamic SQL).
@@ -22,10 +26,15 @@ pub(crate) const BY_KEY: &str = concat!(
     " FROM orders WHERE client = $1 AND idem_key = $2"
 );
 
-/// A `finish`/`resolve_unknown` as the writer runs it: the guard (its SQL) is chosen and
-/// the answer serialised before the write is queued, so input errors never reach a batch.
+/// A `finish`/`resolve_unknown` as the writer runs it: the guards are chosen and the
+/// answer serialised before the write is queued, so input errors never reach a batch.
 pub(crate) struct FinishWrite {
-    pub sql: &'static str,
+    /// May apply to an in-flight record (`received`/`sending`): its outcome event.
+    pub from_flight: bool,
+    /// May apply to an `unknown` record: `order.settled`.
+    pub from_unknown: bool,
+    pub source: EventSource,
+    pub hooks: Arc<HashSet<String>>,
     pub id: String,
     pub state: &'static str,
     pub http_status: i32,
@@ -36,11 +45,20 @@ pub(crate) struct FinishWrite {
 }
 
 impl FinishWrite {
-    pub fn new(sql: &'static str, id: &str, f: Finish) -> Result<Self, LedgerError> {
+    pub fn new(
+        (from_flight, from_unknown): (bool, bool),
+        source: EventSource,
+        hooks: Arc<HashSet<String>>,
+        id: &str,
+        f: Finish,
+    ) -> Result<Self, LedgerError> {
         let response = serde_json::to_string(&f.response)
             .map_err(|e| LedgerError::Invalid(format!("response: {e}")))?;
         Ok(FinishWrite {
-            sql,
+            from_flight,
+            from_unknown,
+            source,
+            hooks,
             id: id.to_owned(),
             state: f.state.as_str(),
             http_status: i32::from(f.http_status),
@@ -53,12 +71,24 @@ impl FinishWrite {
 }
 
 /// `finish` to `unknown`: only from in flight.
-pub(crate) const FINISH_UNKNOWN: &str = "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state IN ('received', 'sending')";
-/// `finish` to a terminal state: `unknown` too, since the process that made the call may
-/// record the truth after another replica's recovery marked its record unknown.
-pub(crate) const FINISH_TERMINAL: &str = "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state IN ('received', 'sending', 'unknown')";
+pub(crate) const FINISH_UNKNOWN: (bool, bool) = (true, false);
+/// `finish` to a terminal state: from `unknown` too, since the process that made the call
+/// may record the truth after another replica's recovery marked its record unknown.
+pub(crate) const FINISH_TERMINAL: (bool, bool) = (true, true);
 /// `resolve_unknown`: only from `unknown`.
-pub(crate) const RESOLVE_UNKNOWN: &str = "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state = 'unknown'";
+pub(crate) const RESOLVE_UNKNOWN: (bool, bool) = (false, true);
+
+/// An outcome over an in-flight record. Two guarded statements (this one, then
+/// `FINISH_FROM_UNKNOWN`) rather than one `state IN (...)`, so the event knows which
+/// transition applied.
+pub(crate) const FINISH_FROM_FLIGHT: &str = concat!(
+    "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state IN ('received', 'sending')",
+    touched_cols!()
+);
+pub(crate) const FINISH_FROM_UNKNOWN: &str = concat!(
+    "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state = 'unknown'",
+    touched_cols!()
+);
 
 /// The backend module names its connection `Conn`, its row `Row` and its database `Db`,
 /// and provides `ts`, `now` and `read_ts`; the store keeps its batch writer in `writer`.
@@ -105,8 +135,14 @@ macro_rules! ledger_store {
                         )));
                     }
                 };
-                self.apply_finish(crate::store::FinishWrite::new(sql, id, f)?)
-                    .await
+                let w = crate::store::FinishWrite::new(
+                    sql,
+                    crate::lifecycle::EventSource::Create,
+                    self.hooks.snapshot(),
+                    id,
+                    f,
+                )?;
+                self.apply_finish(w).await
             }
 
             pub(crate) async fn resolve_unknown(
@@ -120,7 +156,13 @@ macro_rules! ledger_store {
                         f.state
                     )));
                 }
-                let w = crate::store::FinishWrite::new(crate::store::RESOLVE_UNKNOWN, id, f)?;
+                let w = crate::store::FinishWrite::new(
+                    crate::store::RESOLVE_UNKNOWN,
+                    crate::lifecycle::EventSource::Reconcile,
+                    self.hooks.snapshot(),
+                    id,
+                    f,
+                )?;
                 self.apply_finish(w).await
             }
 
@@ -129,7 +171,7 @@ macro_rules! ledger_store {
                 w: crate::store::FinishWrite,
             ) -> Result<bool, LedgerError> {
                 self.writer
-                    .submit(w, |c, w| Box::pin(write_finish(c, w)))
+                    .submit_atomic(w, |c, w| Box::pin(write_finish(c, w)))
                     .await
             }
 
@@ -138,10 +180,9 @@ macro_rules! ledger_store {
                 id: &str,
                 reason: &str,
             ) -> Result<bool, LedgerError> {
+                let d = (id.to_owned(), reason.to_owned(), self.hooks.snapshot());
                 self.writer
-                    .submit((id.to_owned(), reason.to_owned()), |c, d| {
-                        Box::pin(write_set_unknown(c, &d.0, &d.1))
-                    })
+                    .submit_atomic(d, |c, d| Box::pin(write_set_unknown(c, &d.0, &d.1, &d.2)))
                     .await
             }
 
@@ -182,9 +223,10 @@ macro_rules! ledger_store {
                     operator: r.operator.clone(),
                     reason: r.reason.clone(),
                     at: crate::rfc3339(time::OffsetDateTime::now_utc()),
+                    hooks: self.hooks.snapshot(),
                 };
                 self.writer
-                    .submit(d, |c, d| Box::pin(write_resolution(c, d)))
+                    .submit_atomic(d, |c, d| Box::pin(write_resolution(c, d)))
                     .await
             }
 
@@ -229,8 +271,9 @@ macro_rules! ledger_store {
                 cutoff: time::OffsetDateTime,
                 note: &'static str,
             ) -> Result<u64, LedgerError> {
+                let d = (cutoff, note, self.hooks.snapshot());
                 self.writer
-                    .submit((cutoff, note), |c, d| Box::pin(write_recover_before(c, d.0, d.1)))
+                    .submit_atomic(d, |c, d| Box::pin(write_recover_before(c, d.0, d.1, &d.2)))
                     .await
             }
 
@@ -296,9 +339,10 @@ macro_rules! ledger_store {
                 &self,
                 note: &'static str,
             ) -> Result<u64, LedgerError> {
+                let d = (self.holder.clone(), note, self.hooks.snapshot());
                 self.writer
-                    .submit((self.holder.clone(), note), |c, d| {
-                        Box::pin(write_recover_expired_holders(c, &d.0, d.1))
+                    .submit_atomic(d, |c, d| {
+                        Box::pin(write_recover_expired_holders(c, &d.0, d.1, &d.2))
                     })
                     .await
             }
@@ -543,61 +587,87 @@ macro_rules! ledger_store {
             c: &mut Conn,
             w: &crate::store::FinishWrite,
         ) -> Result<bool, LedgerError> {
-            let n = sqlx::query(w.sql)
-                .bind(w.state)
-                .bind(w.http_status)
-                .bind(&w.response)
-                .bind(&w.vendor_order_id)
-                .bind(&w.vendor_status)
-                .bind(w.never_sent)
-                .bind(now())
-                .bind(&w.id)
-                .execute(c)
-                .await?
-                .rows_affected();
-            Ok(n == 1)
+            use crate::lifecycle::{EventKind, NewEvent};
+            let state = RecordState::parse(w.state)
+                .ok_or_else(|| LedgerError::Invalid(format!("state {}", w.state)))?;
+            let guards = [
+                (w.from_flight, crate::store::FINISH_FROM_FLIGHT, EventKind::of_outcome(state)),
+                (w.from_unknown, crate::store::FINISH_FROM_UNKNOWN, EventKind::Settled),
+            ];
+            for (_, sql, kind) in guards.into_iter().filter(|g| g.0) {
+                let row: Option<crate::lifecycle::Touched> = sqlx::query_as(sql)
+                    .bind(w.state)
+                    .bind(w.http_status)
+                    .bind(&w.response)
+                    .bind(&w.vendor_order_id)
+                    .bind(&w.vendor_status)
+                    .bind(w.never_sent)
+                    .bind(now())
+                    .bind(&w.id)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                if let Some(row) = row {
+                    write_event(c, &NewEvent::new(&row, kind, w.source), &w.hooks).await?;
+                    return Ok(true);
+                }
+            }
+            Ok(false)
         }
 
-        async fn write_set_unknown(c: &mut Conn, id: &str, reason: &str) -> Result<bool, LedgerError> {
-            let n = sqlx::query(
+        async fn write_set_unknown(
+            c: &mut Conn,
+            id: &str,
+            reason: &str,
+            hooks: &std::collections::HashSet<String>,
+        ) -> Result<bool, LedgerError> {
+            use crate::lifecycle::{EventKind, EventSource, NewEvent};
+            let row: Option<crate::lifecycle::Touched> = sqlx::query_as(concat!(
                 "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE id = $3 AND state IN ('received', 'sending')",
-            )
+                touched_cols!()
+            ))
             .bind(reason)
             .bind(now())
             .bind(id)
-            .execute(c)
-            .await?
-            .rows_affected();
-            Ok(n == 1)
+            .fetch_optional(&mut *c)
+            .await?;
+            let Some(row) = row else { return Ok(false) };
+            let e = NewEvent::new(&row, EventKind::Unknown, EventSource::Create);
+            write_event(c, &e, hooks).await?;
+            Ok(true)
         }
 
         /// The record's transition and its audit row, in the batch's transaction.
         async fn write_resolution(c: &mut Conn, d: &ResolutionRow) -> Result<bool, LedgerError> {
+            use crate::lifecycle::{EventKind, EventSource, NewEvent};
             let ts = now();
-            let n = match &d.response {
-                Some(response) => sqlx::query(
+            let row: Option<crate::lifecycle::Touched> = match &d.response {
+                Some(response) => sqlx::query_as(concat!(
                     "UPDATE orders SET state = 'failed', never_sent = TRUE, http_status = 503, response = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
-                )
+                    touched_cols!()
+                ))
                 .bind(response)
                 .bind(crate::RESOLVED_NOTE)
                 .bind(ts)
                 .bind(&d.id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected(),
-                None => sqlx::query(
+                .fetch_optional(&mut *c)
+                .await?,
+                None => sqlx::query_as(concat!(
                     "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
-                )
+                    touched_cols!()
+                ))
                 .bind(&d.vendor_order_id)
                 .bind(crate::LINKED_NOTE)
                 .bind(ts)
                 .bind(&d.id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected(),
+                .fetch_optional(&mut *c)
+                .await?,
             };
-            if n != 1 {
-                return Ok(false);
+            let Some(row) = row else { return Ok(false) };
+            // `placed` only links the vendor's id: the record stays `unknown` until a
+            // lookup at the vendor confirms it (that settlement is the event).
+            if d.response.is_some() {
+                let e = NewEvent::new(&row, EventKind::Settled, EventSource::Operator);
+                write_event(c, &e, &d.hooks).await?;
             }
             sqlx::query(
                 "INSERT INTO order_resolutions (order_id, resolution, vendor_order_id, operator, reason, resolved_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -654,17 +724,23 @@ macro_rules! ledger_store {
             c: &mut Conn,
             cutoff: time::OffsetDateTime,
             note: &str,
+            hooks: &std::collections::HashSet<String>,
         ) -> Result<u64, LedgerError> {
-            let n = sqlx::query(
+            use crate::lifecycle::{EventKind, EventSource, NewEvent};
+            let rows: Vec<crate::lifecycle::Touched> = sqlx::query_as(concat!(
                 "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE state IN ('received', 'sending') AND updated_at <= $3",
-            )
+                touched_cols!()
+            ))
             .bind(note)
             .bind(now())
             .bind(ts(cutoff))
-            .execute(c)
-            .await?
-            .rows_affected();
-            Ok(n)
+            .fetch_all(&mut *c)
+            .await?;
+            for row in &rows {
+                let e = NewEvent::new(row, EventKind::Unknown, EventSource::Recovery);
+                write_event(c, &e, hooks).await?;
+            }
+            Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
         }
 
         async fn write_remember_account(
@@ -716,20 +792,27 @@ macro_rules! ledger_store {
             c: &mut Conn,
             me: &str,
             note: &str,
+            hooks: &std::collections::HashSet<String>,
         ) -> Result<u64, LedgerError> {
+            use crate::lifecycle::{EventKind, EventSource, NewEvent};
             let now_ts = time::OffsetDateTime::now_utc();
-            let n = sqlx::query(concat!(
+            let rows: Vec<crate::lifecycle::Touched> = sqlx::query_as(concat!(
                 "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 ",
                 "WHERE state IN ('received', 'sending') AND holder IS NOT NULL AND holder <> $3 ",
-                "AND NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.holder = orders.holder AND l.expires_at > $4)"
+                "AND NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.holder = orders.holder AND l.expires_at > $4)",
+                touched_cols!()
             ))
             .bind(note)
             .bind(now())
             .bind(me)
             .bind(ts(now_ts))
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
+            .fetch_all(&mut *c)
+            .await?;
+            for row in &rows {
+                let e = NewEvent::new(row, EventKind::Unknown, EventSource::Recovery);
+                write_event(c, &e, hooks).await?;
+            }
+            let n = u64::try_from(rows.len()).unwrap_or(u64::MAX);
             // A holder's row is only needed while it may still hold records in flight.
             sqlx::query("DELETE FROM replica_leases WHERE expires_at < $1")
                 .bind(ts(now_ts - time::Duration::days(1)))

@@ -38,6 +38,9 @@ suite_tests!(store;
     a_failed_commit_fails_every_caller_in_its_batch,
     an_expired_lease_makes_its_holders_in_flight_records_unknown,
     created_accounts_are_remembered_per_key,
+    transitions_write_events_and_outbox_rows,
+    a_failed_transition_stores_no_event,
+    webhook_deliveries_are_claimed_once_and_in_order,
 );
 
 /// A ledger file written by the first (untracked) schema is adopted and migrated.

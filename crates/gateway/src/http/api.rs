@@ -1,11 +1,12 @@
 //! The order API: `POST /v1/orders`, `POST /v1/orders/preview`, `GET /v1/orders/{id}`,
-//! `GET /v1/orders?orderRef=`, `GET /openapi.yaml`.
+//! `GET /v1/orders/{id}/events` (both in `order_read`), `GET /v1/orders?orderRef=`,
+//! `GET /openapi.yaml`.
 
 use std::sync::Arc;
 use tracing::Instrument;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,7 +29,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/orders", post(create_order).get(find_order))
         .route("/v1/orders/preview", post(preview_order))
-        .route("/v1/orders/{id}", get(get_order))
+        .route("/v1/orders/{id}", get(super::order_read::get_order))
+        .route("/v1/orders/{id}/events", get(super::order_read::get_events))
         .route("/openapi.yaml", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -199,26 +201,6 @@ pub fn preview_document(
     p: outbound::PreviewRequest,
 ) -> super::preview::Preview {
     super::preview::document(planned, p)
-}
-
-async fn get_order(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let client = match authenticate(&state, &headers) {
-        Ok(c) => c,
-        Err(p) => return problem_response(p),
-    };
-    match state.ledger.get(&client.0, &id).await {
-        Ok(Some(rec)) => Json(order_flow::record_view(&rec)).into_response(),
-        Ok(None) => ApiProblem::new(
-            ProblemCode::NotFound,
-            "no order with this id for this client",
-        )
-        .into_response(),
-        Err(e) => order_flow::ledger_down(&e),
-    }
 }
 
 #[derive(Deserialize)]

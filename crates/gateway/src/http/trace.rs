@@ -89,7 +89,28 @@ fn route_template(path: &str) -> String {
         && rest != "preview"
         && !rest.is_empty()
     {
-        return "/v1/orders/{id}".to_owned();
+        return match rest.split_once('/') {
+            Some((_, "events")) => "/v1/orders/{id}/events".to_owned(),
+            _ => "/v1/orders/{id}".to_owned(),
+        };
     }
     path.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_template;
+
+    #[test]
+    fn order_ids_never_reach_span_names() {
+        for (path, want) in [
+            ("/v1/orders/ord_123", "/v1/orders/{id}"),
+            ("/v1/orders/ord_123/events", "/v1/orders/{id}/events"),
+            ("/v1/orders/ord_123/other", "/v1/orders/{id}"),
+            ("/v1/orders/preview", "/v1/orders/preview"),
+            ("/v1/orders", "/v1/orders"),
+        ] {
+            assert_eq!(route_template(path), want, "{path}");
+        }
+    }
 }

@@ -849,6 +849,18 @@ pub async fn an_expired_lease_makes_its_holders_in_flight_records_unknown(store:
             "{:?}",
             r.note
         );
+        let kinds: Vec<String> = b
+            .events("dev", id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            ["order.unknown"],
+            "{id}: the transition has its event"
+        );
     }
     assert_eq!(
         b.get_by_id("b1").await.unwrap().unwrap().state,
@@ -907,4 +919,322 @@ pub async fn created_accounts_are_remembered_per_key(store: &Store) {
     ] {
         assert_eq!(l.known_account(&other).await.unwrap(), None, "{other:?}");
     }
+}
+
+fn new_for(client: &str, id: &str) -> NewRecord {
+    NewRecord {
+        client: client.into(),
+        ..new(id, &format!("ref-{id}"), "body")
+    }
+}
+
+fn answer(state: RecordState, status: &str) -> Finish {
+    Finish {
+        response: json!({"id": "x", "status": status}),
+        ..done(state, false)
+    }
+}
+
+/// (kind, source, state, status) of each of a client's order's events, in order.
+async fn event_trail(
+    l: &Ledger,
+    client: &str,
+    id: &str,
+) -> Vec<(String, String, RecordState, Option<String>)> {
+    let events = l.events(client, id).await.unwrap();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(
+            e.seq,
+            i64::try_from(i).unwrap() + 1,
+            "events are numbered per order"
+        );
+        assert_eq!(e.order_id, id);
+        assert!(e.event_id.starts_with("evt_"));
+    }
+    events
+        .into_iter()
+        .map(|e| (e.kind, e.source, e.state, e.status))
+        .collect()
+}
+
+fn ev(
+    kind: &str,
+    source: &str,
+    state: RecordState,
+    status: Option<&str>,
+) -> (String, String, RecordState, Option<String>) {
+    (kind.into(), source.into(), state, status.map(str::to_owned))
+}
+
+/// Every outcome transition writes its event (the order's history) in the same write; a
+/// client with a webhook also gets an outbox row per event, holding the payload; a
+/// transition that does not apply writes nothing.
+pub async fn transitions_write_events_and_outbox_rows(store: &Store) {
+    use RecordState::{Accepted, Failed, Unknown};
+    let l = store.open().await;
+    l.set_webhook_clients(["hooked".to_owned()].into_iter().collect());
+
+    // Created and accepted; a late writer's finish changes nothing and adds no event.
+    started(l.begin_sending(new_for("hooked", "a")).await.unwrap());
+    assert!(l.finish("a", answer(Accepted, "pending")).await.unwrap());
+    assert!(!l.finish("a", answer(Failed, "failed")).await.unwrap());
+    assert_eq!(
+        event_trail(&l, "hooked", "a").await,
+        vec![ev("order.accepted", "create", Accepted, Some("pending"))]
+    );
+    // Another client sees none of this order's events.
+    assert!(l.events("plain", "a").await.unwrap().is_empty());
+
+    // Unknown after sending, then settled by an operator.
+    started(l.begin_sending(new_for("hooked", "b")).await.unwrap());
+    assert!(l.set_unknown("b", "timeout after send").await.unwrap());
+    let r = ledger::Resolution {
+        outcome: ledger::ResolvedAs::NotPlaced {
+            response: json!({"status": "failed"}),
+        },
+        operator: "ops@example".into(),
+        reason: "not in the vendor portal".into(),
+    };
+    assert!(l.resolve_by_operator("b", &r).await.unwrap());
+    assert_eq!(
+        event_trail(&l, "hooked", "b").await,
+        vec![
+            ev("order.unknown", "create", Unknown, None),
+            ev("order.settled", "operator", Failed, Some("failed")),
+        ]
+    );
+
+    // Unknown by crash recovery, then the truth recorded by the process that made the
+    // call (settled), or by the reconciler.
+    started(l.begin_sending(new_for("hooked", "c")).await.unwrap());
+    started(l.begin_sending(new_for("plain", "d")).await.unwrap());
+    assert_eq!(l.recover_on_start().await.unwrap(), 2);
+    assert!(l.finish("c", answer(Accepted, "accepted")).await.unwrap());
+    assert!(
+        l.resolve_unknown("d", answer(Accepted, "accepted"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        event_trail(&l, "hooked", "c").await,
+        vec![
+            ev("order.unknown", "recovery", Unknown, None),
+            ev("order.settled", "create", Accepted, Some("accepted")),
+        ]
+    );
+    assert_eq!(
+        event_trail(&l, "plain", "d").await,
+        vec![
+            ev("order.unknown", "recovery", Unknown, None),
+            ev("order.settled", "reconcile", Accepted, Some("accepted")),
+        ]
+    );
+
+    // The outbox: one pending row per event of the hooked client, in event order, with
+    // the payload fixed at write time; none for the client without a webhook.
+    let events = l.events("hooked", "b").await.unwrap();
+    let outbox = l.outbox_of_order("b").await.unwrap();
+    assert_eq!(outbox.len(), 2);
+    for (e, d) in events.iter().zip(&outbox) {
+        assert_eq!(
+            (d.event_id.as_str(), d.seq, d.status.as_str()),
+            (e.event_id.as_str(), e.seq, "pending")
+        );
+        let p: Value = serde_json::from_str(&d.payload).unwrap();
+        assert_eq!(p["type"], e.kind.as_str());
+        assert_eq!(p["data"]["eventId"], e.event_id.as_str());
+        assert_eq!(p["data"]["orderId"], "b");
+        assert_eq!(p["data"]["orderRef"], "ref-b");
+        assert_eq!(p["data"]["state"], e.state.as_str());
+    }
+    let settled: Value = serde_json::from_str(&outbox[1].payload).unwrap();
+    assert_eq!(settled["data"]["result"], json!({"status": "failed"}));
+    assert_eq!(settled["data"]["source"], "operator");
+    assert!(l.outbox_of_order("d").await.unwrap().is_empty());
+
+    // Linking the vendor's id settles nothing yet: no event until a lookup confirms it.
+    started(l.begin_sending(new_for("hooked", "e")).await.unwrap());
+    assert!(l.set_unknown("e", "timeout after send").await.unwrap());
+    let link = ledger::Resolution {
+        outcome: ledger::ResolvedAs::Placed {
+            vendor_order_id: "V9".into(),
+        },
+        ..r
+    };
+    assert!(l.resolve_by_operator("e", &link).await.unwrap());
+    assert_eq!(
+        event_trail(&l, "hooked", "e").await,
+        vec![ev("order.unknown", "create", Unknown, None)]
+    );
+}
+
+/// An event is written by the transition's own write: when the batch fails, neither the
+/// transition nor its event is stored.
+pub async fn a_failed_transition_stores_no_event(store: &Store) {
+    let l = store.open().await;
+    l.set_webhook_clients(["dev".to_owned()].into_iter().collect());
+    started(l.begin_sending(new("e1", "k-e1", "body")).await.unwrap());
+    // The event insert fails (a planted clash), so the finish fails as a whole.
+    fixture_sql(
+        store,
+        "CREATE UNIQUE INDEX planted ON order_events (order_id)",
+    )
+    .await;
+    fixture_sql(store, "INSERT INTO order_events (event_id, order_id, client, seq, kind, state, source, at) VALUES ('evt_x', 'e1', 'other', 99, 'order.unknown', 'unknown', 'create', '2026-01-01T00:00:00.000000Z')").await;
+    assert!(
+        l.finish("e1", done(RecordState::Accepted, false))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        l.get("dev", "e1").await.unwrap().unwrap().state,
+        RecordState::Sending
+    );
+    assert!(l.outbox_of_order("e1").await.unwrap().is_empty());
+}
+
+fn ids(ds: &[ledger::Delivery]) -> Vec<(String, i64)> {
+    let mut v: Vec<(String, i64)> = ds.iter().map(|d| (d.order_id.clone(), d.seq)).collect();
+    v.sort();
+    v
+}
+
+/// The outbox as the deliverer uses it: only an order's first pending event is due (per
+/// order order), a claimed row is leased (not claimed again until the lease runs out),
+/// an attempt's outcome moves it on, failed rows are listed and redelivered; two
+/// replicas' concurrent claims never take one row twice.
+pub async fn webhook_deliveries_are_claimed_once_and_in_order(store: &Store) {
+    use ledger::Attempted;
+    use time::OffsetDateTime;
+    let lease = Duration::from_secs(60);
+    let l = store.open().await;
+    l.set_webhook_clients(["dev".to_owned()].into_iter().collect());
+    started(l.begin_sending(new("a", "k-a", "body")).await.unwrap());
+    assert!(l.set_unknown("a", "timeout").await.unwrap());
+    let r = ledger::Resolution {
+        outcome: ledger::ResolvedAs::NotPlaced {
+            response: json!({"status": "failed"}),
+        },
+        operator: "ops".into(),
+        reason: "not at the vendor".into(),
+    };
+    assert!(l.resolve_by_operator("a", &r).await.unwrap());
+    started(l.begin_sending(new("b", "k-b", "body")).await.unwrap());
+    assert!(
+        l.finish("b", done(RecordState::Accepted, false))
+            .await
+            .unwrap()
+    );
+
+    let now = OffsetDateTime::now_utc() + Duration::from_secs(1);
+    let first = l.claim_webhooks(now, lease, 10).await.unwrap();
+    assert_eq!(ids(&first), vec![("a".into(), 1), ("b".into(), 1)]);
+    assert!(
+        l.claim_webhooks(now, lease, 10).await.unwrap().is_empty(),
+        "leased"
+    );
+    // A lease that ran out (its replica died mid-attempt) is taken over.
+    let later = now + Duration::from_secs(61);
+    assert_eq!(
+        ids(&l.claim_webhooks(later, lease, 10).await.unwrap()),
+        ids(&first)
+    );
+
+    let a1 = first.iter().find(|d| d.order_id == "a").unwrap();
+    let b1 = first.iter().find(|d| d.order_id == "b").unwrap();
+    assert!(
+        l.webhook_attempted(&a1.event_id, Attempted::Delivered)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !l.webhook_attempted(&a1.event_id, Attempted::Delivered)
+            .await
+            .unwrap()
+    );
+    let fail = Attempted::Failed {
+        error: "410 Gone".into(),
+    };
+    assert!(l.webhook_attempted(&b1.event_id, fail).await.unwrap());
+    // a's second event is due now that its first is delivered; retried in an hour.
+    let much_later = later + Duration::from_secs(61);
+    let second = l.claim_webhooks(much_later, lease, 10).await.unwrap();
+    assert_eq!(ids(&second), vec![("a".into(), 2)]);
+    let retry = Attempted::Retry {
+        at: much_later + Duration::from_secs(3600),
+        error: "503".into(),
+    };
+    assert!(
+        l.webhook_attempted(&second[0].event_id, retry)
+            .await
+            .unwrap()
+    );
+    let after_lease = much_later + Duration::from_secs(61);
+    assert!(
+        l.claim_webhooks(after_lease, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "backing off"
+    );
+    let d = &l.outbox_of_order("a").await.unwrap()[1];
+    assert_eq!(
+        (d.attempts, d.status.as_str(), d.last_error.as_deref()),
+        (1, "pending", Some("503"))
+    );
+
+    let failed = l.failed_webhooks(10).await.unwrap();
+    assert_eq!(ids(&failed), vec![("b".into(), 1)]);
+    assert_eq!(failed[0].last_error.as_deref(), Some("410 Gone"));
+    assert_eq!(
+        l.redeliver_webhooks(vec!["evt_nosuch".into()])
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(l.redeliver_webhooks(Vec::new()).await.unwrap(), 1);
+    assert!(l.failed_webhooks(10).await.unwrap().is_empty());
+    let again = l.claim_webhooks(after_lease, lease, 10).await.unwrap();
+    assert_eq!(ids(&again), vec![("b".into(), 1)]);
+
+    // Two replicas (two ledgers on one database) claiming 40 due rows at once, in
+    // batches of 5: every row is claimed exactly once.
+    for i in 0..40 {
+        let id = format!("m{i}");
+        started(
+            l.begin_sending(new(&id, &format!("k-{id}"), "body"))
+                .await
+                .unwrap(),
+        );
+        assert!(
+            l.finish(&id, done(RecordState::Accepted, false))
+                .await
+                .unwrap()
+        );
+    }
+    let other = store.open().await;
+    let t = after_lease + Duration::from_secs(61);
+    let claim_all = |l: Arc<Ledger>| async move {
+        let mut got = Vec::new();
+        loop {
+            let batch = l.claim_webhooks(t, lease, 5).await.unwrap();
+            if batch.is_empty() {
+                return got;
+            }
+            got.extend(batch);
+        }
+    };
+    let (x, y) = tokio::join!(
+        tokio::spawn(claim_all(l.clone())),
+        tokio::spawn(claim_all(other))
+    );
+    let mut all = ids(&x.unwrap());
+    all.extend(ids(&y.unwrap()));
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, all.len(), "a row claimed twice");
+    // The 40 new ones, and b's redelivered row, whose lease from the claim above ran out.
+    assert_eq!(all.len(), 41);
+    assert!(all.contains(&("b".into(), 1)));
 }

@@ -1,0 +1,510 @@
+//! Order lifecycle: each outcome transition of a record becomes an event (the order's
+//! history) and, for a client with a webhook, an outbox row holding the payload to send.
+//! Both are written by the write that changes the record, inside its batch transaction
+//! (`lifecycle_store!`), so a change and its event commit together or not at all.
+//!
+//! Per-order order: events are numbered 1, 2, ... per order. The number is read and the
+//! event inserted after the guarded `UPDATE` of the order's row, which (PostgreSQL) holds
+//! that row's lock until commit, so two replicas never number two events of one order
+//! alike; `UNIQUE (order_id, seq)` enforces it anyway.
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+
+use serde_json::{Value, json};
+
+use crate::record::RecordState;
+
+/// What a webhook receiver is told happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// The vendor took the order (the create's answer).
+    Accepted,
+    /// A later status of a taken order (status sync).
+    StatusChanged,
+    /// The outcome is unknown (timeout after sending, crash recovery).
+    Unknown,
+    /// An unknown order was settled (the caller's retry, or an operator).
+    Settled,
+    /// Refused or not placed.
+    Failed,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Accepted => "order.accepted",
+            EventKind::StatusChanged => "order.status_changed",
+            EventKind::Unknown => "order.unknown",
+            EventKind::Settled => "order.settled",
+            EventKind::Failed => "order.failed",
+        }
+    }
+
+    /// The event of a record reaching `state` from in flight.
+    pub(crate) fn of_outcome(state: RecordState) -> Self {
+        match state {
+            RecordState::Accepted => EventKind::Accepted,
+            RecordState::Rejected | RecordState::Failed => EventKind::Failed,
+            RecordState::Unknown => EventKind::Unknown,
+            // Not an outcome; `finish` refuses these before queueing.
+            RecordState::Received | RecordState::Sending => EventKind::Unknown,
+        }
+    }
+}
+
+/// Who changed the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSource {
+    /// The process that placed the order, from the vendor's answer (or its absence).
+    Create,
+    /// The background status sync, from a vendor lookup.
+    Sync,
+    /// An operator (`resolve-unknown`).
+    Operator,
+    /// A caller's retry of an unknown order, settled with the vendor.
+    Reconcile,
+    /// Crash recovery marking an in-flight record unknown.
+    Recovery,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSource::Create => "create",
+            EventSource::Sync => "sync",
+            EventSource::Operator => "operator",
+            EventSource::Reconcile => "reconcile",
+            EventSource::Recovery => "recovery",
+        }
+    }
+}
+
+/// One transition of an order, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Unique (`evt_` + UUIDv7); the webhook's `webhook-id`.
+    pub event_id: String,
+    pub order_id: String,
+    /// 1, 2, ... per order.
+    pub seq: i64,
+    /// `order.accepted`, `order.status_changed`, `order.unknown`, `order.settled`, `order.failed`.
+    pub kind: String,
+    /// The record's state after the transition.
+    pub state: RecordState,
+    /// The canonical status (`accepted`, `pending`, `fulfilled`, ...) when known.
+    pub status: Option<String>,
+    /// `create`, `sync`, `operator`, `reconcile`, `recovery`.
+    pub source: String,
+    pub vendor_status: Option<String>,
+    pub vendor_order_id: Option<String>,
+    /// Tracking numbers or shipment refs the vendor reported (JSON), if any.
+    pub tracking: Option<Value>,
+    /// UTC, RFC 3339, microseconds.
+    pub at: String,
+}
+
+/// One webhook delivery (an outbox row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub event_id: String,
+    pub order_id: String,
+    pub client: String,
+    pub seq: i64,
+    /// The JSON body to send, fixed when the event was written.
+    pub payload: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    /// The retry window counts from here (the event's time, or its redelivery's).
+    pub window_start: String,
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempted {
+    /// A 2xx: done.
+    Delivered,
+    /// Try again at this time (backoff); the error says why, without the payload.
+    Retry {
+        at: time::OffsetDateTime,
+        error: String,
+    },
+    /// The window is over, or the endpoint is gone (410): listed as failed until redelivered.
+    Failed { error: String },
+}
+
+/// The clients with a webhook: their events also get an outbox row. Set by the gateway
+/// from its config (and on reload); a write takes a snapshot before it is queued.
+#[derive(Default)]
+pub(crate) struct Hooks(RwLock<Arc<HashSet<String>>>);
+
+impl Hooks {
+    pub fn set(&self, clients: HashSet<String>) {
+        if let Ok(mut g) = self.0.write() {
+            *g = Arc::new(clients);
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<HashSet<String>> {
+        match self.0.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(_) => Arc::default(),
+        }
+    }
+}
+
+/// The columns a transition's `UPDATE ... RETURNING` gives back, for its event.
+macro_rules! touched_cols {
+    () => {
+        " RETURNING id, client, order_ref, state, vendor_order_id, vendor_status, response"
+    };
+}
+
+macro_rules! delivery_cols {
+    () => {
+        "event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, last_error, created_at, window_start"
+    };
+}
+
+/// `id, client, order_ref, state, vendor_order_id, vendor_status, response`.
+pub(crate) type Touched = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// An event about to be written, from the row its transition touched.
+pub(crate) struct NewEvent<'a> {
+    pub row: &'a Touched,
+    pub kind: EventKind,
+    pub source: EventSource,
+    pub status: Option<String>,
+    pub tracking: Option<&'a str>,
+}
+
+impl<'a> NewEvent<'a> {
+    /// The canonical status is the answer's `status`, when the answer has one.
+    pub fn new(row: &'a Touched, kind: EventKind, source: EventSource) -> Self {
+        let status = row
+            .6
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .and_then(|v| v.get("status").and_then(Value::as_str).map(str::to_owned));
+        NewEvent {
+            row,
+            kind,
+            source,
+            status,
+            tracking: None,
+        }
+    }
+
+    /// The webhook body (Standard Webhooks shape: `type`, `timestamp`, `data`). `result`
+    /// is the canonical answer the caller got (ids, statuses, prices; no personal data).
+    pub fn payload(&self, event_id: &str, seq: i64, at: &str) -> String {
+        let r = self.row;
+        let result =
+            r.6.as_deref()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok());
+        let tracking = self
+            .tracking
+            .and_then(|t| serde_json::from_str::<Value>(t).ok());
+        json!({
+            "type": self.kind.as_str(),
+            "timestamp": at,
+            "data": {
+                "eventId": event_id,
+                "orderId": r.0,
+                "orderRef": r.2,
+                "seq": seq,
+                "state": r.3,
+                "status": self.status,
+                "source": self.source.as_str(),
+                "vendorStatus": r.5,
+                "vendorOrderId": r.4,
+                "tracking": tracking,
+                "result": result,
+            }
+        })
+        .to_string()
+    }
+}
+
+pub(crate) fn new_event_id() -> String {
+    format!("evt_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// The event writer and the reads, per backend (`Conn`, `Row`, `Db` as in `ledger_store!`).
+macro_rules! lifecycle_store {
+    ($store:ident, $skip_locked:literal) => {
+        impl $store {
+            /// Claims up to `limit` due deliveries, each for `lease` (another replica
+            /// takes a row over only after its lease ran out, so the lease must outlast an
+            /// attempt). Only the first pending event of an order is due: per-order order.
+            /// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas claiming at once split
+            /// the rows instead of waiting on, then re-sending, each other's.
+            pub(crate) async fn claim_webhooks(
+                &self,
+                now: time::OffsetDateTime,
+                lease: std::time::Duration,
+                limit: u32,
+            ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
+                let d = (
+                    crate::rfc3339(now),
+                    crate::rfc3339(now + lease),
+                    i64::from(limit),
+                );
+                self.writer
+                    .submit(d, |c, d| Box::pin(write_claim(c, &d.0, &d.1, d.2)))
+                    .await
+            }
+
+            pub(crate) async fn webhook_attempted(
+                &self,
+                event_id: &str,
+                outcome: crate::lifecycle::Attempted,
+            ) -> Result<bool, LedgerError> {
+                let d = (event_id.to_owned(), outcome);
+                self.writer
+                    .submit(d, |c, d| Box::pin(write_attempted(c, &d.0, &d.1)))
+                    .await
+            }
+
+            /// `failed` deliveries back to `pending`, due now, with a fresh window: the
+            /// given events, or (none given) every failed one. Returns how many.
+            pub(crate) async fn redeliver_webhooks(
+                &self,
+                event_ids: Vec<String>,
+            ) -> Result<u64, LedgerError> {
+                self.writer
+                    .submit(event_ids, |c, ids| Box::pin(write_redeliver(c, ids)))
+                    .await
+            }
+
+            pub(crate) async fn failed_webhooks(
+                &self,
+                limit: u32,
+            ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    delivery_cols!(),
+                    " FROM webhook_outbox WHERE status = 'failed' ORDER BY created_at, event_id LIMIT $1"
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter().map(to_delivery).collect()
+            }
+
+            pub(crate) fn set_webhook_clients(&self, clients: std::collections::HashSet<String>) {
+                self.hooks.set(clients);
+            }
+
+            pub(crate) async fn events(
+                &self,
+                client: &str,
+                order_id: &str,
+            ) -> Result<Vec<crate::lifecycle::Event>, LedgerError> {
+                let rows = sqlx::query(
+                    "SELECT event_id, order_id, seq, kind, state, status, source, vendor_status, vendor_order_id, tracking, at FROM order_events WHERE client = $1 AND order_id = $2 ORDER BY seq",
+                )
+                .bind(client)
+                .bind(order_id)
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter().map(to_event).collect()
+            }
+
+            pub(crate) async fn outbox_of_order(
+                &self,
+                order_id: &str,
+            ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    delivery_cols!(),
+                    " FROM webhook_outbox WHERE order_id = $1 ORDER BY seq"
+                ))
+                .bind(order_id)
+                .fetch_all(self.reads())
+                .await?;
+                rows.iter().map(to_delivery).collect()
+            }
+        }
+
+        async fn write_claim(
+            c: &mut Conn,
+            now: &str,
+            until: &str,
+            limit: i64,
+        ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
+            let rows = sqlx::query(concat!(
+                "UPDATE webhook_outbox SET lease_until = $1 WHERE event_id IN (",
+                "SELECT o.event_id FROM webhook_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $2 ",
+                "AND (o.lease_until IS NULL OR o.lease_until <= $2) ",
+                "AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_id = o.order_id AND p.status = 'pending' AND p.seq < o.seq) ",
+                "ORDER BY o.next_attempt_at, o.event_id LIMIT $3 ",
+                $skip_locked,
+                ") RETURNING ",
+                delivery_cols!()
+            ))
+            .bind(until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
+            rows.iter().map(to_delivery).collect()
+        }
+
+        async fn write_attempted(
+            c: &mut Conn,
+            event_id: &str,
+            outcome: &crate::lifecycle::Attempted,
+        ) -> Result<bool, LedgerError> {
+            use crate::lifecycle::Attempted;
+            let at = crate::rfc3339(time::OffsetDateTime::now_utc());
+            let (status, next, error) = match outcome {
+                Attempted::Delivered => ("delivered", at.clone(), None),
+                Attempted::Retry { at: next, error } => {
+                    ("pending", crate::rfc3339(*next), Some(error.as_str()))
+                }
+                Attempted::Failed { error } => ("failed", at.clone(), Some(error.as_str())),
+            };
+            let delivered_at = (status == "delivered").then_some(at.as_str());
+            let n = sqlx::query(
+                "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, delivered_at = $4, lease_until = NULL WHERE event_id = $5 AND status = 'pending'",
+            )
+            .bind(status)
+            .bind(&next)
+            .bind(error)
+            .bind(delivered_at)
+            .bind(event_id)
+            .execute(c)
+            .await?
+            .rows_affected();
+            Ok(n == 1)
+        }
+
+        async fn write_redeliver(c: &mut Conn, ids: &[String]) -> Result<u64, LedgerError> {
+            let now = crate::rfc3339(time::OffsetDateTime::now_utc());
+            if ids.is_empty() {
+                let n = sqlx::query(
+                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL WHERE status = 'failed'",
+                )
+                .bind(&now)
+                .execute(c)
+                .await?
+                .rows_affected();
+                return Ok(n);
+            }
+            let mut n = 0;
+            for id in ids {
+                n += sqlx::query(
+                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL WHERE status = 'failed' AND event_id = $2",
+                )
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+            }
+            Ok(n)
+        }
+
+        fn to_delivery(r: &Row) -> Result<crate::lifecycle::Delivery, LedgerError> {
+            use sqlx::Row;
+            Ok(crate::lifecycle::Delivery {
+                event_id: r.try_get("event_id")?,
+                order_id: r.try_get("order_id")?,
+                client: r.try_get("client")?,
+                seq: r.try_get("seq")?,
+                payload: r.try_get("payload")?,
+                status: r.try_get("status")?,
+                attempts: r.try_get("attempts")?,
+                next_attempt_at: r.try_get("next_attempt_at")?,
+                last_error: r.try_get("last_error")?,
+                created_at: r.try_get("created_at")?,
+                window_start: r.try_get("window_start")?,
+            })
+        }
+
+        /// Writes the event of a transition just applied (and its outbox row when the
+        /// client has a webhook), on the transition's own connection.
+        async fn write_event(
+            c: &mut Conn,
+            e: &crate::lifecycle::NewEvent<'_>,
+            hooks: &std::collections::HashSet<String>,
+        ) -> Result<(), LedgerError> {
+            let r = e.row;
+            let (seq,): (i64,) =
+                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM order_events WHERE order_id = $1")
+                    .bind(&r.0)
+                    .fetch_one(&mut *c)
+                    .await?;
+            let id = crate::lifecycle::new_event_id();
+            let at = crate::rfc3339(time::OffsetDateTime::now_utc());
+            sqlx::query(
+                "INSERT INTO order_events (event_id, order_id, client, seq, kind, state, status, source, vendor_status, vendor_order_id, tracking, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&id)
+            .bind(&r.0)
+            .bind(&r.1)
+            .bind(seq)
+            .bind(e.kind.as_str())
+            .bind(&r.3)
+            .bind(&e.status)
+            .bind(e.source.as_str())
+            .bind(&r.5)
+            .bind(&r.4)
+            .bind(e.tracking)
+            .bind(&at)
+            .execute(&mut *c)
+            .await?;
+            if hooks.contains(&r.1) {
+                sqlx::query(
+                    "INSERT INTO webhook_outbox (event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, created_at, window_start) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
+                )
+                .bind(&id)
+                .bind(&r.0)
+                .bind(&r.1)
+                .bind(seq)
+                .bind(e.payload(&id, seq, &at))
+                .bind(&at)
+                .execute(&mut *c)
+                .await?;
+            }
+            Ok(())
+        }
+
+        fn to_event(r: &Row) -> Result<crate::lifecycle::Event, LedgerError> {
+            use sqlx::Row;
+            let state: String = r.try_get("state")?;
+            let tracking: Option<String> = r.try_get("tracking")?;
+            Ok(crate::lifecycle::Event {
+                event_id: r.try_get("event_id")?,
+                order_id: r.try_get("order_id")?,
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                state: RecordState::parse(&state)
+                    .ok_or_else(|| LedgerError::Db(format!("unknown state {state}")))?,
+                status: r.try_get("status")?,
+                source: r.try_get("source")?,
+                vendor_status: r.try_get("vendor_status")?,
+                vendor_order_id: r.try_get("vendor_order_id")?,
+                tracking: tracking
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|e| LedgerError::Db(format!("stored tracking: {e}")))?,
+                at: r.try_get("at")?,
+            })
+        }
+    };
+}
