@@ -24,4 +24,5 @@ pub mod upkeep;
 pub mod vendor_drift;
 pub mod watch;
 pub mod webhook_sign;
+pub mod webhooks;
 pub mod wiring;

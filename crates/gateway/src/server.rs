@@ -42,6 +42,7 @@ pub struct Running {
     server: tokio::task::JoinHandle<()>,
     upkeep: tokio::task::JoinHandle<()>,
     lease: Option<tokio::task::JoinHandle<()>>,
+    webhooks: tokio::task::JoinHandle<()>,
     grace: Duration,
     drain_delay: Duration,
 }
@@ -58,6 +59,8 @@ impl Running {
         if let Some(lease) = self.lease {
             lease.abort();
         }
+        // A delivery cut here is retried by the next claimer after its lease.
+        self.webhooks.abort();
         crate::upkeep::release_lease(&self.state.ledger).await;
         drained
     }
@@ -114,6 +117,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         last_reload_error: std::sync::Mutex::new(None),
         sim_addrs,
     });
+    crate::webhooks::install_clients(&state);
     let api = TcpListener::bind(opts.listen.unwrap_or(server_cfg.listen))
         .await
         .map_err(|e| format!("API listener: {e}"))?;
@@ -144,6 +148,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
     });
     let upkeep = crate::upkeep::spawn(state.clone());
     let lease = crate::upkeep::spawn_lease(state.clone());
+    let webhooks = crate::webhooks::spawn(state.clone());
     state.set_ready(true);
     tracing::info!(api = %api_addr, admin = %admin_addr, version = %state.runtime.load().checked.version(), "order-gateway ready");
     if let Some(path) = &opts.ready_file {
@@ -158,6 +163,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         server,
         upkeep,
         lease,
+        webhooks,
         grace: Duration::from_secs(server_cfg.shutdown_grace_secs),
         drain_delay: Duration::from_secs(server_cfg.drain_delay_secs),
     })

@@ -22,6 +22,8 @@ pub struct Runtime {
     /// Hex SHA-256 of an operator key -> operator id.
     pub operators: HashMap<String, String>,
     pub connections: HashMap<String, Arc<outbound::ConnectionClient>>,
+    /// Client id -> where its order events go, and the key they are signed with.
+    pub webhooks: HashMap<String, Arc<crate::webhooks::Endpoint>>,
 }
 
 pub struct AppState {

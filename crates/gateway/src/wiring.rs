@@ -101,11 +101,13 @@ pub fn build_runtime(
         };
         connections.insert(c.name.clone(), client);
     }
+    let webhooks = crate::webhooks::endpoints(&checked.config.clients, env)?;
     Ok(Runtime {
         checked,
         clients,
         operators,
         connections,
+        webhooks,
     })
 }
 

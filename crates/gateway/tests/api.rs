@@ -278,6 +278,109 @@ async fn an_opted_in_route_reuses_the_patient_impilo_created() {
     assert_eq!(sim.control.count("patients_created"), 3);
 }
 
+/// A client with a webhook gets its orders' events, signed per Standard Webhooks: the
+/// receiver verifies each with the secret (a wrong secret does not), a receiver error is
+/// retried with the same `webhook-id`, and the payload carries no order body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_webhook_receives_signed_order_events_at_least_once() {
+    use std::sync::{Arc, Mutex};
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>;
+    let seen: Seen = Arc::default();
+    let refuse_first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let app = {
+        let (seen, refuse_first) = (seen.clone(), refuse_first.clone());
+        axum::Router::new().route(
+            "/hooks",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let (seen, refuse_first) = (seen.clone(), refuse_first.clone());
+                async move {
+                    seen.lock().unwrap().push((headers, body));
+                    if refuse_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::default_config_edited(dir.path(), |t| {
+        t.replace(
+            "    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n",
+            &format!("    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n    webhook: {{url: \"{hook_url}\", secret: {SECRET}}}\n"),
+        )
+    });
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("webhook:")
+    );
+    let g = Gateway::start_with(dir, config).await;
+    let (_, order) = examples("juniper").remove(0);
+    let (status, _, placed) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{placed}");
+
+    // The first attempt is refused (503), the retry (about a second later) delivered.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while seen.lock().unwrap().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no redelivery: {:?}",
+            seen.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let key = gateway::webhook_sign::SigningKey::parse(SECRET).unwrap();
+    let seen = seen.lock().unwrap().clone();
+    for (headers, body) in &seen {
+        let h = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        assert!(
+            key.verify(
+                &h("webhook-id"),
+                &h("webhook-timestamp"),
+                &h("webhook-signature"),
+                body.as_bytes(),
+                now,
+                300
+            ),
+            "signature does not verify: {headers:?}"
+        );
+        let event: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(event["type"], "order.accepted", "{event}");
+        assert_eq!(event["data"]["orderId"], placed["id"], "{event}");
+        assert!(
+            !body.contains("firstName") && !body.contains("address"),
+            "no order body: {body}"
+        );
+    }
+    assert_eq!(
+        seen[0].0.get("webhook-id"),
+        seen[1].0.get("webhook-id"),
+        "a retry carries the same webhook-id"
+    );
+    // A wrong secret does not verify the same delivery.
+    let other =
+        gateway::webhook_sign::SigningKey::parse("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .unwrap();
+    let (headers, body) = &seen[1];
+    let h = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
+    assert!(!other.verify(
+        &h("webhook-id"),
+        &h("webhook-timestamp"),
+        &h("webhook-signature"),
+        body.as_bytes(),
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+        300
+    ));
+}
+
 #[tokio::test]
 async fn every_example_is_placed_end_to_end_and_replays() {
     let g = Gateway::start().await;

@@ -53,7 +53,7 @@ pub fn load_and_check(
         return Err(cx.issues);
     };
     passes::version(&mut cx, &s.config);
-    passes::clients(&mut cx, &s.clients);
+    passes::clients(&mut cx, &s.clients, s.config.sandbox);
     passes::operators(&mut cx, &s.operators);
     passes::ledger(&mut cx, &s.config);
     passes::connections(

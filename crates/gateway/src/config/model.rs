@@ -129,6 +129,20 @@ pub struct ClientConfig {
     /// Hex SHA-256 of the client's API key (the key itself is never stored), or a
     /// `${ENV}` reference to one.
     pub key_sha256: String,
+    /// Clients only: where the client's order events are delivered, signed
+    /// (`crates/gateway/src/webhooks.rs`).
+    #[serde(default)]
+    pub webhook: Option<WebhookConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// An `http(s)://` URL the client serves.
+    pub url: String,
+    /// The Standard Webhooks secret (`whsec_` + base64), a `${ENV}` reference outside a
+    /// sandbox config.
+    pub secret: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

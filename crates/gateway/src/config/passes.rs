@@ -27,7 +27,7 @@ pub(super) fn version(cx: &mut Ctx<'_>, config: &GatewayConfig) {
     }
 }
 
-pub(super) fn clients(cx: &mut Ctx<'_>, clients: &[(usize, ClientConfig)]) {
+pub(super) fn clients(cx: &mut Ctx<'_>, clients: &[(usize, ClientConfig)], sandbox: bool) {
     if clients.is_empty() {
         cx.warn(
             "/clients",
@@ -35,11 +35,41 @@ pub(super) fn clients(cx: &mut Ctx<'_>, clients: &[(usize, ClientConfig)]) {
         );
     }
     key_holders(cx, clients, "clients", "client id");
+    for (i, c) in clients {
+        if let Some(w) = &c.webhook {
+            webhook(cx, &format!("/clients/{i}/webhook"), w, sandbox);
+        }
+    }
+}
+
+fn webhook(cx: &mut Ctx<'_>, at: &str, w: &crate::config::model::WebhookConfig, sandbox: bool) {
+    let scheme_ok = reqwest::Url::parse(&w.url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if !scheme_ok {
+        cx.error(format!("{at}/url"), "must be an http:// or https:// URL");
+    }
+    let secret_at = format!("{at}/secret");
+    let reference = secrets::parse_ref(&w.secret).map(str::to_owned);
+    if reference.is_none() && crate::webhook_sign::SigningKey::parse(&w.secret).is_err() {
+        cx.error(
+            secret_at.clone(),
+            "a webhook secret is whsec_ followed by base64 of 24 to 64 bytes",
+        );
+    }
+    cx.check_secrets(vec![(secret_at, reference)], sandbox);
 }
 
 /// No warning when empty: a gateway without operators is settled with the CLI only.
 pub(super) fn operators(cx: &mut Ctx<'_>, operators: &[(usize, ClientConfig)]) {
     key_holders(cx, operators, "operators", "operator id");
+    for (i, o) in operators {
+        if o.webhook.is_some() {
+            cx.error(
+                format!("/operators/{i}/webhook"),
+                "operators have no webhook; it belongs to a client",
+            );
+        }
+    }
 }
 
 /// A list of `{id, keySha256}`: unique ids, each hash 64 hex digits or a `${ENV}`.
