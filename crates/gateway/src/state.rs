@@ -20,6 +20,10 @@ pub struct Runtime {
     /// Hex SHA-256 of an API key -> client id.
     pub clients: HashMap<String, String>,
     pub connections: HashMap<String, Arc<outbound::ConnectionClient>>,
+    /// The Redis of fleet-scope limits, when the config has one.
+    pub fleet: Option<Arc<outbound::FleetStore>>,
+    /// Client id -> its quota (clients with `limits` only).
+    pub quotas: HashMap<String, Arc<outbound::LocalGcra>>,
 }
 
 pub struct AppState {

@@ -24,6 +24,9 @@ pub struct GatewayConfig {
     pub server: ServerConfig,
     #[serde(default = "default_ledger")]
     pub ledger: Value,
+    /// Where fleet-scope limits live (`outbound::RedisSettings`); absent: no fleet scope.
+    #[serde(default)]
+    pub redis: Option<Value>,
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
     #[serde(default)]
@@ -125,6 +128,23 @@ pub struct ClientConfig {
     /// Hex SHA-256 of the client's API key (the key itself is never stored), or a
     /// `${ENV}` reference to one.
     pub key_sha256: String,
+    /// This client's share of the vendor budgets: its orders past it get 429 `rate_limited`
+    /// before any vendor call, so one noisy client cannot starve the others.
+    #[serde(default)]
+    pub limits: Option<ClientLimits>,
+}
+
+/// A client's quota, per replica: across all its orders, whatever the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientLimits {
+    pub rate_per_sec: u32,
+    #[serde(default = "default_client_burst")]
+    pub burst: u32,
+}
+
+fn default_client_burst() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, Deserialize)]
