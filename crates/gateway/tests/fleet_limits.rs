@@ -84,6 +84,8 @@ async fn load(
 ) -> Vec<(u16, String, Option<String>)> {
     let http = reqwest::Client::new();
     let mut tick = tokio::time::interval(SEC / per_sec);
+    // A loaded machine delays ticks: late ones are not fired together afterwards.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let total = (length.as_secs_f64() * f64::from(per_sec)) as usize;
     let mut tasks = Vec::new();
     for i in 0..total {
@@ -167,8 +169,16 @@ async fn three_gateways_share_one_vendor_budget_a_vendor_pause_and_a_redis_outag
         "{answers:?}"
     );
     assert_eq!(placed, calls.len(), "one vendor call per placed order");
-    let span = (*calls.last().unwrap() - calls[0]).as_secs_f64();
-    let per_sec = (calls.len() - BURST) as f64 / span;
+    // The rate in the steady middle of the run (the first and last half second are its
+    // ramp-up and tail).
+    let span = (*calls.last().unwrap() - calls[0]).as_secs_f64() - 1.0;
+    let middle = calls
+        .iter()
+        .filter(|t| {
+            **t >= calls[0] + SEC / 2 && **t < calls[0] + SEC / 2 + Duration::from_secs_f64(span)
+        })
+        .count();
+    let per_sec = middle as f64 / span;
     eprintln!(
         "budget: {} vendor calls, busiest second {}, {per_sec:.1}/s over {span:.2} s",
         calls.len(),
@@ -258,13 +268,13 @@ async fn a_flooding_client_is_held_to_its_quota_and_the_other_still_gets_through
     let path = config(
         dir.path(),
         &sim,
-        "{ratePerSec: 12, burst: 2, maxWaitMs: 100}",
+        "{ratePerSec: 12, burst: 4, maxWaitMs: 1000}",
         "",
     );
     // Two clients with quotas: the shipped `dev` and a `noisy` one (key `noisy-key`).
     let text = std::fs::read_to_string(&path).unwrap().replace(
         "  - id: dev\n    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n",
-        "  - id: dev\n    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n    limits: {ratePerSec: 6, burst: 2}\n  - id: noisy\n    keySha256: 74fe201963018d00550fa41ac5cdc12fada5e665a9de133d46990cbfe355a18e\n    limits: {ratePerSec: 5, burst: 1}\n",
+        "  - id: dev\n    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n    limits: {ratePerSec: 10, burst: 3}\n  - id: noisy\n    keySha256: 74fe201963018d00550fa41ac5cdc12fada5e665a9de133d46990cbfe355a18e\n    limits: {ratePerSec: 5, burst: 1}\n",
     );
     assert!(text.contains("id: noisy"));
     std::fs::write(&path, text).unwrap();
@@ -278,8 +288,14 @@ async fn a_flooding_client_is_held_to_its_quota_and_the_other_still_gets_through
     );
     // Without quotas the flood takes the connection's 12/s and `dev` gets 503s.
     assert!(dev.iter().all(|a| a.0 == 201), "{dev:?}");
+    // Its burst of 1 and 5/s for as long as the flood lasted (longer than 2 s on a busy
+    // machine: late ticks are delayed, not bunched), plus one for timing.
+    let flood_secs = t0.elapsed().as_secs_f64();
     let noisy_placed = noisy.iter().filter(|a| a.0 == 201).count();
-    assert!(noisy_placed <= 5 * 2 + 2, "{noisy_placed}");
+    assert!(
+        noisy_placed as f64 <= 2.0 + 5.0 * flood_secs,
+        "{noisy_placed} in {flood_secs:.2} s"
+    );
     let refused: Vec<_> = noisy.iter().filter(|a| a.0 != 201).collect();
     assert!(
         refused
