@@ -100,7 +100,12 @@ struct Knobs {
     faults: VecDeque<Fault>,
     counters: BTreeMap<String, u64>,
     last_headers: BTreeMap<String, BTreeMap<String, String>>,
+    /// When each request arrived, by path (the last [`MAX_ARRIVALS`]): what rate-limit
+    /// tests count per time window.
+    arrivals: VecDeque<(String, tokio::time::Instant)>,
 }
+
+const MAX_ARRIVALS: usize = 100_000;
 
 /// The knobs and counters of one running simulator.
 #[derive(Default)]
@@ -149,6 +154,16 @@ impl SimControl {
         self.lock().last_headers.get(path).cloned()
     }
 
+    /// When the requests to paths starting with `prefix` arrived, oldest first.
+    pub fn arrivals(&self, prefix: &str) -> Vec<tokio::time::Instant> {
+        self.lock()
+            .arrivals
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
     fn take_fault(&self, path: &str) -> Option<Fault> {
         let mut k = self.lock();
         let i = k
@@ -170,6 +185,11 @@ impl SimControl {
             .collect();
         let mut k = self.lock();
         k.last_headers.insert(path.to_owned(), map);
+        if k.arrivals.len() == MAX_ARRIVALS {
+            k.arrivals.pop_front();
+        }
+        k.arrivals
+            .push_back((path.to_owned(), tokio::time::Instant::now()));
         *k.counters.entry("requests".to_owned()).or_default() += 1;
     }
 }

@@ -365,7 +365,8 @@ pub struct Offline {
 
 fn offline(path: &Path) -> Result<Offline, i32> {
     let registry = Registry::builtin();
-    let checked = checked_or_report(path, &crate::dry_run::offline_env)?;
+    let mut checked = checked_or_report(path, &crate::dry_run::offline_env)?;
+    crate::wiring::without_fleet_limits(&mut checked);
     let schemas = VendorSchemas::compile(&registry).map_err(|e| {
         eprintln!("{e}");
         1

@@ -14,6 +14,7 @@ pub mod http;
 pub mod operator;
 pub mod order_flow;
 pub mod pipeline;
+pub mod quotas;
 pub mod registry;
 pub mod routing;
 pub mod secrets;

@@ -96,6 +96,12 @@ pub async fn place(
     // Everything that can stop the call before it is written (breaker, pause, rate limit,
     // in-flight cap, token) happens first: an order is recorded `sending` only when it is
     // about to go out, so a crash or a refusal before that leaves nothing to settle.
+    if let Some(p) = crate::quotas::refusal(&runtime, client) {
+        if let Ok(Some(rec)) = state.ledger.find_by_key(client, &key).await {
+            return existing(state, rec, &hash).await;
+        }
+        return problem_response(p.with_trace_id(Some(trace_id.to_owned())));
+    }
     let admission = match conn.admit().await {
         Ok(a) => a,
         Err(e) => return refused_before_sending(state, client, &key, &hash, &e, trace_id).await,

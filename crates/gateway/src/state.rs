@@ -24,6 +24,10 @@ pub struct Runtime {
     pub connections: HashMap<String, Arc<outbound::ConnectionClient>>,
     /// Client id -> where its order events go, and the key they are signed with.
     pub webhooks: HashMap<String, Arc<crate::webhooks::Endpoint>>,
+    /// The Redis of fleet-scope limits, when the config has one.
+    pub fleet: Option<Arc<outbound::FleetStore>>,
+    /// Client id -> its quota (clients with `limits` only).
+    pub quotas: HashMap<String, Arc<outbound::LocalGcra>>,
 }
 
 pub struct AppState {

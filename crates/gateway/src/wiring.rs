@@ -69,6 +69,17 @@ pub fn ledger_secrets(cfg: &ledger::LedgerConfig) -> Vec<(String, Option<String>
     }
 }
 
+/// For offline runs (previews, `translate`, `test-config`), which send nothing: every
+/// connection limited locally and no Redis, whose URL is a secret that need not be set.
+pub fn without_fleet_limits(checked: &mut Checked) {
+    checked.config.redis = None;
+    for c in &mut checked.config.connections {
+        if let Some(scope) = c.outbound.pointer_mut("/limits/scope") {
+            *scope = Value::from("local");
+        }
+    }
+}
+
 /// Builds the live parts of a checked config. Connections whose settings did not change
 /// since `previous` are reused, keeping their token cache, rate limiter and breaker.
 pub fn build_runtime(
@@ -78,6 +89,17 @@ pub fn build_runtime(
 ) -> Result<Runtime, String> {
     let clients = key_table(&checked.config.clients, "client", env)?;
     let operators = key_table(&checked.config.operators, "operator", env)?;
+    let quotas = client_quotas(&checked, previous);
+    let redis_unchanged = previous.is_some_and(|p| p.checked.config.redis == checked.config.redis);
+    let fleet = match (&checked.config.redis, previous) {
+        (None, _) => None,
+        (Some(_), Some(p)) if redis_unchanged => p.fleet.clone(),
+        (Some(v), _) => {
+            let settings: outbound::RedisSettings =
+                serde_json::from_value(v.clone()).map_err(|e| format!("redis: {e}"))?;
+            Some(outbound::FleetStore::new(&settings, env).map_err(|e| format!("redis: {e}"))?)
+        }
+    };
     let mut connections = HashMap::new();
     for c in &checked.config.connections {
         let settings = parse_outbound(&c.outbound)?;
@@ -88,15 +110,21 @@ pub fn build_runtime(
                 .connections
                 .iter()
                 .find(|o| o.name == c.name)?;
-            (old.vendor == c.vendor && old.outbound == c.outbound)
+            (old.vendor == c.vendor && old.outbound == c.outbound && redis_unchanged)
                 .then(|| p.connections.get(&c.name).cloned())
                 .flatten()
         });
         let client = match reused {
             Some(client) => client,
             None => Arc::new(
-                outbound::ConnectionClient::new(&c.name, &c.vendor, &settings, env)
-                    .map_err(|e| format!("connection {}: {e}", c.name))?,
+                outbound::ConnectionClient::with_fleet(
+                    &c.name,
+                    &c.vendor,
+                    &settings,
+                    env,
+                    fleet.as_ref(),
+                )
+                .map_err(|e| format!("connection {}: {e}", c.name))?,
             ),
         };
         connections.insert(c.name.clone(), client);
@@ -108,6 +136,8 @@ pub fn build_runtime(
         operators,
         connections,
         webhooks,
+        fleet,
+        quotas,
     })
 }
 
@@ -128,4 +158,29 @@ fn key_table(
         table.insert(hash.to_ascii_lowercase(), c.id.clone());
     }
     Ok(table)
+}
+
+/// Each client's quota, kept across a reload while its limits stay the same.
+fn client_quotas(
+    checked: &Checked,
+    previous: Option<&Runtime>,
+) -> HashMap<String, Arc<outbound::LocalGcra>> {
+    let mut quotas = HashMap::new();
+    for c in &checked.config.clients {
+        let Some(l) = c.limits else { continue };
+        let kept = previous.and_then(|p| {
+            let old = p.checked.config.clients.iter().find(|o| o.id == c.id)?;
+            (old.limits == c.limits)
+                .then(|| p.quotas.get(&c.id).cloned())
+                .flatten()
+        });
+        let quota = kept.unwrap_or_else(|| {
+            Arc::new(outbound::LocalGcra::new(outbound::Rate::per_second(
+                l.rate_per_sec,
+                l.burst,
+            )))
+        });
+        quotas.insert(c.id.clone(), quota);
+    }
+    quotas
 }

@@ -36,6 +36,23 @@ fn check_config_names_every_mistake_with_its_location_and_exits_78() {
 }
 
 #[test]
+fn check_config_refuses_a_fleet_limit_without_redis_and_a_zero_client_quota() {
+    let fixture = repo().join("crates/gateway/tests/fixtures/fleet-without-redis.yaml");
+    let out = bin().arg("check-config").arg(&fixture).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(78), "{text}");
+    assert!(
+        text.contains("fleet-without-redis.yaml:6:") && text.contains("ratePerSec"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fleet-without-redis.yaml:18:") && text.contains("top-level `redis:"),
+        "{text}"
+    );
+    assert!(text.contains("2 error(s)"), "{text}");
+}
+
+#[test]
 fn check_config_passes_the_default_config() {
     let out = bin()
         .arg("check-config")

@@ -3,12 +3,10 @@
 //! timeout, and after each one the step [`crate::policy`] decides (resend, refresh,
 //! answer, fail): this file is only the I/O of those steps.
 
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use connector::{VendorRequest, VendorResponse};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::SystemTime;
@@ -19,8 +17,10 @@ use tracing::Instrument;
 
 use crate::breaker::Breaker;
 use crate::error::{BuildError, OutboundError};
+use crate::fleet::{FleetLimit, FleetStore};
+use crate::limiter::{Limiter, Rate};
 use crate::policy::{BreakerReport, CallState, Event, Failure, Next, Policy};
-use crate::settings::{AuthConfig, ClientAuth, ConnectionSettings};
+use crate::settings::{AuthConfig, ClientAuth, ConnectionSettings, Scope};
 use crate::token::{TokenSource, TokenSpec};
 
 /// The answer to a call the vendor received (any status), and how many attempts it took.
@@ -63,21 +63,33 @@ pub struct ConnectionClient {
     http: reqwest::Client,
     auth: Auth,
     extra_headers: Vec<(HeaderName, HeaderValue)>,
-    limiter: DefaultDirectRateLimiter,
+    /// Rate limit and vendor pause (local or fleet-wide).
+    limiter: Limiter,
     max_wait: Duration,
     in_flight: Arc<Semaphore>,
     breaker: Breaker,
-    /// Set by a vendor 429: no call goes out before this instant.
-    paused_until: Mutex<Option<Instant>>,
     settings: ConnectionSettings,
 }
 
 impl ConnectionClient {
+    /// A connection whose limits are local (a fleet-scope connection needs
+    /// [`ConnectionClient::with_fleet`]).
     pub fn new(
         name: &str,
         vendor: &str,
         settings: &ConnectionSettings,
         env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, BuildError> {
+        Self::with_fleet(name, vendor, settings, env, None)
+    }
+
+    /// A connection that may use the gateway's Redis for `limits.scope: fleet`.
+    pub fn with_fleet(
+        name: &str,
+        vendor: &str,
+        settings: &ConnectionSettings,
+        env: &dyn Fn(&str) -> Option<String>,
+        fleet: Option<&Arc<FleetStore>>,
     ) -> Result<Self, BuildError> {
         if let Some((p, m)) = settings.validate().into_iter().next() {
             return Err(BuildError::Invalid(format!("{p}: {m}")));
@@ -140,8 +152,19 @@ impl ConnectionClient {
             value.set_sensitive(true);
             extra_headers.push((name, value));
         }
-        let rate = NonZeroU32::new(settings.limits.rate_per_sec).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(settings.limits.burst).unwrap_or(NonZeroU32::MIN);
+        let limits = &settings.limits;
+        let limiter = match (limits.scope, fleet) {
+            (Scope::Local, _) => Limiter::local(limits),
+            (Scope::Fleet, Some(store)) => {
+                let rate = Rate::per_second(limits.rate_per_sec, limits.burst);
+                Limiter::fleet(limits, FleetLimit::new(store.clone(), name, rate))
+            }
+            (Scope::Fleet, None) => {
+                return Err(BuildError::Invalid(
+                    "limits.scope fleet needs the top-level redis section".into(),
+                ));
+            }
+        };
         Ok(ConnectionClient {
             name: name.to_owned(),
             vendor: vendor.to_owned(),
@@ -151,7 +174,7 @@ impl ConnectionClient {
             http,
             auth,
             extra_headers,
-            limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            limiter,
             max_wait: Duration::from_millis(settings.limits.max_wait_ms),
             in_flight: Arc::new(Semaphore::new(settings.limits.max_in_flight as usize)),
             breaker: Breaker::new(
@@ -160,7 +183,6 @@ impl ConnectionClient {
                 settings.breaker.failure_threshold,
                 Duration::from_millis(settings.breaker.open_ms),
             ),
-            paused_until: Mutex::new(None),
             settings: settings.clone(),
         })
     }
@@ -217,15 +239,17 @@ impl ConnectionClient {
     }
 
     /// Everything that can stop a call before its first byte is written, in order:
-    /// breaker -> vendor pause (after a 429) -> rate limit (bounded wait) -> in-flight
-    /// slot -> token. Nothing has been sent when this fails. The slot is taken only after
+    /// breaker -> vendor pause and rate limit (one limiter step, one bounded wait) ->
+    /// in-flight slot -> token. Nothing has been sent when this fails. The slot is taken only after
     /// the rate-limit wait, so calls waiting for capacity do not hold slots from calls
     /// that could go out.
     pub async fn admit(&self) -> Result<Admission<'_>, OutboundError> {
         let deadline = Instant::now() + Duration::from_millis(self.settings.timeouts.overall_ms);
         self.breaker.admit()?;
-        self.wait_out_pause(deadline).await?;
-        self.wait_for_rate().await?;
+        let budget = self
+            .max_wait
+            .min(deadline.saturating_duration_since(Instant::now()));
+        self.limiter.admit(&self.name, budget).await?;
         let permit = self.in_flight.clone().try_acquire_owned().map_err(|_| {
             metrics::counter!("vendor_shed_total", "connection" => self.name.clone()).increment(1);
             OutboundError::Overloaded
@@ -238,24 +262,6 @@ impl ConnectionClient {
             deadline,
             token,
         })
-    }
-
-    async fn wait_for_rate(&self) -> Result<(), OutboundError> {
-        if self.limiter.check().is_ok() {
-            return Ok(());
-        }
-        metrics::counter!("vendor_rate_limit_waits_total", "connection" => self.name.clone())
-            .increment(1);
-        if tokio::time::timeout(self.max_wait, self.limiter.until_ready())
-            .await
-            .is_err()
-        {
-            metrics::counter!("vendor_rate_limit_rejections_total", "connection" => self.name.clone()).increment(1);
-            return Err(OutboundError::RateLimited {
-                retry_after: Duration::from_secs(1),
-            });
-        }
-        Ok(())
     }
 
     async fn token(&self) -> Result<Option<SecretString>, OutboundError> {
@@ -377,33 +383,6 @@ impl ConnectionClient {
         outcome
     }
 
-    fn pause(&self, d: Duration) {
-        // A vendor-sent duration: an instant past the clock's range is no pause to set.
-        let Some(until) = Instant::now().checked_add(d) else {
-            return;
-        };
-        if let Ok(mut p) = self.paused_until.lock()
-            && p.is_none_or(|cur| cur < until)
-        {
-            *p = Some(until);
-        }
-    }
-
-    async fn wait_out_pause(&self, deadline: Instant) -> Result<(), OutboundError> {
-        let until = self.paused_until.lock().ok().and_then(|p| *p);
-        let Some(until) = until else { return Ok(()) };
-        let now = Instant::now();
-        if until <= now {
-            return Ok(());
-        }
-        let wait = until - now;
-        if wait > self.max_wait || until > deadline {
-            return Err(OutboundError::RateLimited { retry_after: wait });
-        }
-        tokio::time::sleep_until(until).await;
-        Ok(())
-    }
-
     fn count_retry(&self) {
         metrics::counter!("vendor_retries_total", "connection" => self.name.clone()).increment(1);
     }
@@ -468,7 +447,7 @@ impl Admission<'_> {
                 BreakerReport::Neither => {}
             }
             if let Some(d) = decision.pause {
-                c.pause(d);
+                c.limiter.pause(d).await;
             }
             match decision.next {
                 Next::Return {

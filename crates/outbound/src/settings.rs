@@ -124,6 +124,54 @@ pub struct Limits {
     pub max_wait_ms: u64,
     /// Calls in flight at once; more are shed with `Overloaded`.
     pub max_in_flight: u32,
+    /// Whose budget `ratePerSec`/`burst` is: this replica's, or the whole fleet's (Redis).
+    pub scope: Scope,
+    /// Fleet scope only: what a call does when Redis does not answer in time.
+    pub on_redis_down: OnRedisDown,
+    /// Fleet scope only: replicas that share the budget, for the `localShare` fallback.
+    pub expected_replicas: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Scope {
+    /// Each replica has the whole budget (one gateway, or the embedded sandbox).
+    #[default]
+    Local,
+    /// One budget for every replica, kept in Redis (top-level `redis`).
+    Fleet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OnRedisDown {
+    /// Go on with `ratePerSec / expectedReplicas` on this replica: the budget holds as long
+    /// as no more replicas than that are running.
+    #[default]
+    LocalShare,
+    /// Refuse the call (503 `vendor_rate_limited`): the vendor's budget is never exceeded.
+    Reject,
+}
+
+/// The top-level `redis` section: where fleet-scope limits live.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://`, `rediss://` or `redis+unix://`; may hold a password, so a secret.
+    pub url: SecretValue,
+    /// The longest one limiter round trip may take before the call falls back.
+    #[serde(default = "default_redis_timeout")]
+    pub timeout_ms: u64,
+    /// Prefix of every key, so several deployments can share one Redis.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+}
+
+fn default_redis_timeout() -> u64 {
+    50
+}
+fn default_key_prefix() -> String {
+    "order-gateway".to_owned()
 }
 
 impl Default for Limits {
@@ -133,6 +181,9 @@ impl Default for Limits {
             burst: 50,
             max_wait_ms: 1000,
             max_in_flight: 256,
+            scope: Scope::Local,
+            on_redis_down: OnRedisDown::LocalShare,
+            expected_replicas: 1,
         }
     }
 }
@@ -243,6 +294,9 @@ impl ConnectionSettings {
         }
         if self.limits.burst == 0 {
             bad("/limits/burst", "must be at least 1");
+        }
+        if self.limits.expected_replicas == 0 {
+            bad("/limits/expectedReplicas", "must be at least 1");
         }
         if self.limits.max_in_flight == 0 {
             bad("/limits/maxInFlight", "must be at least 1");

@@ -4,6 +4,7 @@
 pub mod check;
 mod compiler;
 mod conditions;
+mod limits;
 pub mod model;
 mod passes;
 mod routes;

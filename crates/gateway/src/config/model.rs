@@ -24,6 +24,9 @@ pub struct GatewayConfig {
     pub server: ServerConfig,
     #[serde(default = "default_ledger")]
     pub ledger: Value,
+    /// Where fleet-scope limits live (`outbound::RedisSettings`); absent: no fleet scope.
+    #[serde(default)]
+    pub redis: Option<Value>,
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
     /// Operators who may settle unknown orders from the admin listener (the resolve
@@ -133,6 +136,10 @@ pub struct ClientConfig {
     /// (`crates/gateway/src/webhooks.rs`).
     #[serde(default)]
     pub webhook: Option<WebhookConfig>,
+    /// This client's share of the vendor budgets: its orders past it get 429 `rate_limited`
+    /// before any vendor call, so one noisy client cannot starve the others.
+    #[serde(default)]
+    pub limits: Option<ClientLimits>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -143,6 +150,19 @@ pub struct WebhookConfig {
     /// The Standard Webhooks secret (`whsec_` + base64), a `${ENV}` reference outside a
     /// sandbox config.
     pub secret: String,
+}
+
+/// A client's quota, per replica: across all its orders, whatever the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientLimits {
+    pub rate_per_sec: u32,
+    #[serde(default = "default_client_burst")]
+    pub burst: u32,
+}
+
+fn default_client_burst() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, Deserialize)]
