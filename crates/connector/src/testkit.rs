@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 
 use crate::{Connector, PreparedRoute, RouteConfig, TranslateContext, VendorResponse};
 
+pub mod generated;
+
 /// Set to rewrite the golden files from what the code produces (then review the diff).
 pub const UPDATE_GOLDEN: &str = "UPDATE_GOLDEN";
 

@@ -213,10 +213,35 @@ proptest! {
             }
             Err(errs) => {
                 prop_assert!(!errs.is_empty());
-                for e in errs {
-                    prop_assert!(e.pointer.is_empty() || e.pointer.starts_with('/'));
-                }
+                let named = connector::testkit::generated::refusal_points_into(&v, &errs);
+                prop_assert!(named.is_ok(), "{named:?}\norder: {v}");
             }
         }
     }
 }
+
+/// Of 256 generated orders (a fixed seed), enough are schema-valid and enough of those
+/// translate that the property above checks accepted bodies, not only refusals.
+#[test]
+fn a_fair_share_of_generated_orders_translates() {
+    let (valid, translated) = connector::testkit::generated::translated_share(
+        &common::kit(),
+        common::route().as_ref(),
+        order(),
+        256,
+    );
+    eprintln!("schema-valid {valid} of 256, translated {translated}");
+    assert!(
+        valid >= MIN_VALID,
+        "only {valid} of 256 generated orders are schema-valid"
+    );
+    assert!(
+        translated >= MIN_TRANSLATED,
+        "only {translated} of {valid} schema-valid generated orders translate"
+    );
+}
+
+/// The generator makes schema-valid orders (a few may miss by design).
+const MIN_VALID: usize = 240;
+/// At least one in five generated orders translates.
+const MIN_TRANSLATED: usize = 51;
