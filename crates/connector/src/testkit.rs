@@ -178,6 +178,24 @@ pub fn compare_golden(file: &Path, got: &Value) {
     pretty_assertions::assert_eq!(got, &want, "{}", file.display());
 }
 
+/// A vendor crate's `tests/golden.rs` (after `mod common;`): every example translates to
+/// its golden request, and every recorded answer (`<example>.response.json`, the
+/// simulator's answer to that request) interprets to its golden result.
+#[macro_export]
+macro_rules! vendor_golden_tests {
+    () => {
+        #[test]
+        fn every_example_translates_to_its_golden_request() {
+            common::kit().check_golden_requests(common::route().as_ref());
+        }
+
+        #[test]
+        fn every_golden_response_interprets_to_its_golden_result() {
+            common::kit().check_golden_responses(common::route().as_ref());
+        }
+    };
+}
+
 /// A vendor crate's `tests/common/mod.rs`: `connector::vendor_test_helpers!(vendor_x::connector());`
 /// defines `kit()`, `route()`, `route_with(settings, defaults)`, `with_ctx(order, f)`,
 /// `examples()` and `order(json)` for that vendor (the crate needs `order-model` and

@@ -4,12 +4,4 @@
 
 mod common;
 
-#[test]
-fn every_example_translates_to_its_golden_request() {
-    common::kit().check_golden_requests(common::route().as_ref());
-}
-
-#[test]
-fn every_golden_response_interprets_to_its_golden_result() {
-    common::kit().check_golden_responses(common::route().as_ref());
-}
+connector::vendor_golden_tests!();

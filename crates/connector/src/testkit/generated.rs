@@ -71,6 +71,26 @@ pub fn translated_share<S: Strategy<Value = Value>>(
     (valid, translated)
 }
 
+/// Of 256 generated orders (a fixed seed), at least 240 are schema-valid and at least
+/// one in five translates, so a property over them checks accepted bodies, not only
+/// refusals.
+pub fn assert_fair_share<S: Strategy<Value = Value>>(
+    kit: &VendorKit,
+    route: &dyn PreparedRoute,
+    strategy: S,
+) {
+    let (valid, translated) = translated_share(kit, route, strategy, 256);
+    eprintln!("schema-valid {valid} of 256, translated {translated}");
+    assert!(
+        valid >= 240,
+        "only {valid} of 256 generated orders are schema-valid"
+    );
+    assert!(
+        translated >= 51,
+        "only {translated} of {valid} schema-valid generated orders translate"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

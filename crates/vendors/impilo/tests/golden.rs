@@ -45,15 +45,7 @@ fn examples_validate_against_the_canonical_and_option_schemas() {
     }
 }
 
-/// The checks are the connector testkit's, shared by every vendor: each example -> its
-/// exact request; each recorded simulator answer (`<example>.response.json`) -> the exact
-/// `VendorOrder` (`<example>.result.json`).
-#[test]
-fn golden_requests() {
-    common::kit().check_golden_requests(common::route().as_ref());
-}
-
-#[test]
-fn every_golden_response_interprets_to_its_golden_result() {
-    common::kit().check_golden_responses(common::route().as_ref());
-}
+// The checks are the connector testkit's, shared by every vendor: each example -> its
+// exact request; each recorded simulator answer (`<example>.response.json`) -> the exact
+// `VendorOrder` (`<example>.result.json`).
+connector::vendor_golden_tests!();
