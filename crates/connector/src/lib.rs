@@ -20,6 +20,7 @@ pub mod sim;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod text;
+pub mod violations;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub use failure::{FailureClass, Outcome, VendorFailure};
 pub use redact::redact_message;
 pub use request::{RetrySafety, VendorRequest, VendorResponse};
 pub use retry_after::{MAX_RETRY_AFTER, retry_after, retry_after_delta, whole_secs_up};
+pub use violations::Violations;
 
 /// How the vendor expects to be authenticated; `check-config` verifies that the
 /// connection's auth config is of this kind.

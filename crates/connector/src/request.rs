@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, Method};
+use order_model::FieldError;
 
 /// Whether sending the same request again can create a second vendor order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,23 @@ impl VendorRequest {
             retry,
             fresh_id_header: None,
         }
+    }
+
+    /// [`VendorRequest::post_json`] of `body` serialized. Serializing the wire types cannot
+    /// fail in practice; if it ever does, the caller gets an internal error, not a panic.
+    pub fn post_serialized<T: serde::Serialize>(
+        path: impl Into<String>,
+        body: &T,
+        retry: RetrySafety,
+    ) -> Result<Self, Vec<FieldError>> {
+        let bytes = serde_json::to_vec(body).map_err(|_| {
+            vec![FieldError::new(
+                "",
+                "internal",
+                "the vendor request body could not be written",
+            )]
+        })?;
+        Ok(Self::post_json(path, bytes, retry))
     }
 
     pub fn get(path: impl Into<String>) -> Self {

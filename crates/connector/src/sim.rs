@@ -376,14 +376,6 @@ impl TokenStore {
             .get(token)
             .is_some_and(|exp| Instant::now() < *exp)
     }
-
-    /// Makes every issued token invalid (a forced 401 in tests).
-    pub fn revoke_all(&self) {
-        self.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-    }
 }
 
 /// The bearer token of a request, if it has one.

@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 
 use crate::{Connector, PreparedRoute, RouteConfig, TranslateContext, VendorResponse};
 
+pub mod generated;
+
 /// Set to rewrite the golden files from what the code produces (then review the diff).
 pub const UPDATE_GOLDEN: &str = "UPDATE_GOLDEN";
 
@@ -174,6 +176,24 @@ pub fn compare_golden(file: &Path, got: &Value) {
     }
     let want: Value = read_json(file);
     pretty_assertions::assert_eq!(got, &want, "{}", file.display());
+}
+
+/// A vendor crate's `tests/golden.rs` (after `mod common;`): every example translates to
+/// its golden request, and every recorded answer (`<example>.response.json`, the
+/// simulator's answer to that request) interprets to its golden result.
+#[macro_export]
+macro_rules! vendor_golden_tests {
+    () => {
+        #[test]
+        fn every_example_translates_to_its_golden_request() {
+            common::kit().check_golden_requests(common::route().as_ref());
+        }
+
+        #[test]
+        fn every_golden_response_interprets_to_its_golden_result() {
+            common::kit().check_golden_responses(common::route().as_ref());
+        }
+    };
 }
 
 /// A vendor crate's `tests/common/mod.rs`: `connector::vendor_test_helpers!(vendor_x::connector());`

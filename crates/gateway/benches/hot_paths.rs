@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use connector::VendorResponse;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use gateway::config::{CheckMode, load_and_check};
+use gateway::config::{CheckMode, Checked, load_and_check};
 use gateway::pipeline::{self, VendorSchemas};
 use gateway::registry::Registry;
 use gateway::routing::decide;
@@ -133,23 +133,36 @@ fn hot(c: &mut Criterion) {
     });
     g.finish();
 
+    interpret(c, &checked, &schemas, &vendors);
+
+    let p = Problem::new(ProblemCode::InvalidOrder, "3 problems").with_errors(
+        (0..3)
+            .map(|i| {
+                order_model::FieldError::new(
+                    format!("/lines/{i}/quantity"),
+                    "minimum",
+                    "must be at least 1",
+                )
+            })
+            .collect(),
+    );
+    c.bench_function("problem_render", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&p)).expect("json"))
+    });
+}
+
+/// Each vendor's recorded success answer -> canonical.
+fn interpret(c: &mut Criterion, checked: &Checked, schemas: &VendorSchemas, vendors: &[&str]) {
     let mut g = c.benchmark_group("interpret");
-    for &v in &vendors {
+    for &v in vendors {
         let Some(resp) = golden_response(v) else {
             eprintln!("interpret/{v}: no golden response for its first example, skipped");
             continue;
         };
         let doc = example(v);
-        let planned = pipeline::plan(
-            &doc,
-            &checked.routes,
-            checked.fallback,
-            &schemas,
-            "dev",
-            "k",
-        )
-        .ok()
-        .expect("plans");
+        let planned = pipeline::plan(&doc, &checked.routes, checked.fallback, schemas, "dev", "k")
+            .ok()
+            .expect("plans");
         // Time the success path only: a response that no longer interprets fails the bench.
         let once = planned.route.prepared.interpret(&planned.order, &resp);
         assert!(
@@ -167,21 +180,6 @@ fn hot(c: &mut Criterion) {
         });
     }
     g.finish();
-
-    let p = Problem::new(ProblemCode::InvalidOrder, "3 problems").with_errors(
-        (0..3)
-            .map(|i| {
-                order_model::FieldError::new(
-                    format!("/lines/{i}/quantity"),
-                    "minimum",
-                    "must be at least 1",
-                )
-            })
-            .collect(),
-    );
-    c.bench_function("problem_render", |b| {
-        b.iter(|| serde_json::to_vec(black_box(&p)).expect("json"))
-    });
 }
 
 /// The vendor's success answer to its first example, recorded beside the crate's golden

@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use connector::{Drift, DriftKind, PreparedRoute, VendorFailure, VendorResponse};
 use order_model::{CanonicalOrder, VendorOrder};

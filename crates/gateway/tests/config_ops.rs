@@ -6,6 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Gateway, examples, repo, vendors};
@@ -279,32 +281,8 @@ async fn reload_under_load() {
     let vendor = vendors()[0];
     let (_, order) = examples(vendor).remove(0);
 
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let load = {
-        let stop = stop.clone();
-        let http = g.http.clone();
-        let url = g.url("/v1/orders");
-        let order = order.clone();
-        tokio::spawn(async move {
-            let (mut n, mut bad) = (0u32, Vec::new());
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let mut o = order.clone();
-                o["orderRef"] = Value::String(format!("reload-{n}"));
-                let r = http
-                    .post(&url)
-                    .bearer_auth("dev-key")
-                    .json(&o)
-                    .send()
-                    .await
-                    .unwrap();
-                if r.status().as_u16() != 201 {
-                    bad.push((r.status().as_u16(), r.text().await.unwrap_or_default()));
-                }
-                n += 1;
-            }
-            (n, bad)
-        })
-    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = order_load(&g, order, stop.clone());
 
     let mut applied = 0;
     let mut refused = 0;
@@ -328,19 +306,7 @@ async fn reload_under_load() {
                 .join("gateway.yaml");
             std::fs::write(target, &text).unwrap();
         }
-        let mut changed = false;
-        for _ in 0..100 {
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            let now = g.running.state.runtime.load().checked.hash.clone();
-            let err = g.running.state.last_reload_error.lock().unwrap().clone();
-            if valid && now != before {
-                changed = true;
-                break;
-            }
-            if !valid && err.is_some() {
-                break;
-            }
-        }
+        let changed = wait_for_reload(&g, &before, valid).await;
         if valid {
             assert!(changed, "valid edit {i} did not become active");
             applied += 1;
@@ -365,7 +331,7 @@ async fn reload_under_load() {
             *g.running.state.last_reload_error.lock().unwrap() = None;
         }
     }
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
     let (n, bad) = load.await.unwrap();
     assert!(n > 20, "too few orders flowed: {n}");
     assert!(bad.is_empty(), "orders failed during reloads: {bad:?}");
@@ -553,4 +519,51 @@ async fn an_unreadable_config_file_is_not_a_refused_reload() {
         reload_attempt(&g, &before).await.as_deref(),
         Some("applied")
     );
+}
+
+/// Places copies of `order` (new orderRefs) one after another until `stop`; returns how
+/// many were placed and the answers that were not 201.
+fn order_load(
+    g: &Gateway,
+    order: Value,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<(u32, Vec<(u16, String)>)> {
+    let http = g.http.clone();
+    let url = g.url("/v1/orders");
+    tokio::spawn(async move {
+        let (mut n, mut bad) = (0u32, Vec::new());
+        while !stop.load(Ordering::SeqCst) {
+            let mut o = order.clone();
+            o["orderRef"] = Value::String(format!("reload-{n}"));
+            let r = http
+                .post(&url)
+                .bearer_auth("dev-key")
+                .json(&o)
+                .send()
+                .await
+                .unwrap();
+            if r.status().as_u16() != 201 {
+                bad.push((r.status().as_u16(), r.text().await.unwrap_or_default()));
+            }
+            n += 1;
+        }
+        (n, bad)
+    })
+}
+
+/// Polls (up to 3 s) until a valid edit changed the active config's hash from `before`,
+/// or an invalid one was refused; whether the hash changed.
+async fn wait_for_reload(g: &Gateway, before: &str, valid: bool) -> bool {
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let now = g.running.state.runtime.load().checked.hash.clone();
+        let err = g.running.state.last_reload_error.lock().unwrap().clone();
+        if valid && now != before {
+            return true;
+        }
+        if !valid && err.is_some() {
+            return false;
+        }
+    }
+    false
 }

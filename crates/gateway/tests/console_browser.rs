@@ -44,6 +44,9 @@ fallback: none\ntests:\n  - name: axim stays\n    order: {axim_order}\n    expec
     )
 }
 
+// One browser session walking every page in order (each step needs the last one's
+// state): long as a script is.
+#[allow(clippy::too_many_lines)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_in_a_real_browser() {
     let driver = match chromedriver() {

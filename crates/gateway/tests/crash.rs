@@ -118,19 +118,7 @@ async fn kill_9_with_100_orders_in_flight_loses_and_duplicates_nothing() {
         }
     }
     // Kill once every order has reached its (slow) simulator.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let at_j = juniper.control.count("requests") - before.0;
-        let at_a = adobe.control.count("requests") - before.1;
-        if at_j >= PER_VENDOR as u64 && at_a >= PER_VENDOR as u64 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "orders did not reach the simulators: {at_j} / {at_a}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_arrived(&juniper, &adobe, before).await;
     proc.signal("KILL");
     drop(proc);
     for c in clients {
@@ -165,37 +153,7 @@ async fn kill_9_with_100_orders_in_flight_loses_and_duplicates_nothing() {
         answers.push((vendor.clone(), r.clone(), status, body));
     }
 
-    let mut juniper_unknown: u64 = 0;
-    let mut juniper_accepted: u64 = 0;
-    let mut vendor_ids = std::collections::BTreeSet::new();
-    for (vendor, r, status, body) in &answers {
-        let recs = record(&http, api, r).await;
-        assert_eq!(recs.len(), 1, "{r}: one record, not missing: {recs:?}");
-        let state = recs[0]["state"].as_str().unwrap().to_owned();
-        match (vendor.as_str(), state.as_str()) {
-            // Adobe deduplicates by correlation id: the retry settled every order.
-            ("adobe-vipmp", "accepted") => {
-                assert_eq!(*status, 201, "{r}: {body}");
-            }
-            ("juniper", "unknown") => {
-                assert_eq!(*status, 409, "{r}: {body}");
-                assert_eq!(body["code"], "outcome_unknown");
-                juniper_unknown += 1;
-            }
-            // Never recorded before the kill: placed now, for the first time.
-            ("juniper", "accepted") => {
-                assert_eq!(*status, 201, "{r}: {body}");
-                juniper_accepted += 1;
-            }
-            other => panic!("{r}: unexpected {other:?}: {body}"),
-        }
-        if let Some(id) = recs[0]["vendorOrderId"].as_str() {
-            assert!(
-                vendor_ids.insert(format!("{vendor}/{id}")),
-                "{r}: vendor order {id} answered for two orders"
-            );
-        }
-    }
+    let (juniper_unknown, juniper_accepted) = check_answers(&http, api, &answers).await;
 
     eprintln!(
         "created at kill (juniper, adobe): {at_kill:?}; juniper after restart: {juniper_unknown} unknown, {juniper_accepted} placed"
@@ -225,4 +183,63 @@ async fn kill_9_with_100_orders_in_flight_loses_and_duplicates_nothing() {
         .await
         .unwrap();
     assert_eq!(unknown["count"], juniper_unknown, "{unknown}");
+}
+
+/// After the restart, each retried order has one record, in the state its vendor allows,
+/// and no vendor order answers for two orders. Returns Juniper's (unknown, placed) counts.
+async fn check_answers(
+    http: &reqwest::Client,
+    api: u16,
+    answers: &[(String, String, u16, Value)],
+) -> (u64, u64) {
+    let mut juniper_unknown: u64 = 0;
+    let mut juniper_accepted: u64 = 0;
+    let mut vendor_ids = std::collections::BTreeSet::new();
+    for (vendor, r, status, body) in answers {
+        let recs = record(http, api, r).await;
+        assert_eq!(recs.len(), 1, "{r}: one record, not missing: {recs:?}");
+        let state = recs[0]["state"].as_str().unwrap().to_owned();
+        match (vendor.as_str(), state.as_str()) {
+            // Adobe deduplicates by correlation id: the retry settled every order.
+            ("adobe-vipmp", "accepted") => {
+                assert_eq!(*status, 201, "{r}: {body}");
+            }
+            ("juniper", "unknown") => {
+                assert_eq!(*status, 409, "{r}: {body}");
+                assert_eq!(body["code"], "outcome_unknown");
+                juniper_unknown += 1;
+            }
+            // Never recorded before the kill: placed now, for the first time.
+            ("juniper", "accepted") => {
+                assert_eq!(*status, 201, "{r}: {body}");
+                juniper_accepted += 1;
+            }
+            other => panic!("{r}: unexpected {other:?}: {body}"),
+        }
+        if let Some(id) = recs[0]["vendorOrderId"].as_str() {
+            assert!(
+                vendor_ids.insert(format!("{vendor}/{id}")),
+                "{r}: vendor order {id} answered for two orders"
+            );
+        }
+    }
+    (juniper_unknown, juniper_accepted)
+}
+
+/// Polls until every order of the test has reached its simulator (`before`: the request
+/// counts before they were sent).
+async fn wait_until_arrived(juniper: &RunningSim, adobe: &RunningSim, before: (u64, u64)) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let at_j = juniper.control.count("requests") - before.0;
+        let at_a = adobe.control.count("requests") - before.1;
+        if at_j >= PER_VENDOR as u64 && at_a >= PER_VENDOR as u64 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "orders did not reach the simulators: {at_j} / {at_a}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -66,10 +66,10 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
     }
     // SIGTERM once every order has reached the (slow) vendor: observed, not slept for.
     // The order calls are counted at the simulator's door, before its latency.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while requests_at_sim().await < before + 5 {
         assert!(
-            std::time::Instant::now() < deadline,
+            tokio::time::Instant::now() < deadline,
             "orders never reached the vendor"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -87,7 +87,7 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
             break;
         }
         assert!(
-            std::time::Instant::now() < deadline,
+            tokio::time::Instant::now() < deadline,
             "readiness stayed {ready:?}"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -7,7 +7,9 @@
 mod binary;
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use common::Gateway;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -144,14 +144,14 @@ async fn nothing_is_recorded_when_the_call_stops_before_sending() {
             .is_empty()
     );
     // The token endpoint fails fast for a moment after a failure; wait that out.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (status, _, body) = g.post("/v1/orders", &order).await;
         if status == 201 {
             break;
         }
         assert_eq!(body["code"], "vendor_auth", "{body}");
-        assert!(std::time::Instant::now() < deadline, "never placed");
+        assert!(tokio::time::Instant::now() < deadline, "never placed");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(sim.control.count("orders_created"), 1);
@@ -185,9 +185,9 @@ async fn a_crash_during_the_token_fetch_leaves_an_order_the_retry_places() {
         })
     };
     // Kill once the token request is at the (stalled) token endpoint.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while juniper.control.count("requests") == 0 {
-        assert!(std::time::Instant::now() < deadline, "no token request");
+        assert!(tokio::time::Instant::now() < deadline, "no token request");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     proc.signal("KILL");
@@ -231,13 +231,13 @@ async fn a_client_disconnect_mid_call_still_records_the_outcome() {
         .await;
     assert!(r.is_err(), "the impatient caller should have given up");
     let order_ref = order["orderRef"].as_str().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let recs = records(&g, order_ref).await;
         if recs.first().is_some_and(|r| r["state"] == "accepted") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "still {recs:?}");
+        assert!(tokio::time::Instant::now() < deadline, "still {recs:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     sim.control.set_latency(Duration::ZERO);
@@ -391,6 +391,8 @@ fn cli(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 /// Findings 2 and 3: operators settle unknown orders. `--not-placed` lets the caller's
 /// retry place the order; a linked id is checked by the connector, may not be held by
 /// another record, and a vendor without a lookup (Axim) is refused with exit 2.
+// One operator session on one gateway, step by step; its history checks make it long.
+#[allow(clippy::too_many_lines)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_resolve_unknown_orders_with_checked_ids() {
     let dir = tempfile::tempdir().unwrap();
@@ -573,11 +575,11 @@ async fn an_unclean_drain_exits_non_zero() {
                 .await
         })
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     // The order call is at the simulator (token first, then the order).
     while juniper.control.count("requests") < 2 {
         assert!(
-            std::time::Instant::now() < deadline,
+            tokio::time::Instant::now() < deadline,
             "the order never reached the vendor"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -713,21 +715,8 @@ async fn every_vendor_under_every_fault_answers_what_happened() {
                 Some((status, body))
             };
             // Wait until the record has an outcome (placement runs on after a disconnect).
-            let deadline = std::time::Instant::now() + Duration::from_secs(20);
-            let rec = loop {
-                let recs = records(&g, &order_ref).await;
-                if let Some(r) = recs.first()
-                    && r["state"] != "sending"
-                    && r["state"] != "received"
-                {
-                    break r.clone();
-                }
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "{vendor}/{name}: {recs:?}, answered {status:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            };
+            let what = format!("{vendor}/{name}");
+            let rec = settled_record(&g, &order_ref, &what, &status).await;
             sim.control.set_latency(Duration::ZERO);
             sim.control.clear_faults();
             // The simulator finishes late answers on its own time: wait for its count
@@ -751,22 +740,7 @@ async fn every_vendor_under_every_fault_answers_what_happened() {
                 other => panic!("{vendor}/{name}: {other}"),
             }
             if let Some((status, body)) = status {
-                let said_not_sent = matches!(status, 502 | 503)
-                    && body["detail"]
-                        .as_str()
-                        .is_some_and(|d| d.contains("nothing was sent"));
-                assert!(
-                    !(said_not_sent && created == 1),
-                    "{vendor}/{name}: told 'nothing was sent' for an order the vendor holds: {body}"
-                );
-                match state {
-                    "accepted" => assert!(status < 300, "{vendor}/{name}: {status} {body}"),
-                    "unknown" => assert!(
-                        status == 504 || status == 502,
-                        "{vendor}/{name}: unknown but answered {status}: {body}"
-                    ),
-                    _ => assert!(status >= 400, "{vendor}/{name}: {body}"),
-                }
+                check_answer(&what, state, created, status, &body);
             }
             // The caller's retry never places a second order.
             let (status, _, body) = g.post("/v1/orders", &order).await;
@@ -847,4 +821,50 @@ async fn a_linked_vendor_order_of_another_customer_does_not_settle() {
         body["vendorOrderId"],
         vendor_juniper::sim::order_id(2).as_str()
     );
+}
+
+/// Polls until the order's record has left `sending`/`received` (placement runs on after
+/// a caller disconnects) and returns it.
+async fn settled_record(
+    g: &Gateway,
+    order_ref: &str,
+    what: &str,
+    answered: &Option<(u16, Value)>,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let recs = records(g, order_ref).await;
+        if let Some(r) = recs.first()
+            && r["state"] != "sending"
+            && r["state"] != "received"
+        {
+            return r.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: {recs:?}, answered {answered:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The caller's answer agrees with the recorded state and with what the vendor holds
+/// (`created`: orders the simulator created for it).
+fn check_answer(what: &str, state: &str, created: u64, status: u16, body: &Value) {
+    let said_not_sent = matches!(status, 502 | 503)
+        && body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("nothing was sent"));
+    assert!(
+        !(said_not_sent && created == 1),
+        "{what}: told 'nothing was sent' for an order the vendor holds: {body}"
+    );
+    match state {
+        "accepted" => assert!(status < 300, "{what}: {status} {body}"),
+        "unknown" => assert!(
+            status == 504 || status == 502,
+            "{what}: unknown but answered {status}: {body}"
+        ),
+        _ => assert!(status >= 400, "{what}: {body}"),
+    }
 }

@@ -79,7 +79,7 @@ async fn state_of(gw: &Gateway, order_ref: &str) -> Value {
 /// Polls until the order is in `state` (a live process's progress, not an ordering
 /// sleep); the time it took.
 async fn wait_for_state(gw: &Gateway, order_ref: &str, state: &str, within: Duration) -> Duration {
-    let start = std::time::Instant::now();
+    let start = tokio::time::Instant::now();
     loop {
         if state_of(gw, order_ref).await == state {
             return start.elapsed();

@@ -18,9 +18,6 @@ impl SecretValue {
     pub fn env_name(&self) -> Option<&str> {
         secret_ref::parse(&self.0)
     }
-    pub fn is_literal(&self) -> bool {
-        self.env_name().is_none()
-    }
     pub fn resolve(
         &self,
         env: &dyn Fn(&str) -> Option<String>,

@@ -5,9 +5,8 @@
 use std::sync::Arc;
 use tracing::Instrument;
 
-use axum::body::Body;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -250,12 +249,4 @@ async fn method_not_allowed() -> ApiProblem {
         ProblemCode::MethodNotAllowed,
         "see /openapi.yaml for the methods of this path",
     )
-}
-
-pub fn status(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-pub fn empty_body() -> Body {
-    Body::empty()
 }

@@ -237,8 +237,8 @@ impl Proc {
     /// ready); a process that exits or never gets ready fails the test with its output.
     pub async fn wait_ready(&mut self) {
         let path = self.dir.path().join("ready.json");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while std::time::Instant::now() < deadline {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        while tokio::time::Instant::now() < deadline {
             if let Ok(text) = std::fs::read_to_string(&path) {
                 self.ready = Some(serde_json::from_str(&text).expect("ready file is JSON"));
                 return;

@@ -198,7 +198,7 @@ impl Browser {
     pub async fn submit(&self, css: &str) {
         let root = self.element("html").await;
         self.click(css).await;
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let url = format!(
                 "http://127.0.0.1:{}{}",
@@ -218,7 +218,7 @@ impl Browser {
                 break;
             }
             assert!(
-                std::time::Instant::now() < deadline,
+                tokio::time::Instant::now() < deadline,
                 "{css}: no new page within 30 s"
             );
             // Polling the browser for a state change; not an ordering sleep.

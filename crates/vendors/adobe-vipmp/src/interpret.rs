@@ -84,6 +84,49 @@ fn retry_after(resp: &VendorResponse) -> Option<Duration> {
     connector::retry_after_delta(&resp.headers)
 }
 
+/// An error answer without Adobe's error body: read by its status alone.
+fn unreadable_error(resp: &VendorResponse) -> VendorFailure {
+    let status = resp.status;
+    match status {
+        401 | 403 => VendorFailure::new(FailureClass::Auth, status),
+        429 => VendorFailure::new(FailureClass::RateLimited, status).retry_after(retry_after(resp)),
+        500..=599 => VendorFailure::new(FailureClass::Unavailable, status),
+        _ => VendorFailure::new(
+            FailureClass::BadResponse {
+                outcome: Outcome::NotCreated,
+            },
+            status,
+        ),
+    }
+}
+
+/// The pointer to `field` of the line Adobe's `additionalDetails` name, else `/lines`.
+fn line_pointer(o: &CanonicalOrder, body: &ErrorBody, field: &str) -> String {
+    // additionalDetails name the line when Adobe can; else the whole list.
+    body.additional_details
+        .iter()
+        .find_map(|d| {
+            d.as_str().and_then(|s| {
+                s.split_whitespace().find_map(|w| {
+                    w.trim_matches(|c: char| !c.is_ascii_digit())
+                        .parse::<u32>()
+                        .ok()
+                })
+            })
+        })
+        .and_then(|n| {
+            o.lines.iter().enumerate().position(|(i, c)| {
+                c.line_ref
+                    .as_deref()
+                    .and_then(|x| x.parse::<u32>().ok())
+                    .unwrap_or((i + 1) as u32)
+                    == n
+            })
+        })
+        .map(|i| format!("/lines/{i}{field}"))
+        .unwrap_or_else(|| "/lines".to_owned())
+}
+
 pub fn interpret(
     o: &CanonicalOrder,
     resp: &VendorResponse,
@@ -103,19 +146,7 @@ pub fn interpret(
             });
     }
     let Ok(body) = serde_json::from_slice::<ErrorBody>(&resp.body) else {
-        return Err(match status {
-            401 | 403 => VendorFailure::new(FailureClass::Auth, status),
-            429 => {
-                VendorFailure::new(FailureClass::RateLimited, status).retry_after(retry_after(resp))
-            }
-            500..=599 => VendorFailure::new(FailureClass::Unavailable, status),
-            _ => VendorFailure::new(
-                FailureClass::BadResponse {
-                    outcome: Outcome::NotCreated,
-                },
-                status,
-            ),
-        });
+        return Err(unreadable_error(resp));
     };
     let message = body.message.as_deref().map(|m| redact_message(m, o));
     let base = |class| {
@@ -128,31 +159,7 @@ pub fn interpret(
             FieldError::new(pointer, code, msg).with_vendor_code(body.code.clone()),
         ])
     };
-    let line_of = |field: &str| -> String {
-        // additionalDetails name the line when Adobe can; else the whole list.
-        body.additional_details
-            .iter()
-            .find_map(|d| {
-                d.as_str().and_then(|s| {
-                    s.split_whitespace().find_map(|w| {
-                        w.trim_matches(|c: char| !c.is_ascii_digit())
-                            .parse::<u32>()
-                            .ok()
-                    })
-                })
-            })
-            .and_then(|n| {
-                o.lines.iter().enumerate().position(|(i, c)| {
-                    c.line_ref
-                        .as_deref()
-                        .and_then(|x| x.parse::<u32>().ok())
-                        .unwrap_or((i + 1) as u32)
-                        == n
-                })
-            })
-            .map(|i| format!("/lines/{i}{field}"))
-            .unwrap_or_else(|| "/lines".to_owned())
-    };
+    let line_of = |field: &str| line_pointer(o, &body, field);
     Err(match body.code.as_str() {
         "1117" | "1121" | "1122" => invalid(
             String::new(),

@@ -386,6 +386,7 @@ pub fn validate_create(cid: &str, doc: &Value) -> Result<(), Refusal> {
         return Err(("2119", "Too many line items".into(), vec![]));
     }
     let order_currency = doc.get("currencyCode").is_some();
+    let renewal = order_type == "RENEWAL" || order_type == "PREVIEW_RENEWAL";
     let mut numbers = HashSet::new();
     for l in lines {
         let n = l["extLineItemNumber"].as_u64().unwrap_or(u64::MAX);
@@ -403,71 +404,76 @@ pub fn validate_create(cid: &str, doc: &Value) -> Result<(), Refusal> {
                 vec![n.to_string()],
             ));
         }
-        let q = l["quantity"].as_u64().unwrap_or(0);
-        if !(1..=10_000).contains(&q) {
-            return Err((
-                "2120",
-                "Quantity out of range".into(),
-                vec![format!("line {n}")],
-            ));
-        }
-        if !l["offerId"].as_str().is_some_and(|o| OFFERS.contains(&o)) {
-            return Err(("2122", "Invalid offer".into(), vec![format!("line {n}")]));
-        }
-        // The page: currencyCode goes on every line; the order-level one is only kept for
-        // backwards compatibility.
-        if !order_currency && l.get("currencyCode").is_none() {
-            return Err((
-                "1122",
-                "currencyCode is required".into(),
-                vec![format!("line {n}")],
-            ));
-        }
-        if order_currency && l.get("currencyCode").is_some() {
-            return Err((
-                "2140",
-                "currencyCode at both order and line level".into(),
-                vec![],
-            ));
-        }
-        if let Some(c) = l.get("currencyCode").and_then(Value::as_str)
-            && c != "USD"
-            && c != "EUR"
-        {
-            return Err((
-                "2128",
-                "Currency not valid for the offer".into(),
-                vec![format!("line {n}")],
-            ));
-        }
-        let renewal = order_type == "RENEWAL" || order_type == "PREVIEW_RENEWAL";
-        if renewal && l["subscriptionId"].as_str().is_none_or(|s| s.is_empty()) {
-            return Err((
-                "1122",
-                "subscriptionId is required".into(),
-                vec![format!("line {n}")],
-            ));
-        }
-        if l.get("deploymentId")
-            .and_then(Value::as_str)
-            .is_some_and(|d| !DEPLOYMENTS.contains(&d))
-        {
-            return Err((
-                "2138",
-                "Invalid deployment".into(),
-                vec![format!("line {n}")],
-            ));
-        }
-        if l.get("discountCode")
-            .and_then(Value::as_str)
-            .is_some_and(|d| d.chars().count() > 40)
-        {
-            return Err((
-                "1117",
-                "discountCode too long".into(),
-                vec![format!("line {n}")],
-            ));
-        }
+        validate_line(l, n, order_currency, renewal)?;
+    }
+    Ok(())
+}
+
+/// One line item (`n`, its line number): quantity, offer, currency, renewal, deployment.
+fn validate_line(l: &Value, n: u64, order_currency: bool, renewal: bool) -> Result<(), Refusal> {
+    let q = l["quantity"].as_u64().unwrap_or(0);
+    if !(1..=10_000).contains(&q) {
+        return Err((
+            "2120",
+            "Quantity out of range".into(),
+            vec![format!("line {n}")],
+        ));
+    }
+    if !l["offerId"].as_str().is_some_and(|o| OFFERS.contains(&o)) {
+        return Err(("2122", "Invalid offer".into(), vec![format!("line {n}")]));
+    }
+    // The page: currencyCode goes on every line; the order-level one is only kept for
+    // backwards compatibility.
+    if !order_currency && l.get("currencyCode").is_none() {
+        return Err((
+            "1122",
+            "currencyCode is required".into(),
+            vec![format!("line {n}")],
+        ));
+    }
+    if order_currency && l.get("currencyCode").is_some() {
+        return Err((
+            "2140",
+            "currencyCode at both order and line level".into(),
+            vec![],
+        ));
+    }
+    if let Some(c) = l.get("currencyCode").and_then(Value::as_str)
+        && c != "USD"
+        && c != "EUR"
+    {
+        return Err((
+            "2128",
+            "Currency not valid for the offer".into(),
+            vec![format!("line {n}")],
+        ));
+    }
+    if renewal && l["subscriptionId"].as_str().is_none_or(|s| s.is_empty()) {
+        return Err((
+            "1122",
+            "subscriptionId is required".into(),
+            vec![format!("line {n}")],
+        ));
+    }
+    if l.get("deploymentId")
+        .and_then(Value::as_str)
+        .is_some_and(|d| !DEPLOYMENTS.contains(&d))
+    {
+        return Err((
+            "2138",
+            "Invalid deployment".into(),
+            vec![format!("line {n}")],
+        ));
+    }
+    if l.get("discountCode")
+        .and_then(Value::as_str)
+        .is_some_and(|d| d.chars().count() > 40)
+    {
+        return Err((
+            "1117",
+            "discountCode too long".into(),
+            vec![format!("line {n}")],
+        ));
     }
     Ok(())
 }

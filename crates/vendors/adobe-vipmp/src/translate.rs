@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use connector::{RetrySafety, TranslateContext, VendorRequest};
+use connector::{RetrySafety, TranslateContext, VendorRequest, Violations};
 use http::HeaderName;
 use order_model::{CanonicalOrder, Direction, FieldError, Intent, OrderType as Canonical};
 use serde::Deserialize;
@@ -74,12 +74,48 @@ pub fn translate(
     order: &CanonicalOrder,
     ctx: &TranslateContext<'_>,
 ) -> Result<VendorRequest, Vec<FieldError>> {
-    let catalog = &route.catalog;
     let order = &connector::text::normalized(order);
-    let mut e = Vec::new();
-    // The page wants currencyCode on every line; "Adobe uses the customer's currency" is
-    // not on it, so an order without one is refused unless the route supplies a default.
-    let currency = match (&order.currency, &route.default_currency) {
+    // The steps run in a fixed order, which is the order of the errors a caller sees.
+    let mut e = Violations::new();
+    let currency = currency(route, order, &mut e);
+    let customer = customer_id(order, ctx, &mut e);
+    let order_type = order_type(order, &mut e);
+    let reference_order_id = reference_order_id(order, order_type, &mut e);
+    limits(order, &mut e);
+    let opts: OrderOptions = order
+        .vendor_options_for(KIND)
+        .and_then(|m| serde_json::from_value(Value::Object(m.clone())).ok())
+        .unwrap_or_default();
+    let line_items = line_items(route, order, order_type, &currency, &mut e);
+    if !e.is_empty() {
+        return Err(e.into_vec());
+    }
+    let body = CreateOrder {
+        external_reference_id: Some(order.order_ref.clone()),
+        order_type,
+        reference_order_id,
+        line_items,
+        flex_discount_codes: opts.flex_discount_codes,
+    };
+    let mut req = VendorRequest::post_serialized(
+        create_path(&customer),
+        &body,
+        RetrySafety::IdempotentByKey,
+    )?
+    .with_header(
+        HeaderName::from_static("x-correlation-id"),
+        ctx.idempotency_key,
+    )
+    .with_header(http::header::ACCEPT, "application/json");
+    req.fresh_id_header = Some(HeaderName::from_static("x-request-id"));
+    Ok(req)
+}
+
+/// The order's currency, else the route's default. The page wants currencyCode on every
+/// line; "Adobe uses the customer's currency" is not on it, so an order without one is
+/// refused unless the route supplies a default.
+fn currency(route: &crate::Prepared, order: &CanonicalOrder, e: &mut Violations) -> String {
+    match (&order.currency, &route.default_currency) {
         (Some(c), _) | (None, Some(c)) => c.clone(),
         (None, None) => {
             e.push(err(
@@ -90,8 +126,11 @@ pub fn translate(
             ));
             String::new()
         }
-    };
-    let customer = match order.customer.account_for(ctx.connection, KIND) {
+    }
+}
+
+fn customer_id(order: &CanonicalOrder, ctx: &TranslateContext<'_>, e: &mut Violations) -> String {
+    match order.customer.account_for(ctx.connection, KIND) {
         Some((_, id))
             if !id.is_empty()
                 && id.len() <= 40
@@ -116,8 +155,12 @@ pub fn translate(
             ));
             String::new()
         }
-    };
-    let order_type = match (order.order_type(), order.intent()) {
+    }
+}
+
+/// Adobe's order type from the canonical type and intent.
+fn order_type(order: &CanonicalOrder, e: &mut Violations) -> OrderType {
+    match (order.order_type(), order.intent()) {
         (Canonical::New, Intent::Place) => OrderType::New,
         (Canonical::Renewal, Intent::Place) => OrderType::Renewal,
         (Canonical::Return, Intent::Place) => OrderType::Return,
@@ -131,8 +174,16 @@ pub fn translate(
             ));
             OrderType::Return
         }
-    };
-    let reference_order_id = match (order_type, &order.return_of) {
+    }
+}
+
+/// The order a return returns (only returns name one).
+fn reference_order_id(
+    order: &CanonicalOrder,
+    order_type: OrderType,
+    e: &mut Violations,
+) -> Option<String> {
+    match (order_type, &order.return_of) {
         (OrderType::Return, Some(r)) => Some(r.clone()),
         (OrderType::Return, None) => {
             e.push(err(
@@ -153,7 +204,11 @@ pub fn translate(
             None
         }
         (_, None) => None,
-    };
+    }
+}
+
+/// Adobe's limits on the reference and the number of lines.
+fn limits(order: &CanonicalOrder, e: &mut Violations) {
     if order.order_ref.chars().count() > MAX_EXTERNAL_REF {
         e.push(err(
             "/orderRef",
@@ -170,10 +225,16 @@ pub fn translate(
             "2119",
         ));
     }
-    let opts: OrderOptions = order
-        .vendor_options_for(KIND)
-        .and_then(|m| serde_json::from_value(Value::Object(m.clone())).ok())
-        .unwrap_or_default();
+}
+
+fn line_items(
+    route: &crate::Prepared,
+    order: &CanonicalOrder,
+    order_type: OrderType,
+    currency: &str,
+    e: &mut Violations,
+) -> Vec<LineItem> {
+    let catalog = &route.catalog;
     let renewal = matches!(order_type, OrderType::Renewal | OrderType::PreviewRenewal);
     let mut numbers = HashSet::new();
     let mut fallback = fallback_numbers(order);
@@ -241,7 +302,7 @@ pub fn translate(
             ext_line_item_number: number,
             offer_id: entry.offer_id.clone(),
             quantity: line.quantity,
-            currency_code: Some(currency.clone()),
+            currency_code: Some(currency.to_owned()),
             subscription_id: if renewal {
                 line.subscription_ref.clone()
             } else {
@@ -251,30 +312,5 @@ pub fn translate(
             discount_code: lo.discount_code,
         });
     }
-    if !e.is_empty() {
-        return Err(e);
-    }
-    let body = CreateOrder {
-        external_reference_id: Some(order.order_ref.clone()),
-        order_type,
-        reference_order_id,
-        line_items,
-        flex_discount_codes: opts.flex_discount_codes,
-    };
-    let bytes = serde_json::to_vec(&body).map_err(|_| {
-        vec![FieldError::new(
-            "",
-            "internal",
-            "the Adobe body could not be written",
-        )]
-    })?;
-    let mut req =
-        VendorRequest::post_json(create_path(&customer), bytes, RetrySafety::IdempotentByKey)
-            .with_header(
-                HeaderName::from_static("x-correlation-id"),
-                ctx.idempotency_key,
-            )
-            .with_header(http::header::ACCEPT, "application/json");
-    req.fresh_id_header = Some(HeaderName::from_static("x-request-id"));
-    Ok(req)
+    line_items
 }

@@ -239,43 +239,54 @@ pub fn validate_create(doc: &Value) -> Result<(), String> {
         return Err("\"lineItems\" must contain at least 1 items".into());
     };
     for (i, l) in lines.iter().enumerate() {
-        let at = format!("lineItems[{i}].");
-        let product = l
-            .get("productId")
+        validate_line_item(i, l)?;
+    }
+    validate_fulfilled_items(doc)?;
+    validate_meta_fields(doc)
+}
+
+/// One line item: a known product variant and amounts of zero or more.
+fn validate_line_item(i: usize, l: &Value) -> Result<(), String> {
+    let at = format!("lineItems[{i}].");
+    let product = l
+        .get("productId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let variant = l
+        .get("variantId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !is_object_id(product) || !is_object_id(variant) {
+        return Err(format!(
+            "\"{at}productId\" and \"{at}variantId\" must be valid ids"
+        ));
+    }
+    if !PRODUCTS.contains(&(product, variant)) {
+        return Err(format!("Product {product} variant {variant} not found"));
+    }
+    non_negative(l, "quantity", &at, true)?;
+    non_negative(l, "price", &at, true)?;
+    non_negative(l, "fulfilledQuantity", &at, false)?;
+    non_negative(l, "discountAmount", &at, false)?;
+    for (j, d) in l
+        .get("discounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        non_negative(d, "discountedAmount", &format!("{at}discounts[{j}]."), true)?;
+        if d.get("id")
             .and_then(Value::as_str)
-            .unwrap_or_default();
-        let variant = l
-            .get("variantId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !is_object_id(product) || !is_object_id(variant) {
-            return Err(format!(
-                "\"{at}productId\" and \"{at}variantId\" must be valid ids"
-            ));
-        }
-        if !PRODUCTS.contains(&(product, variant)) {
-            return Err(format!("Product {product} variant {variant} not found"));
-        }
-        non_negative(l, "quantity", &at, true)?;
-        non_negative(l, "price", &at, true)?;
-        non_negative(l, "fulfilledQuantity", &at, false)?;
-        non_negative(l, "discountAmount", &at, false)?;
-        for (j, d) in l
-            .get("discounts")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
+            .is_some_and(|s| !is_object_id(s))
         {
-            non_negative(d, "discountedAmount", &format!("{at}discounts[{j}]."), true)?;
-            if d.get("id")
-                .and_then(Value::as_str)
-                .is_some_and(|s| !is_object_id(s))
-            {
-                return Err(format!("\"{at}discounts[{j}].id\" must be a valid id"));
-            }
+            return Err(format!("\"{at}discounts[{j}].id\" must be a valid id"));
         }
     }
+    Ok(())
+}
+
+fn validate_fulfilled_items(doc: &Value) -> Result<(), String> {
     for (i, f) in doc
         .get("fulfilledItems")
         .and_then(Value::as_array)
@@ -298,6 +309,10 @@ pub fn validate_create(doc: &Value) -> Result<(), String> {
             )?;
         }
     }
+    Ok(())
+}
+
+fn validate_meta_fields(doc: &Value) -> Result<(), String> {
     // Joi's string() refuses "" unless a field allows it (the page allows it only for
     // lastName and shippingLabel).
     for (i, m) in doc

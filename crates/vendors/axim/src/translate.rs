@@ -1,9 +1,9 @@
 //! Canonical order -> Axim `POST /orders`. Pure.
 
-use connector::{RetrySafety, TranslateContext, VendorRequest};
+use connector::{RetrySafety, TranslateContext, VendorRequest, Violations as Errors};
 use order_model::{
-    Address, CanonicalOrder, Contact, DestinationKind, Direction, FieldError, Intent, LineKind,
-    OrderType, PaymentStatus, Recurrence, ShippingSpeed, escape_pointer,
+    Address, CanonicalOrder, Contact, DestinationKind, Direction, FieldError, Intent, Line,
+    LineKind, OrderType, PaymentStatus, Recurrence, ShippingSpeed, escape_pointer,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -64,20 +64,14 @@ fn non_negative(v: Option<Decimal>, at: &str, e: &mut Errors) {
     }
 }
 
-struct Errors(Vec<FieldError>);
-
-impl Errors {
-    fn add(&mut self, pointer: impl Into<String>, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(pointer, code, message));
-    }
-    fn object_id(&mut self, v: &str, at: &str, what: &str) {
-        if !is_object_id(v) {
-            self.add(
-                at,
-                "pattern",
-                format!("{what} must be an Axim id (24 hex characters)"),
-            );
-        }
+/// `v` is an Axim object id, or a violation at `at`.
+fn object_id(e: &mut Errors, v: &str, at: &str, what: &str) {
+    if !is_object_id(v) {
+        e.add(
+            at,
+            "pattern",
+            format!("{what} must be an Axim id (24 hex characters)"),
+        );
     }
 }
 
@@ -121,7 +115,49 @@ pub fn translate(
     ctx: &TranslateContext<'_>,
 ) -> Result<VendorRequest, Vec<FieldError>> {
     let order = &connector::text::normalized(order);
-    let mut e = Errors(Vec::new());
+    // The steps run in a fixed order, which is the order of the errors a caller sees.
+    let mut e = Errors::new();
+    refuse_unsupported(order, &mut e);
+    let customer = customer_account(order, ctx, &mut e);
+    let opts = order_options(order, &mut e);
+    let order_status = order_status(route, opts.order_status, &mut e);
+    let payment_status = payment_status_or_default(route, order, &mut e);
+    amounts(order, &mut e);
+    shipping_rules(order, &mut e);
+    let (shipping_address_id, new_shipping_address, billing_address, new_billing_address) =
+        addresses(order, &mut e);
+    let line_items = line_items(route, order, &mut e);
+    let meta_fields = meta_fields(route, order);
+    let payment = order.payment.as_ref();
+    let shipping = order.shipping.as_ref();
+    let body = e.finish(CreateOrder {
+        customer,
+        payment_status,
+        order_status,
+        fulfilled_items: opts.fulfilled_items,
+        tax_amount: payment.and_then(|p| p.tax),
+        billing_address,
+        new_billing_address,
+        payment_term: payment.and_then(|p| p.term_ref.clone()),
+        shipping_address_id,
+        new_shipping_address,
+        ordered_at: order.placed_at.clone(),
+        refunded_amount: payment.and_then(|p| p.refunded),
+        shipping_cost: shipping.and_then(|s| s.cost),
+        // The sample's `shippingLabel` is a carrier name ("UPS"): the label, else the carrier.
+        shipping_label: shipping.and_then(|s| s.label.clone().or_else(|| s.carrier.clone())),
+        currency: order.currency.as_ref().map(|c| Currency {
+            currency: c.clone(),
+            symbol: currency_symbol(c),
+        }),
+        line_items,
+        meta_fields,
+    })?;
+    VendorRequest::post_serialized(CREATE_PATH, &body, RetrySafety::NotAfterSend)
+}
+
+/// Order-level concepts Axim cannot honour.
+fn refuse_unsupported(order: &CanonicalOrder, e: &mut Errors) {
     match order.order_type() {
         OrderType::New => {}
         OrderType::Renewal => e.add("/type", "unsupported", "Axim has no renewals"),
@@ -144,9 +180,13 @@ pub fn translate(
             "Axim has no reference to an earlier order",
         );
     }
-    let customer = match order.customer.account_for(ctx.connection, KIND) {
+}
+
+fn customer_account(order: &CanonicalOrder, ctx: &TranslateContext<'_>, e: &mut Errors) -> String {
+    match order.customer.account_for(ctx.connection, KIND) {
         Some((key, id)) => {
-            e.object_id(
+            object_id(
+                e,
                 id,
                 &format!("/customer/accounts/{key}"),
                 "the customer's Axim account",
@@ -161,12 +201,12 @@ pub fn translate(
             );
             String::new()
         }
-    };
-    let opts = order_options(order, &mut e);
-    let order_status = match opts
-        .order_status
-        .or_else(|| route.defaults.order_status.clone())
-    {
+    }
+}
+
+/// The order's option, else the route's default; one of Axim's statuses.
+fn order_status(route: &Route, option: Option<String>, e: &mut Errors) -> String {
+    match option.or_else(|| route.defaults.order_status.clone()) {
         Some(s) if ORDER_STATUSES.contains(&s.as_str()) => s,
         Some(_) => {
             e.add(
@@ -184,9 +224,13 @@ pub fn translate(
             );
             String::new()
         }
-    };
-    let payment = order.payment.as_ref();
-    let payment_status = match payment
+    }
+}
+
+fn payment_status_or_default(route: &Route, order: &CanonicalOrder, e: &mut Errors) -> String {
+    match order
+        .payment
+        .as_ref()
         .and_then(|p| p.status)
         .map(payment_status)
         .map(str::to_owned)
@@ -201,17 +245,21 @@ pub fn translate(
             );
             String::new()
         }
-    };
-    non_negative(payment.and_then(|p| p.tax), "/payment/tax", &mut e);
-    non_negative(
-        payment.and_then(|p| p.refunded),
-        "/payment/refunded",
-        &mut e,
-    );
-    non_negative(shipping_cost(order), "/shipping/cost", &mut e);
-    if let Some(term) = payment.and_then(|p| p.term_ref.as_deref()) {
-        e.object_id(term, "/payment/termRef", "the payment term");
     }
+}
+
+/// Amounts Axim takes as zero or more, and the payment term id.
+fn amounts(order: &CanonicalOrder, e: &mut Errors) {
+    let payment = order.payment.as_ref();
+    non_negative(payment.and_then(|p| p.tax), "/payment/tax", e);
+    non_negative(payment.and_then(|p| p.refunded), "/payment/refunded", e);
+    non_negative(shipping_cost(order), "/shipping/cost", e);
+    if let Some(term) = payment.and_then(|p| p.term_ref.as_deref()) {
+        object_id(e, term, "/payment/termRef", "the payment term");
+    }
+}
+
+fn shipping_rules(order: &CanonicalOrder, e: &mut Errors) {
     let shipping = order.shipping.as_ref();
     match shipping.and_then(|s| s.speed) {
         None | Some(ShippingSpeed::Standard) => {}
@@ -235,7 +283,18 @@ pub fn translate(
             "Axim issues no return labels",
         );
     }
+}
 
+/// (shipping address id, new shipping address, billing address id, new billing address).
+fn addresses(
+    order: &CanonicalOrder,
+    e: &mut Errors,
+) -> (
+    Option<String>,
+    Option<NewAddress>,
+    Option<String>,
+    Option<NewAddress>,
+) {
     let (shipping_address_id, new_shipping_address) = destination(
         order.ship_to.as_ref().map(|s| {
             (
@@ -247,7 +306,7 @@ pub fn translate(
         order,
         "/shipTo",
         false,
-        &mut e,
+        e,
     );
     if order.ship_to.as_ref().map(|s| s.kind()) == Some(DestinationKind::Site) {
         e.add(
@@ -276,98 +335,111 @@ pub fn translate(
         order,
         "/billTo",
         true,
-        &mut e,
+        e,
     );
+    (
+        shipping_address_id,
+        new_shipping_address,
+        billing_address,
+        new_billing_address,
+    )
+}
 
-    let mut line_items = Vec::with_capacity(order.lines.len());
-    for (i, line) in order.lines.iter().enumerate() {
-        let at = format!("/lines/{i}");
-        match line.kind() {
-            LineKind::Item | LineKind::Kit => {}
-            LineKind::LoanerKit | LineKind::Device | LineKind::PackedKit => e.add(
-                format!("{at}/kind"),
-                "unsupported",
-                "Axim lines are products (kind item or kit)",
-            ),
-        }
-        if line.serial_number.is_some() {
+fn line_items(route: &Route, order: &CanonicalOrder, e: &mut Errors) -> Vec<LineItem> {
+    order
+        .lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| line_item(route, i, line, e))
+        .collect()
+}
+
+fn line_item(route: &Route, i: usize, line: &Line, e: &mut Errors) -> Option<LineItem> {
+    let at = format!("/lines/{i}");
+    match line.kind() {
+        LineKind::Item | LineKind::Kit => {}
+        LineKind::LoanerKit | LineKind::Device | LineKind::PackedKit => e.add(
+            format!("{at}/kind"),
+            "unsupported",
+            "Axim lines are products (kind item or kit)",
+        ),
+    }
+    if line.serial_number.is_some() {
+        e.add(
+            format!("{at}/serialNumber"),
+            "unsupported",
+            "Axim lines carry no serial numbers",
+        );
+    }
+    if line.subscription_ref.is_some() {
+        e.add(
+            format!("{at}/subscriptionRef"),
+            "unsupported",
+            "Axim has no subscriptions",
+        );
+    }
+    let line_opts: LineOptions = match line.vendor_options_for(KIND) {
+        None => LineOptions::default(),
+        Some(m) => serde_json::from_value(Value::Object(m.clone())).unwrap_or_else(|_| {
             e.add(
-                format!("{at}/serialNumber"),
-                "unsupported",
-                "Axim lines carry no serial numbers",
+                format!("{at}/vendorOptions/{KIND}"),
+                "invalid",
+                "Axim line options are {fulfilledQuantity: integer >= 0}",
             );
+            LineOptions::default()
+        }),
+    };
+    non_negative(line.unit_price, &format!("{at}/unitPrice"), e);
+    for (j, d) in line.discounts().iter().enumerate() {
+        non_negative(Some(d.amount), &format!("{at}/discounts/{j}/amount"), e);
+    }
+    let Some(price) = line.unit_price else {
+        e.add(
+            format!("{at}/unitPrice"),
+            "required",
+            "Axim needs the line's price",
+        );
+        return None;
+    };
+    let Some(entry) = route.catalog.get(&line.sku) else {
+        e.add(
+            format!("{at}/sku"),
+            "unknown_sku",
+            "this sku is not in the route's Axim catalog",
+        );
+        return None;
+    };
+    let mut discounts = Vec::new();
+    for (j, d) in line.discounts().iter().enumerate() {
+        if let Some(r) = &d.discount_ref {
+            object_id(e, r, &format!("{at}/discounts/{j}/ref"), "a discount");
         }
-        if line.subscription_ref.is_some() {
-            e.add(
-                format!("{at}/subscriptionRef"),
-                "unsupported",
-                "Axim has no subscriptions",
-            );
-        }
-        let line_opts: LineOptions = match line.vendor_options_for(KIND) {
-            None => LineOptions::default(),
-            Some(m) => serde_json::from_value(Value::Object(m.clone())).unwrap_or_else(|_| {
-                e.add(
-                    format!("{at}/vendorOptions/{KIND}"),
-                    "invalid",
-                    "Axim line options are {fulfilledQuantity: integer >= 0}",
-                );
-                LineOptions::default()
-            }),
-        };
-        non_negative(line.unit_price, &format!("{at}/unitPrice"), &mut e);
-        for (j, d) in line.discounts().iter().enumerate() {
-            non_negative(
-                Some(d.amount),
-                &format!("{at}/discounts/{j}/amount"),
-                &mut e,
-            );
-        }
-        let Some(price) = line.unit_price else {
-            e.add(
-                format!("{at}/unitPrice"),
-                "required",
-                "Axim needs the line's price",
-            );
-            continue;
-        };
-        let Some(entry) = route.catalog.get(&line.sku) else {
-            e.add(
-                format!("{at}/sku"),
-                "unknown_sku",
-                "this sku is not in the route's Axim catalog",
-            );
-            continue;
-        };
-        let mut discounts = Vec::new();
-        for (j, d) in line.discounts().iter().enumerate() {
-            if let Some(r) = &d.discount_ref {
-                e.object_id(r, &format!("{at}/discounts/{j}/ref"), "a discount");
-            }
-            discounts.push(Discount {
-                id: d.discount_ref.clone(),
-                name: d.name.clone(),
-                discounted_amount: d.amount,
-            });
-        }
-        let discount_amount = (!discounts.is_empty()).then(|| {
-            discounts
-                .iter()
-                .map(|d| d.discounted_amount)
-                .sum::<Decimal>()
-        });
-        line_items.push(LineItem {
-            product_id: entry.product_id.clone(),
-            variant_id: entry.variant_id.clone(),
-            quantity: line.quantity,
-            discounts,
-            discount_amount,
-            price,
-            fulfilled_quantity: line_opts.fulfilled_quantity,
-            returned: (line.direction() == Direction::Return).then_some(true),
+        discounts.push(Discount {
+            id: d.discount_ref.clone(),
+            name: d.name.clone(),
+            discounted_amount: d.amount,
         });
     }
+    let discount_amount = (!discounts.is_empty()).then(|| {
+        discounts
+            .iter()
+            .map(|d| d.discounted_amount)
+            .sum::<Decimal>()
+    });
+    Some(LineItem {
+        product_id: entry.product_id.clone(),
+        variant_id: entry.variant_id.clone(),
+        quantity: line.quantity,
+        discounts,
+        discount_amount,
+        price,
+        fulfilled_quantity: line_opts.fulfilled_quantity,
+        returned: (line.direction() == Direction::Return).then_some(true),
+    })
+}
 
+/// The caller's orderRef under the route's label, then the order's metadata.
+fn meta_fields(route: &Route, order: &CanonicalOrder) -> Vec<MetaField> {
     let mut meta_fields = vec![MetaField {
         label: route.settings.order_ref_label.clone(),
         value: order.order_ref.clone(),
@@ -376,45 +448,7 @@ pub fn translate(
         label: k.clone(),
         value: v.clone(),
     }));
-
-    if !e.0.is_empty() {
-        return Err(e.0);
-    }
-    let body = CreateOrder {
-        customer,
-        payment_status,
-        order_status,
-        fulfilled_items: opts.fulfilled_items,
-        tax_amount: payment.and_then(|p| p.tax),
-        billing_address,
-        new_billing_address,
-        payment_term: payment.and_then(|p| p.term_ref.clone()),
-        shipping_address_id,
-        new_shipping_address,
-        ordered_at: order.placed_at.clone(),
-        refunded_amount: payment.and_then(|p| p.refunded),
-        shipping_cost: shipping.and_then(|s| s.cost),
-        // The sample's `shippingLabel` is a carrier name ("UPS"): the label, else the carrier.
-        shipping_label: shipping.and_then(|s| s.label.clone().or_else(|| s.carrier.clone())),
-        currency: order.currency.as_ref().map(|c| Currency {
-            currency: c.clone(),
-            symbol: currency_symbol(c),
-        }),
-        line_items,
-        meta_fields,
-    };
-    let bytes = serde_json::to_vec(&body).map_err(|_| {
-        vec![FieldError::new(
-            "",
-            "internal",
-            "the Axim body could not be written",
-        )]
-    })?;
-    Ok(VendorRequest::post_json(
-        CREATE_PATH,
-        bytes,
-        RetrySafety::NotAfterSend,
-    ))
+    meta_fields
 }
 
 fn shipping_cost(order: &CanonicalOrder) -> Option<Decimal> {
@@ -448,7 +482,7 @@ fn destination(
         );
     }
     if let Some(r) = address_ref {
-        e.object_id(r, &format!("{at}/addressRef"), "the address");
+        object_id(e, r, &format!("{at}/addressRef"), "the address");
         if contact.is_some() {
             e.add(
                 format!("{at}/contact"),
@@ -466,42 +500,23 @@ fn destination(
         );
         return (None, None);
     };
-    let c = &order.customer;
-    let first = contact
-        .and_then(|k| k.first_name.clone())
-        .or_else(|| c.first_name.clone());
-    let last = contact
-        .and_then(|k| k.last_name.clone())
-        .or_else(|| c.last_name.clone());
-    let (min, max) = if billing { (3, 20) } else { (1, 100) };
-    let first = match first {
-        Some(f) if (min..=max).contains(&joi_len(&f)) => f,
-        Some(_) => {
-            e.add(
-                format!("{at}/contact/firstName"),
-                "length",
-                format!("Axim takes {min} to {max} characters for a {what} first name"),
-            );
-            String::new()
-        }
-        None => {
-            e.add(
-                format!("{at}/contact/firstName"),
-                "required",
-                format!("Axim needs the {what} contact's first name"),
-            );
-            String::new()
-        }
-    };
-    // A last name may be empty at Axim; when present it follows the same length rule.
-    let last = last.unwrap_or_default();
-    if !last.is_empty() && !(min..=max).contains(&joi_len(&last)) {
-        e.add(
-            format!("{at}/contact/lastName"),
-            "length",
-            format!("Axim takes {min} to {max} characters (or none) for a {what} last name"),
-        );
+    match new_address(order, contact, a, at, billing, e) {
+        Some(address) => (None, Some(address)),
+        None => (None, None),
     }
+}
+
+/// A new address with its contact: Axim's length rules for each field.
+fn new_address(
+    order: &CanonicalOrder,
+    contact: Option<&Contact>,
+    a: &Address,
+    at: &str,
+    billing: bool,
+    e: &mut Errors,
+) -> Option<NewAddress> {
+    let c = &order.customer;
+    let (first, last) = contact_names(order, contact, at, billing, e);
     let mut field = |v: &str, name: &str| {
         let n = joi_len(v);
         if n == 0 {
@@ -538,7 +553,7 @@ fn destination(
             "required",
             "Axim needs the state or region",
         );
-        return (None, None);
+        return None;
     };
     let Some(zipcode) = zip else {
         e.add(
@@ -546,7 +561,7 @@ fn destination(
             "required",
             "Axim needs the postal code",
         );
-        return (None, None);
+        return None;
     };
     let phone = contact
         .and_then(|k| k.phone.clone())
@@ -579,5 +594,53 @@ fn destination(
         country,
         zipcode,
     };
-    (None, Some(address))
+    Some(address)
+}
+
+/// The contact's names (else the customer's): (first, last), each within Axim's lengths.
+fn contact_names(
+    order: &CanonicalOrder,
+    contact: Option<&Contact>,
+    at: &str,
+    billing: bool,
+    e: &mut Errors,
+) -> (String, String) {
+    let what = if billing { "billing" } else { "shipping" };
+    let c = &order.customer;
+    let first = contact
+        .and_then(|k| k.first_name.clone())
+        .or_else(|| c.first_name.clone());
+    let last = contact
+        .and_then(|k| k.last_name.clone())
+        .or_else(|| c.last_name.clone());
+    let (min, max) = if billing { (3, 20) } else { (1, 100) };
+    let first = match first {
+        Some(f) if (min..=max).contains(&joi_len(&f)) => f,
+        Some(_) => {
+            e.add(
+                format!("{at}/contact/firstName"),
+                "length",
+                format!("Axim takes {min} to {max} characters for a {what} first name"),
+            );
+            String::new()
+        }
+        None => {
+            e.add(
+                format!("{at}/contact/firstName"),
+                "required",
+                format!("Axim needs the {what} contact's first name"),
+            );
+            String::new()
+        }
+    };
+    // A last name may be empty at Axim; when present it follows the same length rule.
+    let last = last.unwrap_or_default();
+    if !last.is_empty() && !(min..=max).contains(&joi_len(&last)) {
+        e.add(
+            format!("{at}/contact/lastName"),
+            "length",
+            format!("Axim takes {min} to {max} characters (or none) for a {what} last name"),
+        );
+    }
+    (first, last)
 }

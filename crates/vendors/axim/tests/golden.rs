@@ -5,14 +5,4 @@
 
 mod common;
 
-#[test]
-fn every_example_translates_to_its_golden_request() {
-    common::kit().check_golden_requests(common::route().as_ref());
-}
-
-/// `<example>.response.json` is the simulator's answer to that example's golden request
-/// (`{"status", "body"}`); `<example>.result.json` what `interpret` makes of it.
-#[test]
-fn every_golden_response_interprets_to_its_golden_result() {
-    common::kit().check_golden_responses(common::route().as_ref());
-}
+connector::vendor_golden_tests!();

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::KIND;
 use crate::config::Route;
 use crate::messages as m;
+use crate::rules::{self, Rule};
 
 /// `currentStatus`. The page lists no values: these are the likely ones; anything else
 /// is kept as `Other` and read as accepted (the order exists, we do not know more).
@@ -244,10 +245,6 @@ enum Known {
     Failed(&'static str),
 }
 
-fn fe(pointer: impl Into<String>, code: &str, message: &str, vendor: &str) -> FieldError {
-    FieldError::new(pointer, code, message).with_vendor_code(vendor)
-}
-
 fn lines_where(order: &CanonicalOrder, f: impl Fn(&order_model::Line) -> bool) -> Vec<usize> {
     order
         .lines
@@ -266,263 +263,196 @@ fn site_pointer(order: &CanonicalOrder) -> String {
     }
 }
 
+/// How one documented 400 message reads against the order that was sent.
+#[derive(Clone, Copy)]
+enum Reading {
+    /// The rule broken at one field.
+    At(&'static str, Rule),
+    /// The vendor refused the order as a whole, under this code.
+    Rejected(&'static str),
+    /// Our request was at fault; nothing was created.
+    Failed(&'static str),
+    /// The rule broken at each line the function points at (`/lines` when it finds none:
+    /// the vendor said so, even if the order we hold does not show it).
+    Lines(fn(&CanonicalOrder) -> Vec<String>, Rule),
+    /// Reading needs the route as well.
+    With(fn(&Route, &CanonicalOrder) -> Known),
+}
+
+/// Every documented 400 message, in the order they are tried.
+const READINGS: &[(&str, Reading)] = {
+    use Reading::{At, Failed, Lines, Rejected, With};
+    &[
+        (m::NO_CONTENT, At("/lines", rules::NO_CONTENT)),
+        (
+            m::SHIPPING_OPTION_REQUIRED,
+            At("/shipping/speed", rules::SHIPPING_OPTION_REQUIRED),
+        ),
+        (
+            m::PATIENT_OR_SITE_REQUIRED,
+            At("/shipTo", rules::PATIENT_OR_SITE_REQUIRED),
+        ),
+        (m::PATIENT_REQUIRED, At("/shipTo", rules::PATIENT_REQUIRED)),
+        (
+            m::INSUFFICIENT_INVENTORY,
+            Rejected("insufficient_inventory"),
+        ),
+        (m::ITEMS_NON_ORDERABLE, Rejected("item_not_orderable")),
+        (m::ITEM_NOT_ORDERABLE, Rejected("item_not_orderable")),
+        (
+            m::MAX_ONE_LOANER_KIT,
+            Lines(extra_loaners, rules::MAX_ONE_LOANER_KIT),
+        ),
+        (
+            m::QTY_OVER_ONE_LOANER_KIT,
+            Lines(loaner_quantities, rules::QTY_OVER_ONE_LOANER_KIT),
+        ),
+        (
+            m::NO_RETURNS_WITH_LOANER_KIT,
+            Lines(return_directions, rules::NO_RETURNS_WITH_LOANER_KIT),
+        ),
+        (
+            m::NO_LOANER_KIT_TO_SITE,
+            At("/shipTo/kind", rules::NO_LOANER_KIT_TO_SITE),
+        ),
+        (
+            m::DEVICE_IN_PACKED_KIT,
+            Lines(returned_devices, rules::DEVICE_IN_PACKED_KIT_ANSWER),
+        ),
+        (m::PATIENT_DOES_NOT_EXIST, With(patient_not_found)),
+        (m::INVALID_ORDER, Rejected("customer_or_site_invalid")),
+        (
+            m::FIRST_NAME,
+            At("/shipTo/contact/firstName", rules::FIRST_NAME),
+        ),
+        (
+            m::LAST_NAME,
+            At("/shipTo/contact/lastName", rules::LAST_NAME),
+        ),
+        (
+            m::ADDRESS_REQUIRED,
+            At("/shipTo/address", rules::ADDRESS_REQUIRED),
+        ),
+        (m::SITE_UNABLE_TO_FIND, With(site_unable_to_find)),
+        (m::LINE_ONE, At("/shipTo/address/line1", rules::LINE_ONE)),
+        (m::CITY, At("/shipTo/address/city", rules::CITY)),
+        (m::STATE, At("/shipTo/address/region", rules::STATE)),
+        (m::COUNTRY, At("/shipTo/address/country", rules::COUNTRY)),
+        (
+            m::ZIP_CODE,
+            At("/shipTo/address/postalCode", rules::ZIP_CODE),
+        ),
+        (m::INVALID_JSON, Failed("vendor_request_unreadable")),
+        (m::INVALID_DATA, At("", rules::INVALID_DATA)),
+    ]
+};
+
+fn outbound_loaners(order: &CanonicalOrder) -> Vec<usize> {
+    lines_where(order, |l| {
+        l.kind() == LineKind::LoanerKit && l.direction() == Direction::Outbound
+    })
+}
+
+fn extra_loaners(order: &CanonicalOrder) -> Vec<String> {
+    outbound_loaners(order)
+        .iter()
+        .skip(1)
+        .map(|i| format!("/lines/{i}"))
+        .collect()
+}
+
+fn loaner_quantities(order: &CanonicalOrder) -> Vec<String> {
+    outbound_loaners(order)
+        .into_iter()
+        .filter(|i| order.lines.get(*i).is_some_and(|l| l.quantity != 1))
+        .map(|i| format!("/lines/{i}/quantity"))
+        .collect()
+}
+
+fn return_directions(order: &CanonicalOrder) -> Vec<String> {
+    lines_where(order, |l| l.direction() == Direction::Return)
+        .iter()
+        .map(|i| format!("/lines/{i}/direction"))
+        .collect()
+}
+
+fn returned_devices(order: &CanonicalOrder) -> Vec<String> {
+    lines_where(order, |l| {
+        l.kind() == LineKind::Device && l.direction() == Direction::Return
+    })
+    .iter()
+    .map(|i| {
+        let has_serial = order
+            .lines
+            .get(*i)
+            .is_some_and(|l| l.serial_number.is_some());
+        if has_serial {
+            format!("/lines/{i}/serialNumber")
+        } else {
+            format!("/lines/{i}")
+        }
+    })
+    .collect()
+}
+
+fn patient_not_found(route: &Route, order: &CanonicalOrder) -> Known {
+    let errs = match order.customer.account_for(&route.connection, KIND) {
+        Some((key, _)) => {
+            vec![rules::PATIENT_NOT_FOUND.at(format!("/customer/accounts/{}", escape_pointer(key)))]
+        }
+        None => Vec::new(),
+    };
+    Known::Rejected("patient_not_found", errs)
+}
+
+fn site_unable_to_find(_: &Route, order: &CanonicalOrder) -> Known {
+    Known::Rejected(
+        "site_not_found",
+        vec![rules::SITE_UNABLE_TO_FIND.at(site_pointer(order))],
+    )
+}
+
+/// `Site {id} not found` / `Site {id} not active`, which carry the id and so are no table row.
+fn site_status(order: &CanonicalOrder, inactive: bool) -> Known {
+    let (code, text, vendor) = if inactive {
+        (
+            "site_inactive",
+            "this Impilo site is not active",
+            "Site {id} not active",
+        )
+    } else {
+        (
+            "site_not_found",
+            "Impilo has no such site",
+            "Site {id} not found",
+        )
+    };
+    Known::Rejected(
+        code,
+        vec![FieldError::new(site_pointer(order), code, text).with_vendor_code(vendor)],
+    )
+}
+
 /// Maps one of the page's 400 messages to a canonical failure with pointers into `order`.
 fn classify(route: &Route, order: &CanonicalOrder, msg: &str) -> Option<Known> {
-    use Known::{Failed, Invalid, Rejected};
-    let one =
-        |p: &str, code: &str, text: &str, vendor: &str| Invalid(vec![fe(p, code, text, vendor)]);
-    if is(msg, m::NO_CONTENT) {
-        return Some(one(
-            "/lines",
-            "required",
-            "the order has nothing Impilo can ship or take back",
-            m::NO_CONTENT,
-        ));
-    }
-    if is(msg, m::SHIPPING_OPTION_REQUIRED) {
-        return Some(one(
-            "/shipping/speed",
-            "required",
-            "a shipping speed is required when returns are included and the return label is not emailed",
-            m::SHIPPING_OPTION_REQUIRED,
-        ));
-    }
-    if is(msg, m::PATIENT_OR_SITE_REQUIRED) {
-        return Some(one(
-            "/shipTo",
-            "required",
-            "Impilo needs a patient or a site",
-            m::PATIENT_OR_SITE_REQUIRED,
-        ));
-    }
-    if is(msg, m::PATIENT_REQUIRED) {
-        return Some(one(
-            "/shipTo",
-            "required",
-            "Impilo needs a patient",
-            m::PATIENT_REQUIRED,
-        ));
-    }
-    if is(msg, m::INSUFFICIENT_INVENTORY) {
-        return Some(Rejected("insufficient_inventory", Vec::new()));
-    }
-    if is(msg, m::ITEMS_NON_ORDERABLE) || is(msg, m::ITEM_NOT_ORDERABLE) {
-        return Some(Rejected("item_not_orderable", Vec::new()));
-    }
-    let loaners = lines_where(order, |l| {
-        l.kind() == LineKind::LoanerKit && l.direction() == Direction::Outbound
-    });
-    if is(msg, m::MAX_ONE_LOANER_KIT) {
-        let mut errs: Vec<FieldError> = loaners
-            .iter()
-            .skip(1)
-            .map(|i| {
-                fe(
-                    format!("/lines/{i}"),
-                    m::MAX_ONE_LOANER_KIT,
-                    "only one loaner kit is allowed per order",
-                    m::MAX_ONE_LOANER_KIT,
-                )
-            })
-            .collect();
-        if errs.is_empty() {
-            errs.push(fe(
-                "/lines",
-                m::MAX_ONE_LOANER_KIT,
-                "only one loaner kit is allowed per order",
-                m::MAX_ONE_LOANER_KIT,
-            ));
-        }
-        return Some(Invalid(errs));
-    }
-    if is(msg, m::QTY_OVER_ONE_LOANER_KIT) {
-        let over: Vec<usize> = loaners
-            .iter()
-            .copied()
-            .filter(|i| order.lines.get(*i).is_some_and(|l| l.quantity != 1))
-            .collect();
-        let mut errs: Vec<FieldError> = over
-            .iter()
-            .map(|i| {
-                fe(
-                    format!("/lines/{i}/quantity"),
-                    m::QTY_OVER_ONE_LOANER_KIT,
-                    "a loaner kit's quantity must be 1",
-                    m::QTY_OVER_ONE_LOANER_KIT,
-                )
-            })
-            .collect();
-        if errs.is_empty() {
-            errs.push(fe(
-                "/lines",
-                m::QTY_OVER_ONE_LOANER_KIT,
-                "a loaner kit's quantity must be 1",
-                m::QTY_OVER_ONE_LOANER_KIT,
-            ));
-        }
-        return Some(Invalid(errs));
-    }
-    if is(msg, m::NO_RETURNS_WITH_LOANER_KIT) {
-        let mut errs: Vec<FieldError> = lines_where(order, |l| l.direction() == Direction::Return)
-            .iter()
-            .map(|i| {
-                fe(
-                    format!("/lines/{i}/direction"),
-                    m::NO_RETURNS_WITH_LOANER_KIT,
-                    "returns cannot be combined with a loaner kit",
-                    m::NO_RETURNS_WITH_LOANER_KIT,
-                )
-            })
-            .collect();
-        if errs.is_empty() {
-            errs.push(fe(
-                "/lines",
-                m::NO_RETURNS_WITH_LOANER_KIT,
-                "returns cannot be combined with a loaner kit",
-                m::NO_RETURNS_WITH_LOANER_KIT,
-            ));
-        }
-        return Some(Invalid(errs));
-    }
-    if is(msg, m::NO_LOANER_KIT_TO_SITE) {
-        return Some(one(
-            "/shipTo/kind",
-            m::NO_LOANER_KIT_TO_SITE,
-            "loaner kits ship to patients only, not to sites",
-            m::NO_LOANER_KIT_TO_SITE,
-        ));
-    }
-    if is(msg, m::DEVICE_IN_PACKED_KIT) {
-        let devices = lines_where(order, |l| {
-            l.kind() == LineKind::Device && l.direction() == Direction::Return
-        });
-        let mut errs: Vec<FieldError> = devices
-            .iter()
-            .map(|i| {
-                let has_serial = order
-                    .lines
-                    .get(*i)
-                    .is_some_and(|l| l.serial_number.is_some());
-                let p = if has_serial {
-                    format!("/lines/{i}/serialNumber")
-                } else {
-                    format!("/lines/{i}")
-                };
-                fe(
-                    p,
-                    "device_in_packed_kit",
-                    "a returned device is also inside a returned packed kit",
-                    m::DEVICE_IN_PACKED_KIT,
-                )
-            })
-            .collect();
-        if errs.is_empty() {
-            errs.push(fe(
-                "/lines",
-                "device_in_packed_kit",
-                "a returned device is also inside a returned packed kit",
-                m::DEVICE_IN_PACKED_KIT,
-            ));
-        }
-        return Some(Invalid(errs));
-    }
-    if is(msg, m::PATIENT_DOES_NOT_EXIST) {
-        let errs = match order.customer.account_for(&route.connection, KIND) {
-            Some((key, _)) => vec![fe(
-                format!("/customer/accounts/{}", escape_pointer(key)),
-                "patient_not_found",
-                "Impilo has no such patient for this account",
-                m::PATIENT_DOES_NOT_EXIST,
-            )],
-            None => Vec::new(),
-        };
-        return Some(Rejected("patient_not_found", errs));
-    }
-    if is(msg, m::INVALID_ORDER) {
-        return Some(Rejected("customer_or_site_invalid", Vec::new()));
-    }
-    if is(msg, m::FIRST_NAME) {
-        return Some(one(
-            "/shipTo/contact/firstName",
-            "required",
-            "a new patient needs a first name",
-            m::FIRST_NAME,
-        ));
-    }
-    if is(msg, m::LAST_NAME) {
-        return Some(one(
-            "/shipTo/contact/lastName",
-            "required",
-            "a new patient needs a last name",
-            m::LAST_NAME,
-        ));
-    }
-    if is(msg, m::ADDRESS_REQUIRED) {
-        return Some(one(
-            "/shipTo/address",
-            "required",
-            "a new patient needs an address",
-            m::ADDRESS_REQUIRED,
-        ));
-    }
-    if is(msg, m::SITE_UNABLE_TO_FIND) {
-        return Some(Rejected(
-            "site_not_found",
-            vec![
-                FieldError::new(
-                    site_pointer(order),
-                    "site_not_found",
-                    "Impilo cannot find this site",
-                )
-                .with_vendor_code(m::SITE_UNABLE_TO_FIND),
-            ],
-        ));
-    }
     if let Some(inactive) = site_message(msg) {
-        let (code, text) = if inactive {
-            ("site_inactive", "this Impilo site is not active")
-        } else {
-            ("site_not_found", "Impilo has no such site")
-        };
-        return Some(Rejected(
-            code,
-            vec![
-                FieldError::new(site_pointer(order), code, text).with_vendor_code(if inactive {
-                    "Site {id} not active"
-                } else {
-                    "Site {id} not found"
-                }),
-            ],
-        ));
+        return Some(site_status(order, inactive));
     }
-    for (text, field, what) in [
-        (m::LINE_ONE, "line1", "address line one is required"),
-        (m::CITY, "city", "city is required"),
-        (m::STATE, "region", "a state/region is required"),
-        (m::COUNTRY, "country", "country is required"),
-        (m::ZIP_CODE, "postalCode", "a postal (zip) code is required"),
-    ] {
-        if is(msg, text) {
-            return Some(one(
-                &format!("/shipTo/address/{field}"),
-                "required",
-                what,
-                text,
-            ));
+    let (_, reading) = READINGS.iter().find(|(known, _)| is(msg, known))?;
+    Some(match *reading {
+        Reading::At(pointer, rule) => Known::Invalid(vec![rule.at(pointer)]),
+        Reading::Rejected(code) => Known::Rejected(code, Vec::new()),
+        Reading::Failed(code) => Known::Failed(code),
+        Reading::Lines(pointers, rule) => {
+            let mut errs: Vec<FieldError> =
+                pointers(order).into_iter().map(|p| rule.at(p)).collect();
+            if errs.is_empty() {
+                errs.push(rule.at("/lines"));
+            }
+            Known::Invalid(errs)
         }
-    }
-    if is(msg, m::INVALID_JSON) {
-        return Some(Failed("vendor_request_unreadable"));
-    }
-    if is(msg, m::INVALID_DATA) {
-        return Some(one(
-            "",
-            "vendor_data_invalid",
-            "Impilo found a value in this order it does not accept (it does not say which)",
-            m::INVALID_DATA,
-        ));
-    }
-    None
+        Reading::With(read) => read(route, order),
+    })
 }
 
 fn snake_code(msg: &str) -> Option<String> {

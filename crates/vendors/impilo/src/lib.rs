@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod drift;
 pub mod interpret;
 pub mod messages;
+pub mod rules;
 pub mod translate;
 pub mod wire;
 

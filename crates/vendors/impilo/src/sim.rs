@@ -15,7 +15,7 @@ use connector::sim::SimControl;
 use serde_json::{Value, json};
 
 use crate::messages as m;
-use crate::wire::{CreateOrder, ErrorBody, OrderEvent, OrderOut, Patient};
+use crate::wire::{CreateOrder, ErrorBody, IdRef, OrderEvent, OrderOut, Patient};
 
 pub const DEFAULT_API_KEY: &str = "impilo-sandbox-key";
 /// A key Impilo no longer accepts: 401.
@@ -357,40 +357,90 @@ async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) ->
 }
 
 /// Reference checks against the live store, then the order is stored and stock taken.
+/// The checks run in the order Impilo's answers suggest, so the first refusal wins.
 fn place(store: &mut Store, order: CreateOrder, now: String) -> Result<OrderOut, String> {
-    let mut patient_out = None;
-    let mut new_patient = None;
-    if let Some(p) = &order.patient {
-        match p.id {
-            Some(id) => match store.patients.get(&id) {
-                None => return Err(m::PATIENT_DOES_NOT_EXIST.to_owned()),
-                Some(rec) if !rec.active => return Err(m::INVALID_ORDER.to_owned()),
-                Some(rec) => {
-                    patient_out =
-                        Some(json!({"id": id, "firstName": rec.first, "lastName": rec.last}))
-                }
-            },
-            None => {
-                if let Some(site) = p.site
-                    && !SITES
-                        .iter()
-                        .any(|(id, _, active)| *id == site.id && *active)
-                {
-                    return Err(m::SITE_UNABLE_TO_FIND.to_owned());
-                }
-                new_patient = Some(p.clone());
+    let (mut patient_out, new_patient) = check_patient(store, order.patient.as_ref())?;
+    let site_out = check_site(order.site.as_ref())?;
+    let (items, kits) = outbound_counts(&order)?;
+    check_returns(&order)?;
+    take_stock(store, items, kits)?;
+    if let Some(p) = new_patient {
+        patient_out = Some(create_patient(store, p));
+    }
+    let id = store.next_order;
+    store.next_order += 1;
+    let out = OrderOut {
+        id,
+        devices: returned_devices(&order),
+        packed_kits: returned_packed_kits(&order),
+        external_order_ids: order.external_order_ids,
+        patient: patient_out,
+        site: site_out,
+        current_status: "CREATED".to_owned(),
+        order_events: vec![OrderEvent {
+            status: "CREATED".to_owned(),
+            created_at: now,
+        }],
+        tracking_numbers: Vec::new(),
+        order_items: order.order_items,
+        order_kits: order.order_kits,
+        return_items: order.return_items,
+        return_devices: order.return_devices,
+        return_packed_kits: order.return_packed_kits,
+        order_notes: order.order_notes,
+        shipping_option: order.shipping_option,
+        email_label: order.email_label.unwrap_or(false),
+    };
+    store.orders.insert(id, out.clone());
+    Ok(out)
+}
+
+/// An existing patient (as answered) or a new one to create once every check passed.
+fn check_patient(
+    store: &Store,
+    patient: Option<&Patient>,
+) -> Result<(Option<Value>, Option<Patient>), String> {
+    let Some(p) = patient else {
+        return Ok((None, None));
+    };
+    match p.id {
+        Some(id) => match store.patients.get(&id) {
+            None => Err(m::PATIENT_DOES_NOT_EXIST.to_owned()),
+            Some(rec) if !rec.active => Err(m::INVALID_ORDER.to_owned()),
+            Some(rec) => Ok((
+                Some(json!({"id": id, "firstName": rec.first, "lastName": rec.last})),
+                None,
+            )),
+        },
+        None => {
+            if let Some(site) = p.site
+                && !SITES
+                    .iter()
+                    .any(|(id, _, active)| *id == site.id && *active)
+            {
+                return Err(m::SITE_UNABLE_TO_FIND.to_owned());
             }
+            Ok((None, Some(p.clone())))
         }
     }
-    let mut site_out = None;
-    if let Some(site) = order.site {
-        match SITES.iter().find(|(id, _, _)| *id == site.id) {
-            None => return Err(m::site_not_found(site.id)),
-            Some((_, _, false)) => return Err(m::site_not_active(site.id)),
-            Some((id, name, true)) => site_out = Some(json!({"id": id, "name": name})),
-        }
+}
+
+fn check_site(site: Option<&IdRef>) -> Result<Option<Value>, String> {
+    let Some(site) = site else {
+        return Ok(None);
+    };
+    match SITES.iter().find(|(id, _, _)| *id == site.id) {
+        None => Err(m::site_not_found(site.id)),
+        Some((_, _, false)) => Err(m::site_not_active(site.id)),
+        Some((id, name, true)) => Ok(Some(json!({"id": id, "name": name}))),
     }
-    let mut items: BTreeMap<u64, u32> = BTreeMap::new();
+}
+
+type Counts = BTreeMap<u64, u32>;
+
+/// How many of each orderable item and kit the order ships.
+fn outbound_counts(order: &CreateOrder) -> Result<(Counts, Counts), String> {
+    let mut items = Counts::new();
     for l in &order.order_items {
         match ITEMS.iter().find(|i| i.0 == l.item.id) {
             None => return Err(m::ITEM_NOT_ORDERABLE.to_owned()),
@@ -401,7 +451,7 @@ fn place(store: &mut Store, order: CreateOrder, now: String) -> Result<OrderOut,
             }
         }
     }
-    let mut kits: BTreeMap<u64, u32> = BTreeMap::new();
+    let mut kits = Counts::new();
     for l in &order.order_kits {
         match KITS.iter().find(|k| k.0 == l.kit.id) {
             None | Some((_, false, _, _)) => return Err(m::ITEM_NOT_ORDERABLE.to_owned()),
@@ -411,6 +461,11 @@ fn place(store: &mut Store, order: CreateOrder, now: String) -> Result<OrderOut,
             }
         }
     }
+    Ok((items, kits))
+}
+
+/// Everything returned is something Impilo knows.
+fn check_returns(order: &CreateOrder) -> Result<(), String> {
     let unknown_return = order
         .return_items
         .iter()
@@ -427,6 +482,11 @@ fn place(store: &mut Store, order: CreateOrder, now: String) -> Result<OrderOut,
     if unknown_return {
         return Err(m::INVALID_DATA.to_owned());
     }
+    Ok(())
+}
+
+/// All or nothing: stock is taken only when every count is in stock.
+fn take_stock(store: &mut Store, items: Counts, kits: Counts) -> Result<(), String> {
     let short = items
         .iter()
         .any(|(id, n)| store.item_stock.get(id).copied().unwrap_or(0) < *n)
@@ -446,26 +506,28 @@ fn place(store: &mut Store, order: CreateOrder, now: String) -> Result<OrderOut,
             *s -= n;
         }
     }
-    if let Some(p) = new_patient {
-        let id = store.next_patient;
-        store.next_patient += 1;
-        let first = p.first_name.clone().unwrap_or_default();
-        let last = p.last_name.clone().unwrap_or_default();
-        patient_out = Some(
-            json!({"id": id, "firstName": first, "lastName": last, "externalIdentifier": p.external_identifier, "site": p.site}),
-        );
-        store.patients.insert(
-            id,
-            PatientRec {
-                first,
-                last,
-                active: true,
-            },
-        );
-    }
-    let id = store.next_order;
-    store.next_order += 1;
-    let devices = order
+    Ok(())
+}
+
+/// Stores the order's inline new patient; returns it as answered.
+fn create_patient(store: &mut Store, p: Patient) -> Value {
+    let id = store.next_patient;
+    store.next_patient += 1;
+    let first = p.first_name.clone().unwrap_or_default();
+    let last = p.last_name.clone().unwrap_or_default();
+    store.patients.insert(
+        id,
+        PatientRec {
+            first: first.clone(),
+            last: last.clone(),
+            active: true,
+        },
+    );
+    json!({"id": id, "firstName": first, "lastName": last, "externalIdentifier": p.external_identifier, "site": p.site})
+}
+
+fn returned_devices(order: &CreateOrder) -> Vec<Value> {
+    order
         .return_devices
         .iter()
         .map(|d| {
@@ -478,8 +540,11 @@ fn place(store: &mut Store, order: CreateOrder, now: String) -> Result<OrderOut,
             });
             json!({"id": id, "serialNumber": serial, "status": "AWAITING_RETURN"})
         })
-        .collect();
-    let packed_kits = order
+        .collect()
+}
+
+fn returned_packed_kits(order: &CreateOrder) -> Vec<Value> {
+    order
         .return_packed_kits
         .iter()
         .map(|p| {
@@ -491,31 +556,7 @@ fn place(store: &mut Store, order: CreateOrder, now: String) -> Result<OrderOut,
                 .collect();
             json!({"id": p.packed_kit.id, "status": "AWAITING_RETURN", "devices": inside})
         })
-        .collect();
-    let out = OrderOut {
-        id,
-        external_order_ids: order.external_order_ids,
-        patient: patient_out,
-        site: site_out,
-        current_status: "CREATED".to_owned(),
-        order_events: vec![OrderEvent {
-            status: "CREATED".to_owned(),
-            created_at: now,
-        }],
-        tracking_numbers: Vec::new(),
-        devices,
-        packed_kits,
-        order_items: order.order_items,
-        order_kits: order.order_kits,
-        return_items: order.return_items,
-        return_devices: order.return_devices,
-        return_packed_kits: order.return_packed_kits,
-        order_notes: order.order_notes,
-        shipping_option: order.shipping_option,
-        email_label: order.email_label.unwrap_or(false),
-    };
-    store.orders.insert(id, out.clone());
-    Ok(out)
+        .collect()
 }
 
 async fn fetch(

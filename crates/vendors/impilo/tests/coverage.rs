@@ -6,9 +6,7 @@ mod common;
 
 #[test]
 fn every_canonical_field_is_mapped_refused_or_documented_as_ignored() {
-    let kit =
-        connector::testkit::VendorKit::new(vendor_impilo::connector(), env!("CARGO_MANIFEST_DIR"));
-    kit.check_field_coverage(
+    common::kit().check_field_coverage(
         &*common::route(),
         vendor_impilo::coverage::FIELDS,
         common::new_patient(),

@@ -22,12 +22,12 @@ fn examples_validate_against_the_canonical_and_option_schemas() {
     let c = vendor_impilo::connector();
     let order_opts = SchemaValidator::new(&c.order_options_schema()).unwrap();
     let line_opts = SchemaValidator::new(&c.line_options_schema()).unwrap();
-    for (name, v) in common::examples() {
-        let o = common::order(&v);
-        if let Some(opts) = v.pointer("/vendorOptions/impilo") {
+    for (name, o) in common::examples() {
+        if let Some(opts) = o.vendor_options_for("impilo") {
+            let opts = Value::Object(opts.clone());
             assert!(
                 order_opts
-                    .violations(opts, "/vendorOptions/impilo")
+                    .violations(&opts, "/vendorOptions/impilo")
                     .is_empty(),
                 "{name}"
             );
@@ -45,19 +45,7 @@ fn examples_validate_against_the_canonical_and_option_schemas() {
     }
 }
 
-/// The checks are the connector testkit's, shared by every vendor: each example -> its
-/// exact request; each recorded simulator answer (`<example>.response.json`) -> the exact
-/// `VendorOrder` (`<example>.result.json`).
-fn kit() -> connector::testkit::VendorKit {
-    connector::testkit::VendorKit::new(vendor_impilo::connector(), env!("CARGO_MANIFEST_DIR"))
-}
-
-#[test]
-fn golden_requests() {
-    kit().check_golden_requests(common::route().as_ref());
-}
-
-#[test]
-fn every_golden_response_interprets_to_its_golden_result() {
-    kit().check_golden_responses(common::route().as_ref());
-}
+// The checks are the connector testkit's, shared by every vendor: each example -> its
+// exact request; each recorded simulator answer (`<example>.response.json`) -> the exact
+// `VendorOrder` (`<example>.result.json`).
+connector::vendor_golden_tests!();

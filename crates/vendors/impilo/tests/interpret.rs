@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use vendor_impilo::interpret::ImpiloStatus;
 
 fn ok(status: u16, body: Value) -> VendorOrder {
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     common::route()
         .interpret(
             &o,
@@ -24,7 +24,7 @@ fn ok(status: u16, body: Value) -> VendorOrder {
 }
 
 fn fail_bytes(order: &Value, status: u16, body: &[u8]) -> VendorFailure {
-    let o = common::order(order);
+    let o = common::order(order.clone());
     common::route()
         .interpret(&o, &VendorResponse::new(status, body.to_vec()))
         .unwrap_err()
@@ -174,41 +174,97 @@ fn messages_are_redacted() {
     );
 }
 
+/// The orders the page's messages are read against.
+struct Orders {
+    base: Value,
+    np: Value,
+    loaners: Value,
+    site: Value,
+}
+
+fn orders() -> Orders {
+    Orders {
+        base: common::base(),
+        np: common::new_patient(),
+        loaners: json!({"orderRef": "t", "customer": {"ref": "c", "accounts": {"impilo": "70001"}}, "shipping": {"speed": "standard"}, "lines": [
+            {"sku": "IMP-KIT-LOANER-CGM", "quantity": 2, "kind": "loaner_kit"},
+            {"sku": "IMP-KIT-LOANER-CGM", "quantity": 1, "kind": "loaner_kit"},
+            {"sku": "IMP-ITEM-LANCETS", "quantity": 1, "direction": "return"},
+            {"sku": "IMP-DEV-GLUCOMETER", "quantity": 1, "kind": "device", "direction": "return", "serialNumber": "S"}
+        ]}),
+        site: json!({"orderRef": "t", "customer": {"ref": "c"}, "shipTo": {"kind": "site", "siteRef": "9"}, "lines": [{"sku": "IMP-ITEM-LANCETS", "quantity": 1}]}),
+    }
+}
+
+/// (order, message, class, canonical code, first pointer): the message in a 400 answer
+/// to that order reads as that failure.
+fn assert_classified(cases: Vec<(&Value, &str, FailureClass, Option<&str>, Option<&str>)>) {
+    for (order, msg, class, code, pointer) in cases {
+        let f = fail_bytes(order, 400, json!({"message": msg}).to_string().as_bytes());
+        assert_eq!(f.class, class, "{msg}");
+        assert_eq!(f.code, code, "{msg}");
+        assert_eq!(f.vendor.message.as_deref(), Some(msg));
+        if let Some(p) = pointer {
+            assert_eq!(
+                f.errors.first().map(|e| e.pointer.as_str()),
+                Some(p),
+                "{msg}: {:?}",
+                f.errors
+            );
+        }
+        for e in &f.errors {
+            assert!(e.vendor_code.is_some(), "{msg}: {e:?}");
+        }
+    }
+}
+
 #[test]
-fn every_page_message_is_classified() {
+fn every_page_field_message_points_at_the_field() {
     use vendor_impilo::messages as m;
-    let loaners = json!({"orderRef": "t", "customer": {"ref": "c", "accounts": {"impilo": "70001"}}, "shipping": {"speed": "standard"}, "lines": [
-        {"sku": "IMP-KIT-LOANER-CGM", "quantity": 2, "kind": "loaner_kit"},
-        {"sku": "IMP-KIT-LOANER-CGM", "quantity": 1, "kind": "loaner_kit"},
-        {"sku": "IMP-ITEM-LANCETS", "quantity": 1, "direction": "return"},
-        {"sku": "IMP-DEV-GLUCOMETER", "quantity": 1, "kind": "device", "direction": "return", "serialNumber": "S"}
-    ]});
-    let site = json!({"orderRef": "t", "customer": {"ref": "c"}, "shipTo": {"kind": "site", "siteRef": "9"}, "lines": [{"sku": "IMP-ITEM-LANCETS", "quantity": 1}]});
-    let base = common::base();
-    let np = common::new_patient();
-    // (order, message, class, canonical code, first pointer)
-    let cases: Vec<(&Value, &str, FailureClass, Option<&str>, Option<&str>)> = vec![
+    let Orders {
+        base,
+        np,
+        loaners,
+        site,
+    } = orders();
+    // (order, message, first pointer) of the messages that name a field to fix.
+    let cases: Vec<(&Value, &str, &str)> = vec![
+        (&base, m::NO_CONTENT, "/lines"),
+        (&base, m::SHIPPING_OPTION_REQUIRED, "/shipping/speed"),
+        (&base, m::PATIENT_OR_SITE_REQUIRED, "/shipTo"),
+        (&loaners, m::MAX_ONE_LOANER_KIT, "/lines/1"),
+        (&loaners, m::QTY_OVER_ONE_LOANER_KIT, "/lines/0/quantity"),
         (
-            &base,
-            m::NO_CONTENT,
-            FailureClass::Invalid,
-            None,
-            Some("/lines"),
+            &loaners,
+            m::NO_RETURNS_WITH_LOANER_KIT,
+            "/lines/2/direction",
         ),
-        (
-            &base,
-            m::SHIPPING_OPTION_REQUIRED,
-            FailureClass::Invalid,
-            None,
-            Some("/shipping/speed"),
-        ),
-        (
-            &base,
-            m::PATIENT_OR_SITE_REQUIRED,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo"),
-        ),
+        (&site, m::NO_LOANER_KIT_TO_SITE, "/shipTo/kind"),
+        (&loaners, m::DEVICE_IN_PACKED_KIT, "/lines/3/serialNumber"),
+        (&np, m::PATIENT_REQUIRED, "/shipTo"),
+        (&np, m::FIRST_NAME, "/shipTo/contact/firstName"),
+        (&np, m::LAST_NAME, "/shipTo/contact/lastName"),
+        (&np, m::ADDRESS_REQUIRED, "/shipTo/address"),
+        (&np, m::LINE_ONE, "/shipTo/address/line1"),
+        (&np, m::CITY, "/shipTo/address/city"),
+        (&np, m::STATE, "/shipTo/address/region"),
+        (&np, m::COUNTRY, "/shipTo/address/country"),
+        (&np, m::ZIP_CODE, "/shipTo/address/postalCode"),
+        (&base, m::INVALID_DATA, ""),
+    ];
+    assert_classified(
+        cases
+            .into_iter()
+            .map(|(o, msg, p)| (o, msg, FailureClass::Invalid, None, Some(p)))
+            .collect(),
+    );
+}
+
+#[test]
+fn every_page_order_message_is_classified() {
+    use vendor_impilo::messages as m;
+    let Orders { base, np, site, .. } = orders();
+    assert_classified(vec![
         (
             &base,
             m::INSUFFICIENT_INVENTORY,
@@ -231,41 +287,6 @@ fn every_page_message_is_classified() {
             None,
         ),
         (
-            &loaners,
-            m::MAX_ONE_LOANER_KIT,
-            FailureClass::Invalid,
-            None,
-            Some("/lines/1"),
-        ),
-        (
-            &loaners,
-            m::QTY_OVER_ONE_LOANER_KIT,
-            FailureClass::Invalid,
-            None,
-            Some("/lines/0/quantity"),
-        ),
-        (
-            &loaners,
-            m::NO_RETURNS_WITH_LOANER_KIT,
-            FailureClass::Invalid,
-            None,
-            Some("/lines/2/direction"),
-        ),
-        (
-            &site,
-            m::NO_LOANER_KIT_TO_SITE,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/kind"),
-        ),
-        (
-            &loaners,
-            m::DEVICE_IN_PACKED_KIT,
-            FailureClass::Invalid,
-            None,
-            Some("/lines/3/serialNumber"),
-        ),
-        (
             &base,
             m::PATIENT_DOES_NOT_EXIST,
             FailureClass::Rejected,
@@ -278,34 +299,6 @@ fn every_page_message_is_classified() {
             FailureClass::Rejected,
             Some("customer_or_site_invalid"),
             None,
-        ),
-        (
-            &np,
-            m::PATIENT_REQUIRED,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo"),
-        ),
-        (
-            &np,
-            m::FIRST_NAME,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/contact/firstName"),
-        ),
-        (
-            &np,
-            m::LAST_NAME,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/contact/lastName"),
-        ),
-        (
-            &np,
-            m::ADDRESS_REQUIRED,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/address"),
         ),
         (
             &site,
@@ -329,41 +322,6 @@ fn every_page_message_is_classified() {
             Some("/vendorOptions/impilo/patientSiteRef"),
         ),
         (
-            &np,
-            m::LINE_ONE,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/address/line1"),
-        ),
-        (
-            &np,
-            m::CITY,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/address/city"),
-        ),
-        (
-            &np,
-            m::STATE,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/address/region"),
-        ),
-        (
-            &np,
-            m::COUNTRY,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/address/country"),
-        ),
-        (
-            &np,
-            m::ZIP_CODE,
-            FailureClass::Invalid,
-            None,
-            Some("/shipTo/address/postalCode"),
-        ),
-        (
             &base,
             m::INVALID_JSON,
             FailureClass::Failed {
@@ -372,31 +330,7 @@ fn every_page_message_is_classified() {
             Some("vendor_request_unreadable"),
             None,
         ),
-        (
-            &base,
-            m::INVALID_DATA,
-            FailureClass::Invalid,
-            None,
-            Some(""),
-        ),
-    ];
-    for (order, msg, class, code, pointer) in cases {
-        let f = fail_bytes(order, 400, json!({"message": msg}).to_string().as_bytes());
-        assert_eq!(f.class, class, "{msg}");
-        assert_eq!(f.code, code, "{msg}");
-        assert_eq!(f.vendor.message.as_deref(), Some(msg));
-        if let Some(p) = pointer {
-            assert_eq!(
-                f.errors.first().map(|e| e.pointer.as_str()),
-                Some(p),
-                "{msg}: {:?}",
-                f.errors
-            );
-        }
-        for e in &f.errors {
-            assert!(e.vendor_code.is_some(), "{msg}: {e:?}");
-        }
-    }
+    ]);
 }
 
 #[test]
@@ -408,7 +342,7 @@ fn auth_forbidden_rate_limit_server_errors() {
     );
     let f = fail(403, b"");
     assert_eq!((f.class, f.code), (FailureClass::Forbidden, None));
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let mut resp = VendorResponse::new(429, b"{}".to_vec());
     resp.headers.insert("retry-after", "7".parse().unwrap());
     let f = common::route().interpret(&o, &resp).unwrap_err();
@@ -441,7 +375,7 @@ fn auth_forbidden_rate_limit_server_errors() {
 
 #[test]
 fn lookup_answers() {
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let r = common::route();
     let answer = |refs: serde_json::Value| {
         let body = serde_json::json!({"id": 5, "externalOrderIds": refs, "currentStatus": "DELIVERED", "trackingNumbers": ["T1"]});
@@ -485,7 +419,7 @@ fn lookup_answers() {
 
 #[test]
 fn never_panics_on_odd_bytes() {
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let r = common::route();
     let bodies: Vec<Vec<u8>> = vec![
         vec![0xff, 0xfe],
@@ -515,14 +449,14 @@ fn new_patient_id_is_returned_as_a_vendor_ref() {
     let body = json!({"id": 48215, "patient": {"id": 80001, "firstName": "Q"}, "currentStatus": "CREATED"});
     let resp = VendorResponse::new(201, serde_json::to_vec(&body).unwrap());
     let route = common::route();
-    let o = common::order(&common::new_patient());
+    let o = common::order(common::new_patient());
     let vo = route.interpret(&o, &resp).unwrap();
     assert_eq!(
         serde_json::to_value(&vo.vendor_refs).unwrap(),
         json!([{"kind": "patient", "id": "80001"}])
     );
     let existing = route
-        .interpret(&common::order(&common::base()), &resp)
+        .interpret(&common::order(common::base()), &resp)
         .unwrap();
     assert!(existing.vendor_refs.is_empty());
 }

@@ -213,10 +213,15 @@ proptest! {
             }
             Err(errs) => {
                 prop_assert!(!errs.is_empty());
-                for e in errs {
-                    prop_assert!(e.pointer.is_empty() || e.pointer.starts_with('/'));
-                }
+                let named = connector::testkit::generated::refusal_points_into(&v, &errs);
+                prop_assert!(named.is_ok(), "{named:?}\norder: {v}");
             }
         }
     }
+}
+
+#[test]
+fn a_fair_share_of_generated_orders_translates() {
+    let route = common::route();
+    connector::testkit::generated::assert_fair_share(&common::kit(), route.as_ref(), order());
 }

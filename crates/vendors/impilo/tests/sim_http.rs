@@ -88,14 +88,14 @@ async fn raw_case(body: Value, want: &str, order: Value) -> VendorFailure {
     assert_eq!(message(&resp), want);
     assert_eq!(sim.control.count("orders_created"), 0);
     route()
-        .interpret(&common::order(&order), &resp)
+        .interpret(&common::order(order.clone()), &resp)
         .unwrap_err()
 }
 
 /// Translates `order`, posts it; asserts 400 with the exact message; returns the failure.
 async fn order_case(order: Value, want: &str) -> VendorFailure {
     let sim = start().await;
-    let o = common::order(&order);
+    let o = common::order(order.clone());
     let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
     assert_eq!(resp.status, 400, "{}", String::from_utf8_lossy(&resp.body));
     assert_eq!(message(&resp), want);
@@ -200,7 +200,7 @@ async fn insufficient_inventory_after_stock_runs_out() {
     let sim = start().await;
     let mut o = common::base();
     o["lines"][0] = json!({"sku": "IMP-KIT-LAST-ONE", "quantity": 1, "kind": "kit"});
-    let o = common::order(&o);
+    let o = common::order(o.clone());
     let first = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
     assert_eq!(first.status, 201);
     let second = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
@@ -467,7 +467,7 @@ async fn msg_invalid_json() {
     assert_eq!(resp.status, 400);
     assert_eq!(message(&resp), m::INVALID_JSON);
     let f = route()
-        .interpret(&common::order(&common::base()), &resp)
+        .interpret(&common::order(common::base()), &resp)
         .unwrap_err();
     assert_eq!(
         f.class,
@@ -526,7 +526,7 @@ async fn drifted_answers_are_reported_and_still_read() {
         drop: vec!["/devices".to_owned()],
         rename: [("/trackingNumbers".to_owned(), "/tracking".to_owned())].into(),
     });
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
     assert_eq!(resp.status, 201);
     let out = route().interpret_checked(&o, &resp);
@@ -573,7 +573,7 @@ async fn drifted_answers_are_reported_and_still_read() {
 #[tokio::test]
 async fn unauthorized_keys() {
     let sim = start().await;
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     for key in [None, Some("wrong"), Some(isim::EXPIRED_KEY)] {
         let resp = send(&sim, &translate(&o), key).await;
         assert_eq!(resp.status, 401, "{key:?}");
@@ -586,7 +586,7 @@ async fn unauthorized_keys() {
 
 async fn forbidden(key: &str, msg: &str, code: &str) {
     let sim = start().await;
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let resp = send(&sim, &translate(&o), Some(key)).await;
     assert_eq!(resp.status, 403);
     assert_eq!(message(&resp), msg);
@@ -629,7 +629,7 @@ async fn custom_api_key_setting() {
     let sim = serve(router, "127.0.0.1:0".parse().unwrap(), control)
         .await
         .unwrap();
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     assert_eq!(
         send(&sim, &translate(&o), Some(DEFAULT_API_KEY))
             .await
@@ -647,8 +647,7 @@ async fn custom_api_key_setting() {
 async fn every_example_round_trips() {
     let sim = start().await;
     let r = route();
-    for (name, v) in common::examples() {
-        let o = common::order(&v);
+    for (name, o) in common::examples() {
         let req = translate(&o);
         let resp = send(&sim, &req, Some(DEFAULT_API_KEY)).await;
         assert_eq!(
@@ -692,7 +691,7 @@ async fn every_example_round_trips() {
 #[tokio::test]
 async fn order_ids_are_sequential_integers() {
     let sim = start().await;
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let a: Value =
         serde_json::from_slice(&send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await.body)
             .unwrap();
@@ -707,7 +706,7 @@ async fn order_ids_are_sequential_integers() {
 #[tokio::test]
 async fn new_patient_is_created_inline() {
     let sim = start().await;
-    let o = common::order(&common::new_patient());
+    let o = common::order(common::new_patient());
     let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
     assert_eq!(resp.status, 201);
     let body: Value = serde_json::from_slice(&resp.body).unwrap();
@@ -719,7 +718,7 @@ async fn new_patient_is_created_inline() {
 async fn lookup_unknown_order_and_auth() {
     let sim = start().await;
     let r = route();
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let req = r.lookup(&o, "999999").unwrap();
     let resp = send(&sim, &req, Some(DEFAULT_API_KEY)).await;
     assert_eq!(resp.status, 404);
@@ -743,7 +742,7 @@ async fn server_error_is_an_unknown_outcome() {
         body: json!({"message": "boom"}),
         retry_after: None,
     });
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
     assert_eq!(resp.status, 500);
     let f = route().interpret(&o, &resp).unwrap_err();

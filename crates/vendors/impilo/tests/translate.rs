@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 fn translate(v: &Value) -> Result<Value, Vec<FieldError>> {
     let route = common::route();
-    let o = common::order(v);
+    let o = common::order(v.clone());
     common::with_ctx(&o, |ctx| route.translate(&o, ctx)).map(|r| r.body_json().unwrap())
 }
 
@@ -190,7 +190,7 @@ fn route_default_shipping_option_applies() {
     let route = vendor_impilo::connector().prepare(rc).ok().unwrap();
     let mut v = common::base();
     set(&mut v, "/lines/0/direction", json!("return"));
-    let o = common::order(&v);
+    let o = common::order(v.clone());
     let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
         .unwrap()
         .body_json()
@@ -453,7 +453,7 @@ fn connector_metadata() {
     assert_eq!(vendor_impilo::KIND, "impilo");
     assert_eq!(c.auth_kind(), connector::AuthKind::StaticHeader);
     let route = common::route();
-    let o = common::order(&common::base());
+    let o = common::order(common::base());
     let req = route.lookup(&o, "48213").unwrap();
     assert_eq!(req.path, "/api/v3/order/48213");
     assert_eq!(req.method.as_str(), "GET");

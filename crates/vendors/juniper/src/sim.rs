@@ -292,6 +292,7 @@ fn check_len(
 }
 
 /// Every rule of Juniper's page, as the simulator enforces it (pure, for property tests).
+/// The checks run in the order of the page's fields, so the errors come in that order.
 pub fn validate_create(
     doc: &Value,
     zip_field: ZipField,
@@ -300,89 +301,115 @@ pub fn validate_create(
     if !doc.is_object() {
         return Err(vec![err(&[], "type_error", "object expected")]);
     }
-    match doc.get("customer") {
-        Some(c) if c.is_object() => {
-            let loc = [json!("customer")];
-            req_str(c, "sourceId", &loc, &mut out);
-            for k in ["firstName", "lastName"] {
-                if let Some(s) = req_str(c, k, &loc, &mut out)
-                    && s.trim().is_empty()
-                {
-                    out.push(err(
-                        &[json!("customer"), json!(k)],
-                        "invalid",
-                        "must not be blank",
-                    ));
-                }
-            }
-            if let Some(e) = opt_str(c, "email", &loc, &mut out) {
-                let ok = e
-                    .split_once('@')
-                    .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'));
-                if !ok {
-                    out.push(err(
-                        &[json!("customer"), json!("email")],
-                        "invalid",
-                        "value is not a valid email address",
-                    ));
-                }
-            }
-            opt_str(c, "phone", &loc, &mut out);
-            match c.get("address") {
-                Some(a) if a.is_object() => {
-                    let loc = [json!("customer"), json!("address")];
-                    let l1 = req_str(a, "line1", &loc, &mut out);
-                    check_len(l1, 100, &loc, "line1", &mut out);
-                    let l2 = opt_str(a, "line2", &loc, &mut out);
-                    check_len(l2, 100, &loc, "line2", &mut out);
-                    let city = req_str(a, "city", &loc, &mut out);
-                    check_len(city, 50, &loc, "city", &mut out);
-                    if let Some(st) = req_str(a, "state", &loc, &mut out)
-                        && st.len() != 2
-                    {
-                        out.push(err(
-                            &[json!("customer"), json!("address"), json!("state")],
-                            "invalid",
-                            "ensure this value has exactly 2 characters",
-                        ));
-                    }
-                    let zip_key = match zip_field {
-                        ZipField::Zip => "zip",
-                        ZipField::ZipCode => "zipCode",
-                    };
-                    if let Some(z) = req_str(a, zip_key, &loc, &mut out) {
-                        let b = z.as_bytes();
-                        let five = |x: &[u8]| x.len() == 5 && x.iter().all(u8::is_ascii_digit);
-                        let ok = five(b)
-                            || (b.len() == 10
-                                && five(&b[..5])
-                                && b[5] == b'-'
-                                && b[6..].iter().all(u8::is_ascii_digit));
-                        if !ok {
-                            out.push(err(
-                                &[json!("customer"), json!("address"), json!(zip_key)],
-                                "invalid",
-                                "string does not match regex \"^\\d{5}(-\\d{4})?$\"",
-                            ));
-                        }
-                    }
-                }
-                Some(_) => out.push(err(
-                    &[json!("customer"), json!("address")],
-                    "type_error",
-                    "object expected",
-                )),
-                None => out.push(err(
-                    &[json!("customer"), json!("address")],
-                    "missing",
-                    "field required",
-                )),
-            }
-        }
-        Some(_) => out.push(err(&[json!("customer")], "type_error", "object expected")),
-        None => out.push(err(&[json!("customer")], "missing", "field required")),
+    validate_customer(doc.get("customer"), zip_field, &mut out);
+    let days_supply = validate_days_supply(doc, &mut out);
+    let shipping = validate_shipping_method(doc, &mut out);
+    let one_time = validate_order_type(doc, &mut out);
+    let lines = validate_line_items(doc, &mut out);
+    if out.is_empty() {
+        Ok(ValidOrder {
+            days_supply,
+            shipping,
+            one_time,
+            lines,
+        })
+    } else {
+        Err(out)
     }
-    let days_supply = match doc.get("daysSupply").and_then(Value::as_u64) {
+}
+
+fn validate_customer(
+    customer: Option<&Value>,
+    zip_field: ZipField,
+    out: &mut Vec<ValidationError>,
+) {
+    let c = match customer {
+        Some(c) if c.is_object() => c,
+        Some(_) => return out.push(err(&[json!("customer")], "type_error", "object expected")),
+        None => return out.push(err(&[json!("customer")], "missing", "field required")),
+    };
+    let loc = [json!("customer")];
+    req_str(c, "sourceId", &loc, out);
+    for k in ["firstName", "lastName"] {
+        if let Some(s) = req_str(c, k, &loc, out)
+            && s.trim().is_empty()
+        {
+            out.push(err(
+                &[json!("customer"), json!(k)],
+                "invalid",
+                "must not be blank",
+            ));
+        }
+    }
+    if let Some(e) = opt_str(c, "email", &loc, out) {
+        let ok = e
+            .split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'));
+        if !ok {
+            out.push(err(
+                &[json!("customer"), json!("email")],
+                "invalid",
+                "value is not a valid email address",
+            ));
+        }
+    }
+    opt_str(c, "phone", &loc, out);
+    match c.get("address") {
+        Some(a) if a.is_object() => validate_address(a, zip_field, out),
+        Some(_) => out.push(err(
+            &[json!("customer"), json!("address")],
+            "type_error",
+            "object expected",
+        )),
+        None => out.push(err(
+            &[json!("customer"), json!("address")],
+            "missing",
+            "field required",
+        )),
+    }
+}
+
+fn validate_address(a: &Value, zip_field: ZipField, out: &mut Vec<ValidationError>) {
+    let loc = [json!("customer"), json!("address")];
+    let l1 = req_str(a, "line1", &loc, out);
+    check_len(l1, 100, &loc, "line1", out);
+    let l2 = opt_str(a, "line2", &loc, out);
+    check_len(l2, 100, &loc, "line2", out);
+    let city = req_str(a, "city", &loc, out);
+    check_len(city, 50, &loc, "city", out);
+    if let Some(st) = req_str(a, "state", &loc, out)
+        && st.len() != 2
+    {
+        out.push(err(
+            &[json!("customer"), json!("address"), json!("state")],
+            "invalid",
+            "ensure this value has exactly 2 characters",
+        ));
+    }
+    let zip_key = match zip_field {
+        ZipField::Zip => "zip",
+        ZipField::ZipCode => "zipCode",
+    };
+    if let Some(z) = req_str(a, zip_key, &loc, out) {
+        let b = z.as_bytes();
+        let five = |x: &[u8]| x.len() == 5 && x.iter().all(u8::is_ascii_digit);
+        let ok = five(b)
+            || (b.len() == 10
+                && five(&b[..5])
+                && b[5] == b'-'
+                && b[6..].iter().all(u8::is_ascii_digit));
+        if !ok {
+            out.push(err(
+                &[json!("customer"), json!("address"), json!(zip_key)],
+                "invalid",
+                "string does not match regex \"^\\d{5}(-\\d{4})?$\"",
+            ));
+        }
+    }
+}
+
+fn validate_days_supply(doc: &Value, out: &mut Vec<ValidationError>) -> u16 {
+    match doc.get("daysSupply").and_then(Value::as_u64) {
         Some(d @ (30 | 60 | 90)) => d as u16,
         Some(_) => {
             out.push(err(
@@ -401,8 +428,11 @@ pub fn validate_create(
             out.push(err(&[json!("daysSupply")], kind, "field required"));
             30
         }
-    };
-    let shipping = match doc
+    }
+}
+
+fn validate_shipping_method(doc: &Value, out: &mut Vec<ValidationError>) -> ShippingMethod {
+    match doc
         .get("shippingMethod")
         .map(|v| serde_json::from_value::<ShippingMethod>(v.clone()))
     {
@@ -415,9 +445,13 @@ pub fn validate_create(
             out.push(err(&[json!("shippingMethod")], "missing", "field required"));
             ShippingMethod::Standard
         }
-    };
-    // The request enum is ONE_TIME (the response's ONE-TIME is not accepted here).
-    let one_time = match doc.get("orderType").and_then(Value::as_str) {
+    }
+}
+
+/// Whether the order is one-time. The request enum is ONE_TIME (the response's ONE-TIME is
+/// not accepted here).
+fn validate_order_type(doc: &Value, out: &mut Vec<ValidationError>) -> bool {
+    match doc.get("orderType").and_then(Value::as_str) {
         Some("ONE_TIME") => true,
         Some("SUBSCRIPTION") => false,
         Some(_) => {
@@ -432,98 +466,104 @@ pub fn validate_create(
             out.push(err(&[json!("orderType")], "missing", "field required"));
             true
         }
-    };
-    let mut lines = Vec::new();
+    }
+}
+
+fn validate_line_items(doc: &Value, out: &mut Vec<ValidationError>) -> Vec<ValidLine> {
     match doc.get("lineItems").and_then(Value::as_array) {
-        None => out.push(err(&[json!("lineItems")], "missing", "field required")),
-        Some(items) if items.is_empty() => out.push(err(
-            &[json!("lineItems")],
-            "invalid",
-            "ensure this value has at least 1 items",
-        )),
-        Some(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let loc = [json!("lineItems"), json!(i)];
-                let product_id = item.get("productId").and_then(Value::as_i64);
-                if product_id.is_none() {
-                    out.push(err(
-                        &[json!("lineItems"), json!(i), json!("productId")],
-                        if item.get("productId").is_some() {
-                            "type_error"
-                        } else {
-                            "missing"
-                        },
-                        "integer required",
-                    ));
-                }
-                let quantity = item
-                    .get("quantity")
-                    .and_then(Value::as_u64)
-                    .filter(|q| *q >= 1 && *q <= u64::from(u32::MAX));
-                if quantity.is_none() {
-                    out.push(err(
-                        &[json!("lineItems"), json!(i), json!("quantity")],
-                        if item.get("quantity").is_some() {
-                            "invalid"
-                        } else {
-                            "missing"
-                        },
-                        "a positive integer is required",
-                    ));
-                }
-                let pack = req_str(item, "packDescription", &loc, &mut out);
-                let administration = match item.get("administration") {
-                    None | Some(Value::Null) => None,
-                    Some(a) => {
-                        let mut counts = [0u32; 4];
-                        for (k, key) in ["morning", "afternoon", "evening", "sleep"]
-                            .into_iter()
-                            .enumerate()
-                        {
-                            match a.get(key).and_then(Value::as_u64) {
-                                Some(n) => counts[k] = n as u32,
-                                None => out.push(err(
-                                    &[
-                                        json!("lineItems"),
-                                        json!(i),
-                                        json!("administration"),
-                                        json!(key),
-                                    ],
-                                    "missing",
-                                    "field required",
-                                )),
-                            }
-                        }
-                        Some(Administration {
-                            morning: counts[0],
-                            afternoon: counts[1],
-                            evening: counts[2],
-                            sleep: counts[3],
-                        })
-                    }
-                };
-                if let (Some(product_id), Some(quantity), Some(pack)) = (product_id, quantity, pack)
-                {
-                    lines.push(ValidLine {
-                        product_id,
-                        quantity: quantity as u32,
-                        pack_description: pack.to_owned(),
-                        administration,
-                    });
-                }
-            }
+        None => {
+            out.push(err(&[json!("lineItems")], "missing", "field required"));
+            Vec::new()
+        }
+        Some(items) if items.is_empty() => {
+            out.push(err(
+                &[json!("lineItems")],
+                "invalid",
+                "ensure this value has at least 1 items",
+            ));
+            Vec::new()
+        }
+        Some(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| validate_line_item(i, item, out))
+            .collect(),
+    }
+}
+
+fn validate_line_item(i: usize, item: &Value, out: &mut Vec<ValidationError>) -> Option<ValidLine> {
+    let loc = [json!("lineItems"), json!(i)];
+    let product_id = item.get("productId").and_then(Value::as_i64);
+    if product_id.is_none() {
+        out.push(err(
+            &[json!("lineItems"), json!(i), json!("productId")],
+            if item.get("productId").is_some() {
+                "type_error"
+            } else {
+                "missing"
+            },
+            "integer required",
+        ));
+    }
+    let quantity = item
+        .get("quantity")
+        .and_then(Value::as_u64)
+        .filter(|q| *q >= 1 && *q <= u64::from(u32::MAX));
+    if quantity.is_none() {
+        out.push(err(
+            &[json!("lineItems"), json!(i), json!("quantity")],
+            if item.get("quantity").is_some() {
+                "invalid"
+            } else {
+                "missing"
+            },
+            "a positive integer is required",
+        ));
+    }
+    let pack = req_str(item, "packDescription", &loc, out);
+    let administration = validate_administration(i, item.get("administration"), out);
+    Some(ValidLine {
+        product_id: product_id?,
+        quantity: quantity? as u32,
+        pack_description: pack?.to_owned(),
+        administration,
+    })
+}
+
+fn validate_administration(
+    i: usize,
+    administration: Option<&Value>,
+    out: &mut Vec<ValidationError>,
+) -> Option<Administration> {
+    let a = match administration {
+        None | Some(Value::Null) => return None,
+        Some(a) => a,
+    };
+    let mut counts = [0u32; 4];
+    for (k, key) in ["morning", "afternoon", "evening", "sleep"]
+        .into_iter()
+        .enumerate()
+    {
+        match a.get(key).and_then(Value::as_u64) {
+            Some(n) => counts[k] = n as u32,
+            None => out.push(err(
+                &[
+                    json!("lineItems"),
+                    json!(i),
+                    json!("administration"),
+                    json!(key),
+                ],
+                "missing",
+                "field required",
+            )),
         }
     }
-    if out.is_empty() {
-        Ok(ValidOrder {
-            days_supply,
-            shipping,
-            one_time,
-            lines,
-        })
-    } else {
-        Err(out)
-    }
+    Some(Administration {
+        morning: counts[0],
+        afternoon: counts[1],
+        evening: counts[2],
+        sleep: counts[3],
+    })
 }
 
 fn dec(s: &str) -> Decimal {

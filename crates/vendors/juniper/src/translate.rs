@@ -1,7 +1,7 @@
 //! Canonical order -> Juniper `POST /v1/orders`. Pure: the route and the order in,
 //! the exact body (or every rule the order breaks, pointing at the caller's fields) out.
 
-use connector::{RetrySafety, TranslateContext, VendorRequest};
+use connector::{RetrySafety, TranslateContext, VendorRequest, Violations as Errors};
 use order_model::{
     CanonicalOrder, Direction, FieldError, Intent, LineKind, OrderType as CanonicalType,
     Recurrence, ShippingSpeed,
@@ -32,17 +32,6 @@ struct LineOptions {
     administration: Option<Administration>,
 }
 
-struct Errors(Vec<FieldError>);
-
-impl Errors {
-    fn add(&mut self, pointer: impl Into<String>, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(pointer, code, message));
-    }
-    fn unsupported(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
-        self.add(pointer, "unsupported", message);
-    }
-}
-
 fn max_len(e: &mut Errors, v: &str, max: usize, at: &str, what: &str) {
     if v.chars().count() > max {
         e.add(
@@ -69,8 +58,42 @@ pub fn translate(
     _ctx: &TranslateContext<'_>,
 ) -> Result<VendorRequest, Vec<FieldError>> {
     let order = &connector::text::normalized(order);
-    let mut e = Errors(Vec::new());
+    let mut e = Errors::new();
 
+    refuse_unsupported(order, &mut e);
+    let days_supply = days_supply(route, order, &mut e);
+    let customer = customer(order, route, &mut e);
+    let line_items = line_items(route, order, &mut e);
+
+    let shipping_method = match order.shipping.as_ref().and_then(|s| s.speed) {
+        Some(ShippingSpeed::Standard) => ShippingMethod::Standard,
+        Some(ShippingSpeed::Express) => ShippingMethod::Express,
+        Some(ShippingSpeed::Overnight) => ShippingMethod::Overnight,
+        None => route
+            .defaults
+            .shipping_method
+            .unwrap_or(ShippingMethod::Standard),
+    };
+    let order_type = match order.recurrence() {
+        Recurrence::OneTime => OrderType::OneTime,
+        Recurrence::Subscription => OrderType::Subscription,
+    };
+
+    let (Some(customer), true) = (customer, e.is_empty()) else {
+        return Err(e.into_vec());
+    };
+    let body = CreateOrder {
+        customer,
+        days_supply,
+        line_items,
+        shipping_method,
+        order_type,
+    };
+    VendorRequest::post_serialized(CREATE_PATH, &body, RetrySafety::NotAfterSend)
+}
+
+/// Order-level concepts Juniper cannot honour.
+fn refuse_unsupported(order: &CanonicalOrder, e: &mut Errors) {
     match order.order_type() {
         CanonicalType::New => {}
         CanonicalType::Renewal => e.unsupported("/type", "Juniper has no renewals; a recurring pack is `recurrence: subscription` on a new order"),
@@ -96,7 +119,10 @@ pub fn translate(
     {
         e.unsupported("/shipping/returnLabel", "Juniper takes no returns");
     }
+}
 
+/// The order's `daysSupply` option, else the route's default.
+fn days_supply(route: &Route, order: &CanonicalOrder, e: &mut Errors) -> u16 {
     let opts: OrderOptions = match order.vendor_options_for(KIND) {
         None => OrderOptions::default(),
         Some(m) => {
@@ -110,7 +136,7 @@ pub fn translate(
             })
         }
     };
-    let days_supply = match opts.days_supply.or(route.defaults.days_supply) {
+    match opts.days_supply.or(route.defaults.days_supply) {
         Some(d) if DAYS_SUPPLY.contains(&d) => d,
         Some(_) => {
             e.add(
@@ -128,10 +154,10 @@ pub fn translate(
             );
             30
         }
-    };
+    }
+}
 
-    let customer = customer(order, route, &mut e);
-
+fn line_items(route: &Route, order: &CanonicalOrder, e: &mut Errors) -> Vec<LineItem> {
     let mut line_items = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
         let at = format!("/lines/{i}");
@@ -196,43 +222,7 @@ pub fn translate(
             administration: line_opts.administration,
         });
     }
-
-    let shipping_method = match order.shipping.as_ref().and_then(|s| s.speed) {
-        Some(ShippingSpeed::Standard) => ShippingMethod::Standard,
-        Some(ShippingSpeed::Express) => ShippingMethod::Express,
-        Some(ShippingSpeed::Overnight) => ShippingMethod::Overnight,
-        None => route
-            .defaults
-            .shipping_method
-            .unwrap_or(ShippingMethod::Standard),
-    };
-    let order_type = match order.recurrence() {
-        Recurrence::OneTime => OrderType::OneTime,
-        Recurrence::Subscription => OrderType::Subscription,
-    };
-
-    let (Some(customer), true) = (customer, e.0.is_empty()) else {
-        return Err(e.0);
-    };
-    let body = CreateOrder {
-        customer,
-        days_supply,
-        line_items,
-        shipping_method,
-        order_type,
-    };
-    let bytes = serde_json::to_vec(&body).map_err(|_| {
-        vec![FieldError::new(
-            "",
-            "internal",
-            "the Juniper body could not be written",
-        )]
-    })?;
-    Ok(VendorRequest::post_json(
-        CREATE_PATH,
-        bytes,
-        RetrySafety::NotAfterSend,
-    ))
+    line_items
 }
 
 fn customer(order: &CanonicalOrder, route: &Route, e: &mut Errors) -> Option<Customer> {
@@ -314,6 +304,18 @@ fn customer(order: &CanonicalOrder, route: &Route, e: &mut Errors) -> Option<Cus
         );
         return None;
     };
+    Some(Customer {
+        source_id: c.customer_ref.clone(),
+        first_name: first.unwrap_or_default(),
+        last_name: last.unwrap_or_default(),
+        email,
+        phone,
+        address: us_address(a, route, e),
+    })
+}
+
+/// The ship-to address as Juniper's US address.
+fn us_address(a: &order_model::Address, route: &Route, e: &mut Errors) -> Address {
     if a.country != "US" {
         e.unsupported(
             "/shipTo/address/country",
@@ -380,21 +382,14 @@ fn customer(order: &CanonicalOrder, route: &Route, e: &mut Errors) -> Option<Cus
             String::new()
         }
     };
-    Some(Customer {
-        source_id: c.customer_ref.clone(),
-        first_name: first.unwrap_or_default(),
-        last_name: last.unwrap_or_default(),
-        email,
-        phone,
-        address: Address {
-            line1: a.line1.clone(),
-            line2: a.line2.clone(),
-            city: a.city.clone(),
-            state,
-            zip,
-            zip_field: route.settings.zip_field,
-        },
-    })
+    Address {
+        line1: a.line1.clone(),
+        line2: a.line2.clone(),
+        city: a.city.clone(),
+        state,
+        zip,
+        zip_field: route.settings.zip_field,
+    }
 }
 
 #[cfg(test)]

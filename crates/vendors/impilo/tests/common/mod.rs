@@ -1,83 +1,17 @@
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! This crate's sandbox route and examples, from the connector's testkit, and the base
+//! orders the Impilo tests start from.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
 
-use connector::{PreparedRoute, RouteConfig, TranslateContext};
-use order_model::CanonicalOrder;
 use serde_json::Value;
 
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
-}
+connector::vendor_test_helpers!(vendor_impilo::connector());
 
+/// The sandbox catalog (`config/catalogs/impilo.json`).
 pub fn catalog() -> BTreeMap<String, Value> {
-    serde_json::from_str(
-        &std::fs::read_to_string(root().join("config/catalogs/impilo.json")).unwrap(),
-    )
-    .unwrap()
-}
-
-pub fn fixture() -> Value {
-    serde_json::from_str(
-        &std::fs::read_to_string(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/route.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap()
-}
-
-pub const CONNECTION: &str = "impilo-sandbox";
-
-pub fn route() -> Arc<dyn PreparedRoute> {
-    let catalog = catalog();
-    let fx = fixture();
-    let rc = RouteConfig {
-        connection: CONNECTION,
-        settings: &fx["settings"],
-        catalog: &catalog,
-        defaults: &fx["defaults"],
-    };
-    match vendor_impilo::connector().prepare(rc) {
-        Ok(r) => r,
-        Err(issues) => panic!("route does not prepare: {issues:?}"),
-    }
-}
-
-/// (name, raw JSON) of every example, sorted.
-pub fn examples() -> Vec<(String, Value)> {
-    let dir = root().join("examples/orders/impilo");
-    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            (p.extension()? == "json").then(|| {
-                let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-                (
-                    name,
-                    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
-                )
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
-pub fn order(v: &Value) -> CanonicalOrder {
-    order_model::parse_order(v).unwrap_or_else(|e| panic!("not a valid canonical order: {e:?}"))
-}
-
-pub fn with_ctx<T>(order: &CanonicalOrder, f: impl FnOnce(&TranslateContext<'_>) -> T) -> T {
-    let key = format!("dev-{}", order.order_ref);
-    let ctx = TranslateContext {
-        client: "dev",
-        connection: CONNECTION,
-        idempotency_key: &key,
-    };
-    f(&ctx)
+    let file = kit().repo().join("config/catalogs/impilo.json");
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
 }
 
 /// A minimal valid order to start tests from: an existing patient and one item.

@@ -1,0 +1,94 @@
+//! __NAME__ connector. Written by `scripts/new-vendor`: every place marked `NEW VENDOR`
+//! is yours to fill in from the vendor's documentation (see the crate README).
+
+pub mod coverage;
+pub mod translate;
+
+#[cfg(feature = "sim")]
+pub mod sim;
+
+use std::sync::Arc;
+
+use connector::{
+    AuthKind, ConfigIssue, Connector, Interpreted, LookupRefusal, PreparedRoute, RouteConfig,
+    TranslateContext, VendorFailure, VendorRequest, VendorResponse,
+};
+use order_model::{CanonicalOrder, FieldError};
+use serde_json::{Value, json};
+
+pub const KIND: &str = "__KIND__";
+
+pub fn connector() -> Arc<dyn Connector> {
+    Arc::new(Vendor)
+}
+
+pub struct Vendor;
+
+impl Connector for Vendor {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    // NEW VENDOR: how the vendor authenticates.
+    fn auth_kind(&self) -> AuthKind {
+        AuthKind::StaticHeader
+    }
+
+    fn order_options_schema(&self) -> Value {
+        json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "additionalProperties": false})
+    }
+
+    fn line_options_schema(&self) -> Value {
+        json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "additionalProperties": false})
+    }
+
+    // NEW VENDOR: check and compile the route's catalog, defaults and settings.
+    fn prepare(
+        &self,
+        _config: RouteConfig<'_>,
+    ) -> Result<Arc<dyn PreparedRoute>, Vec<ConfigIssue>> {
+        Ok(Arc::new(Prepared))
+    }
+
+    // NEW VENDOR: the vendor's order lookup, if it documents one.
+    fn check_lookup_id(&self, _vendor_order_id: &str) -> Result<(), LookupRefusal> {
+        Err(LookupRefusal::NoLookup)
+    }
+}
+
+pub struct Prepared;
+
+impl PreparedRoute for Prepared {
+    fn translate(
+        &self,
+        order: &CanonicalOrder,
+        ctx: &TranslateContext<'_>,
+    ) -> Result<VendorRequest, Vec<FieldError>> {
+        translate::translate(order, ctx)
+    }
+
+    // NEW VENDOR: the vendor's answers -> canonical, with exhaustive status matches.
+    fn interpret_checked(&self, _order: &CanonicalOrder, response: &VendorResponse) -> Interpreted {
+        Interpreted::new(
+            Err(VendorFailure::new(
+                connector::FailureClass::BadResponse {
+                    outcome: connector::Outcome::Unknown,
+                },
+                response.status,
+            )),
+            Vec::new(),
+        )
+    }
+
+    fn lookup(&self, _order: &CanonicalOrder, _vendor_order_id: &str) -> Option<VendorRequest> {
+        None
+    }
+
+    fn interpret_lookup_checked(
+        &self,
+        order: &CanonicalOrder,
+        response: &VendorResponse,
+    ) -> Interpreted {
+        self.interpret_checked(order, response)
+    }
+}
