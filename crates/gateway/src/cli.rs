@@ -102,6 +102,13 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Put failed webhook deliveries (admin `/webhooks/failed`) back to pending with a
+    /// fresh retry window: the EVENT_IDs given, or every failed one.
+    RedeliverWebhooks {
+        #[arg(long, default_value = "config/gateway.yaml")]
+        config: PathBuf,
+        event_ids: Vec<String>,
+    },
 }
 
 pub fn main() -> i32 {
@@ -163,7 +170,45 @@ pub fn main() -> i32 {
             &operator,
             &reason,
         ),
+        Command::RedeliverWebhooks { config, event_ids } => redeliver_webhooks(&config, event_ids),
     }
+}
+
+/// Opens the config's ledger and puts failed deliveries back to pending; the serving
+/// replicas deliver them. Exit 0, or 78 for a config or ledger that cannot be opened.
+fn redeliver_webhooks(config: &Path, event_ids: Vec<String>) -> i32 {
+    let checked = match checked_or_report(config, &process_env) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        eprintln!("cannot start the runtime");
+        return 1;
+    };
+    rt.block_on(async {
+        let ledger = match crate::server::open_ledger(&checked, &process_env).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("{e}");
+                return EX_CONFIG;
+            }
+        };
+        let result = ledger.redeliver_webhooks(event_ids).await;
+        ledger.close().await;
+        match result {
+            Ok(n) => {
+                println!("{n} failed deliveries put back to pending");
+                0
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                EX_CONFIG
+            }
+        }
+    })
 }
 
 /// Opens the config's ledger (with the process environment, as `serve` does) and

@@ -381,6 +381,97 @@ async fn a_client_webhook_receives_signed_order_events_at_least_once() {
     ));
 }
 
+/// A receiver that answers 410 Gone fails the delivery at once; it is listed at the
+/// admin `/webhooks/failed` (no payload) and an operator's `POST /webhooks/redeliver`
+/// sends it again, delivered this time with the same `webhook-id`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gone_receiver_fails_the_delivery_and_an_operator_redelivers_it() {
+    use std::sync::{Arc, Mutex};
+    let ids: Arc<Mutex<Vec<String>>> = Arc::default();
+    let gone = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let app = {
+        let (ids, gone) = (ids.clone(), gone.clone());
+        axum::Router::new().route(
+            "/hooks",
+            axum::routing::post(move |headers: axum::http::HeaderMap| {
+                let (ids, gone) = (ids.clone(), gone.clone());
+                async move {
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    ids.lock().unwrap().push(id.to_owned());
+                    if gone.load(std::sync::atomic::Ordering::SeqCst) {
+                        axum::http::StatusCode::GONE
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::default_config_edited(dir.path(), |t| {
+        t.replace(
+            "    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n",
+            &format!("    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n    webhook: {{url: \"{hook_url}\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}}\n"),
+        )
+    });
+    let g = Gateway::start_with(dir, config).await;
+    let (_, order) = examples("juniper").remove(0);
+    let (status, _, placed) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{placed}");
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let failed = loop {
+        let f = g.admin_json("/webhooks/failed").await;
+        if f["count"] == 1 {
+            break f;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not listed as failed: {f}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let delivery = &failed["deliveries"][0];
+    assert_eq!(delivery["orderId"], placed["id"], "{failed}");
+    assert!(
+        delivery["lastError"].as_str().unwrap().contains("410"),
+        "{failed}"
+    );
+    assert!(delivery.get("payload").is_none(), "{failed}");
+    assert_eq!(ids.lock().unwrap().len(), 1, "410 is not retried");
+
+    gone.store(false, std::sync::atomic::Ordering::SeqCst);
+    let redeliver = |key: &'static str| {
+        g.http
+            .post(g.admin("/webhooks/redeliver"))
+            .bearer_auth(key)
+            .json(&json!({"eventIds": [delivery["eventId"]]}))
+            .send()
+    };
+    assert_eq!(
+        redeliver("dev-key").await.unwrap().status().as_u16(),
+        401,
+        "a client key is no operator key"
+    );
+    let r = redeliver("ops-key").await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["redelivered"], 1, "{body}");
+    while ids.lock().unwrap().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "not redelivered");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let ids = ids.lock().unwrap().clone();
+    assert_eq!(ids[0], ids[1], "the same webhook-id");
+    assert_eq!(g.admin_json("/webhooks/failed").await["count"], 0);
+}
+
 #[tokio::test]
 async fn every_example_is_placed_end_to_end_and_replays() {
     let g = Gateway::start().await;

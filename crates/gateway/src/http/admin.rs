@@ -23,6 +23,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/orders/{id}/resolve",
             post(crate::http::resolve::resolve_order),
         )
+        .route("/webhooks/failed", get(crate::http::webhooks_admin::failed))
+        .route(
+            "/webhooks/redeliver",
+            post(crate::http::webhooks_admin::redeliver),
+        )
         .with_state(state.clone())
         .merge(crate::console::router(state))
 }

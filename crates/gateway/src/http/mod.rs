@@ -7,3 +7,4 @@ pub mod preview;
 pub mod problem;
 pub mod resolve;
 pub mod trace;
+pub mod webhooks_admin;

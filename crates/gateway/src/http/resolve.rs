@@ -42,7 +42,10 @@ pub fn operator_for_key(state: &AppState, key: &str) -> Option<String> {
     state.runtime.load().operators.get(&digest).cloned()
 }
 
-fn operator_from_headers(state: &AppState, headers: &HeaderMap) -> Result<String, Problem> {
+pub(crate) fn operator_from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<String, Problem> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

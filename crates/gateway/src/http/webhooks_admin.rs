@@ -1,0 +1,93 @@
+//! Failed webhook deliveries on the admin listener: `GET /webhooks/failed` lists them
+//! (ids, attempts, the last error; never the payload, which holds the caller's answer),
+//! `POST /webhooks/redeliver` (an operator key) puts them back to pending with a fresh
+//! window, the ones named in `eventIds` or all. `order-gateway redeliver-webhooks` does
+//! the same from the command line.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, Request, State};
+use axum::response::{IntoResponse, Response};
+use order_model::{Problem, ProblemCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::problem::problem_response;
+use crate::order_flow::ledger_down;
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 500;
+
+pub async fn failed(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let limit = match q.get("limit").map(|l| l.parse::<u32>()) {
+        None => DEFAULT_LIMIT,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            return problem_response(Problem::new(
+                ProblemCode::InvalidRequest,
+                format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+            ));
+        }
+    };
+    match state.ledger.failed_webhooks(limit).await {
+        Ok(rows) => {
+            let deliveries: Vec<Value> = rows
+                .iter()
+                .map(|d| {
+                    json!({
+                        "eventId": d.event_id,
+                        "orderId": d.order_id,
+                        "client": d.client,
+                        "seq": d.seq,
+                        "attempts": d.attempts,
+                        "lastError": d.last_error,
+                        "createdAt": d.created_at,
+                    })
+                })
+                .collect();
+            Json(json!({"count": deliveries.len(), "deliveries": deliveries})).into_response()
+        }
+        Err(e) => ledger_down(&e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RedeliverRequest {
+    #[serde(default)]
+    event_ids: Vec<String>,
+}
+
+pub async fn redeliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let operator = match super::resolve::operator_from_headers(&state, &parts.headers) {
+        Ok(o) => o,
+        Err(p) => return problem_response(p),
+    };
+    let limits = super::body::BodyLimits::of(&state.runtime.load().checked.config.server);
+    let doc = match super::body::read_json(&parts.headers, body, limits).await {
+        Ok(d) => d,
+        Err(p) => return problem_response(p),
+    };
+    let request: RedeliverRequest = match serde_json::from_value(doc) {
+        Ok(r) => r,
+        Err(e) => {
+            return problem_response(Problem::new(
+                ProblemCode::InvalidRequest,
+                format!("the body is {{\"eventIds\": [...]}} (empty or absent: all): {e}"),
+            ));
+        }
+    };
+    match state.ledger.redeliver_webhooks(request.event_ids).await {
+        Ok(n) => {
+            tracing::info!(%operator, redelivered = n, "failed webhook deliveries put back to pending");
+            Json(json!({"redelivered": n, "by": operator})).into_response()
+        }
+        Err(e) => ledger_down(&e),
+    }
+}
