@@ -174,31 +174,11 @@ pub fn main() -> i32 {
     }
 }
 
-/// Opens the config's ledger and puts failed deliveries back to pending; the serving
-/// replicas deliver them. Exit 0, or 78 for a config or ledger that cannot be opened.
+/// Puts failed webhook deliveries back to pending; the serving replicas deliver them.
+/// Exit 0, or 78 for a config or ledger that cannot be opened.
 fn redeliver_webhooks(config: &Path, event_ids: Vec<String>) -> i32 {
-    let checked = match checked_or_report(config, &process_env) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        eprintln!("cannot start the runtime");
-        return 1;
-    };
-    rt.block_on(async {
-        let ledger = match crate::server::open_ledger(&checked, &process_env).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("{e}");
-                return EX_CONFIG;
-            }
-        };
-        let result = ledger.redeliver_webhooks(event_ids).await;
-        ledger.close().await;
-        match result {
+    with_ledger(config, |ledger, _| async move {
+        match ledger.redeliver_webhooks(event_ids).await {
             Ok(n) => {
                 println!("{n} failed deliveries put back to pending");
                 0
@@ -211,8 +191,7 @@ fn redeliver_webhooks(config: &Path, event_ids: Vec<String>) -> i32 {
     })
 }
 
-/// Opens the config's ledger (with the process environment, as `serve` does) and
-/// resolves one unknown order (see [`crate::operator`]). Exit 0 when resolved, the
+/// Resolves one unknown order (see [`crate::operator`]). Exit 0 when resolved, the
 /// refusal's code otherwise, 78 for a config or ledger that cannot be opened.
 fn resolve_unknown(
     config: &Path,
@@ -221,41 +200,22 @@ fn resolve_unknown(
     operator: &str,
     reason: &str,
 ) -> i32 {
-    let checked = match checked_or_report(config, &process_env) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return 1;
-        }
-    };
-    rt.block_on(async {
-        let ledger = match crate::server::open_ledger(&checked, &process_env).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("{e}");
-                return EX_CONFIG;
-            }
-        };
+    with_ledger(config, |ledger, checked| async move {
         let registry = Registry::builtin();
         let done = match &finding {
             crate::operator::Finding::Placed { vendor_order_id } => format!(
                 "linked to vendor order {vendor_order_id}; the caller's next retry with the same orderRef reads it at the vendor and settles the order if it matches"
             ),
-            crate::operator::Finding::NotPlaced => "resolved as not placed; the caller's next retry with the same orderRef places it".to_owned(),
+            crate::operator::Finding::NotPlaced => {
+                "resolved as not placed; the caller's next retry with the same orderRef places it"
+                    .to_owned()
+            }
         };
-        let result = crate::operator::resolve(
+        match crate::operator::resolve(
             &ledger, &checked, &registry, order_id, finding, operator, reason,
         )
-        .await;
-        ledger.close().await;
-        match result {
+        .await
+        {
             Ok(()) => {
                 println!("{order_id}: {done}");
                 0
@@ -265,6 +225,39 @@ fn resolve_unknown(
                 e.exit_code()
             }
         }
+    })
+}
+
+/// Runs an operator command against the config's ledger (opened with the process
+/// environment, as `serve` does), closing it afterwards. 78 when the config or the
+/// ledger cannot be opened.
+fn with_ledger<F, Fut>(config: &Path, run: F) -> i32
+where
+    F: FnOnce(std::sync::Arc<ledger::Ledger>, std::sync::Arc<Checked>) -> Fut,
+    Fut: std::future::Future<Output = i32>,
+{
+    let checked = match checked_or_report(config, &process_env) {
+        Ok(c) => std::sync::Arc::new(c),
+        Err(code) => return code,
+    };
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        eprintln!("cannot start the runtime");
+        return 1;
+    };
+    rt.block_on(async {
+        let ledger = match crate::server::open_ledger(&checked, &process_env).await {
+            Ok(l) => std::sync::Arc::new(l),
+            Err(e) => {
+                eprintln!("{e}");
+                return EX_CONFIG;
+            }
+        };
+        let code = run(ledger.clone(), checked).await;
+        ledger.close().await;
+        code
     })
 }
 

@@ -278,6 +278,42 @@ async fn an_opted_in_route_reuses_the_patient_impilo_created() {
     assert_eq!(sim.control.count("patients_created"), 3);
 }
 
+/// A webhook receiver on a port-0 listener answering with `respond`; its URL.
+async fn hook_receiver<F>(respond: F) -> String
+where
+    F: Fn(axum::http::HeaderMap, String) -> axum::http::StatusCode + Clone + Send + Sync + 'static,
+{
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let respond = respond.clone();
+            async move { respond(headers, body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// The default config with a webhook for the `dev` client.
+fn config_with_webhook(dir: &std::path::Path, url: &str, secret: &str) -> std::path::PathBuf {
+    const DEV: &str =
+        "    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n";
+    let config = common::default_config_edited(dir, |t| {
+        t.replace(
+            DEV,
+            &format!("{DEV}    webhook: {{url: \"{url}\", secret: {secret}}}\n"),
+        )
+    });
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("webhook:")
+    );
+    config
+}
+
 /// A client with a webhook gets its orders' events, signed per Standard Webhooks: the
 /// receiver verifies each with the secret (a wrong secret does not), a receiver error is
 /// retried with the same `webhook-id`, and the payload carries no order body.
@@ -288,39 +324,20 @@ async fn a_client_webhook_receives_signed_order_events_at_least_once() {
     type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>;
     let seen: Seen = Arc::default();
     let refuse_first = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let app = {
-        let (seen, refuse_first) = (seen.clone(), refuse_first.clone());
-        axum::Router::new().route(
-            "/hooks",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-                let (seen, refuse_first) = (seen.clone(), refuse_first.clone());
-                async move {
-                    seen.lock().unwrap().push((headers, body));
-                    if refuse_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
-                        axum::http::StatusCode::SERVICE_UNAVAILABLE
-                    } else {
-                        axum::http::StatusCode::NO_CONTENT
-                    }
-                }
-            }),
-        )
+    let hook_url = {
+        let seen = seen.clone();
+        hook_receiver(move |headers, body| {
+            seen.lock().unwrap().push((headers, body));
+            if refuse_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                axum::http::StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                axum::http::StatusCode::NO_CONTENT
+            }
+        })
+        .await
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook_url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
     let dir = tempfile::tempdir().unwrap();
-    let config = common::default_config_edited(dir.path(), |t| {
-        t.replace(
-            "    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n",
-            &format!("    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n    webhook: {{url: \"{hook_url}\", secret: {SECRET}}}\n"),
-        )
-    });
-    assert!(
-        std::fs::read_to_string(&config)
-            .unwrap()
-            .contains("webhook:")
-    );
+    let config = config_with_webhook(dir.path(), &hook_url, SECRET);
     let g = Gateway::start_with(dir, config).await;
     let (_, order) = examples("juniper").remove(0);
     let (status, _, placed) = g.post("/v1/orders", &order).await;
@@ -389,37 +406,28 @@ async fn a_gone_receiver_fails_the_delivery_and_an_operator_redelivers_it() {
     use std::sync::{Arc, Mutex};
     let ids: Arc<Mutex<Vec<String>>> = Arc::default();
     let gone = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let app = {
+    let hook_url = {
         let (ids, gone) = (ids.clone(), gone.clone());
-        axum::Router::new().route(
-            "/hooks",
-            axum::routing::post(move |headers: axum::http::HeaderMap| {
-                let (ids, gone) = (ids.clone(), gone.clone());
-                async move {
-                    let id = headers
-                        .get("webhook-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    ids.lock().unwrap().push(id.to_owned());
-                    if gone.load(std::sync::atomic::Ordering::SeqCst) {
-                        axum::http::StatusCode::GONE
-                    } else {
-                        axum::http::StatusCode::OK
-                    }
-                }
-            }),
-        )
+        hook_receiver(move |headers, _| {
+            let id = headers
+                .get("webhook-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            ids.lock().unwrap().push(id.to_owned());
+            if gone.load(std::sync::atomic::Ordering::SeqCst) {
+                axum::http::StatusCode::GONE
+            } else {
+                axum::http::StatusCode::OK
+            }
+        })
+        .await
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook_url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
     let dir = tempfile::tempdir().unwrap();
-    let config = common::default_config_edited(dir.path(), |t| {
-        t.replace(
-            "    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n",
-            &format!("    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n    webhook: {{url: \"{hook_url}\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}}\n"),
-        )
-    });
+    let config = config_with_webhook(
+        dir.path(),
+        &hook_url,
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    );
     let g = Gateway::start_with(dir, config).await;
     let (_, order) = examples("juniper").remove(0);
     let (status, _, placed) = g.post("/v1/orders", &order).await;

@@ -42,10 +42,19 @@ pub fn operator_for_key(state: &AppState, key: &str) -> Option<String> {
     state.runtime.load().operators.get(&digest).cloned()
 }
 
-pub(crate) fn operator_from_headers(
+/// An operator action's caller (by its key) and JSON body, or the problem to answer.
+pub(crate) async fn operator_request(
     state: &AppState,
-    headers: &HeaderMap,
-) -> Result<String, Problem> {
+    req: Request,
+) -> Result<(String, Value), Problem> {
+    let (parts, body) = req.into_parts();
+    let operator = operator_from_headers(state, &parts.headers)?;
+    let limits = super::body::BodyLimits::of(&state.runtime.load().checked.config.server);
+    let doc = super::body::read_json(&parts.headers, body, limits).await?;
+    Ok((operator, doc))
+}
+
+fn operator_from_headers(state: &AppState, headers: &HeaderMap) -> Result<String, Problem> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -64,14 +73,8 @@ pub async fn resolve_order(
     Path(order_id): Path<String>,
     req: Request,
 ) -> Response {
-    let (parts, body) = req.into_parts();
-    let operator = match operator_from_headers(&state, &parts.headers) {
-        Ok(o) => o,
-        Err(p) => return problem_response(p),
-    };
-    let limits = super::body::BodyLimits::of(&state.runtime.load().checked.config.server);
-    let doc = match super::body::read_json(&parts.headers, body, limits).await {
-        Ok(d) => d,
+    let (operator, doc) = match operator_request(&state, req).await {
+        Ok(r) => r,
         Err(p) => return problem_response(p),
     };
     let request = match parse_request(doc) {

@@ -64,14 +64,8 @@ struct RedeliverRequest {
 }
 
 pub async fn redeliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let operator = match super::resolve::operator_from_headers(&state, &parts.headers) {
-        Ok(o) => o,
-        Err(p) => return problem_response(p),
-    };
-    let limits = super::body::BodyLimits::of(&state.runtime.load().checked.config.server);
-    let doc = match super::body::read_json(&parts.headers, body, limits).await {
-        Ok(d) => d,
+    let (operator, doc) = match super::resolve::operator_request(&state, req).await {
+        Ok(r) => r,
         Err(p) => return problem_response(p),
     };
     let request: RedeliverRequest = match serde_json::from_value(doc) {
