@@ -1,4 +1,4 @@
--- Accounts a vendor created for a customer (an Impilo inline new patient), remembered on
+-- The accounts a vendor created for a customer (an Impilo inline new patient), remembered on
 -- routes that opt in (`rememberCreatedAccounts`) so the customer's later orders with the
 -- same details reuse the account instead of creating another. `fingerprint` is a SHA-256
 -- over the client, connection and the order's customer and shipTo objects: the details
