@@ -278,42 +278,6 @@ async fn an_opted_in_route_reuses_the_patient_impilo_created() {
     assert_eq!(sim.control.count("patients_created"), 3);
 }
 
-/// A webhook receiver on a port-0 listener answering with `respond`; its URL.
-async fn hook_receiver<F>(respond: F) -> String
-where
-    F: Fn(axum::http::HeaderMap, String) -> axum::http::StatusCode + Clone + Send + Sync + 'static,
-{
-    let app = axum::Router::new().route(
-        "/hooks",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-            let respond = respond.clone();
-            async move { respond(headers, body) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
-/// The default config with a webhook for the `dev` client.
-fn config_with_webhook(dir: &std::path::Path, url: &str, secret: &str) -> std::path::PathBuf {
-    const DEV: &str =
-        "    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n";
-    let config = common::default_config_edited(dir, |t| {
-        t.replace(
-            DEV,
-            &format!("{DEV}    webhook: {{url: \"{url}\", secret: {secret}}}\n"),
-        )
-    });
-    assert!(
-        std::fs::read_to_string(&config)
-            .unwrap()
-            .contains("webhook:")
-    );
-    config
-}
-
 /// A client with a webhook gets its orders' events, signed per Standard Webhooks: the
 /// receiver verifies each with the secret (a wrong secret does not), a receiver error is
 /// retried with the same `webhook-id`, and the payload carries no order body.
@@ -326,7 +290,7 @@ async fn a_client_webhook_receives_signed_order_events_at_least_once() {
     let refuse_first = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let hook_url = {
         let seen = seen.clone();
-        hook_receiver(move |headers, body| {
+        common::hook_receiver(move |headers, body| {
             seen.lock().unwrap().push((headers, body));
             if refuse_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
                 axum::http::StatusCode::SERVICE_UNAVAILABLE
@@ -337,7 +301,7 @@ async fn a_client_webhook_receives_signed_order_events_at_least_once() {
         .await
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = config_with_webhook(dir.path(), &hook_url, SECRET);
+    let config = common::config_with_webhook(dir.path(), &hook_url, SECRET);
     let g = Gateway::start_with(dir, config).await;
     let (_, order) = examples("juniper").remove(0);
     let (status, _, placed) = g.post("/v1/orders", &order).await;
@@ -408,7 +372,7 @@ async fn a_gone_receiver_fails_the_delivery_and_an_operator_redelivers_it() {
     let gone = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let hook_url = {
         let (ids, gone) = (ids.clone(), gone.clone());
-        hook_receiver(move |headers, _| {
+        common::hook_receiver(move |headers, _| {
             let id = headers
                 .get("webhook-id")
                 .and_then(|v| v.to_str().ok())
@@ -423,7 +387,7 @@ async fn a_gone_receiver_fails_the_delivery_and_an_operator_redelivers_it() {
         .await
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = config_with_webhook(
+    let config = common::config_with_webhook(
         dir.path(),
         &hook_url,
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",

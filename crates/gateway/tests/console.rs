@@ -211,3 +211,74 @@ async fn the_console_resolve_form_needs_its_csrf_token_and_an_operator_key() {
     );
     assert_eq!(g.admin_json("/orders/unknown").await["total"], 0);
 }
+
+/// The Webhook deliveries page lists a failed delivery (a receiver that answered 410)
+/// with its id and error, never the payload; its redeliver form needs the page's CSRF
+/// token and an operator key, and puts the delivery back to pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_deliveries_page_lists_failures_and_redelivers_them() {
+    let url = common::hook_receiver(|_, _| axum::http::StatusCode::GONE).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        common::config_with_webhook(dir.path(), &url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    let g = Gateway::start_with(dir, config).await;
+    let (_, order) = common::examples("juniper").remove(0);
+    let (status, _, placed) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{placed}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let event_id = loop {
+        let f = g.admin_json("/webhooks/failed").await;
+        if let Some(id) = f["deliveries"][0]["eventId"].as_str() {
+            break id.to_owned();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not failed: {f}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let page = g.http.get(g.admin("/webhooks")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = cookie.split('=').nth(1).unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&event_id) && html.contains("410"), "{html}");
+    assert!(!html.contains("orderRef"), "no payload on the page");
+
+    let post = |csrf: &str, key: &str| {
+        g.http
+            .post(g.admin("/webhooks/redeliver-form"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf),
+                ("event_id", event_id.as_str()),
+                ("operator_key", key),
+            ])
+            .send()
+    };
+    assert_eq!(
+        post("0123456789abcdef0123456789abcdef", "ops-key")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(post(&token, "dev-key").await.unwrap().status(), 401);
+    assert_eq!(
+        g.admin_json("/webhooks/failed").await["count"],
+        1,
+        "refusals change nothing"
+    );
+    let ok = post(&token, "ops-key").await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("Redelivering"));
+    // Back to pending (then the 410 receiver fails it again, a second attempt later).
+    let failed = g.admin_json("/webhooks/failed").await;
+    assert!(
+        failed["count"] == 0 || failed["deliveries"][0]["attempts"].as_i64() > Some(1),
+        "{failed}"
+    );
+}

@@ -4,12 +4,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-/// The console's pages, in nav order. "Webhook deliveries" joins here (and in
-/// `console::router`) once deliveries exist.
+/// The console's pages, in nav order.
 const NAV: &[(&str, &str)] = &[
     ("/", "Overview"),
     ("/playground", "Route playground"),
     ("/unknown", "Unknown orders"),
+    ("/webhooks", "Webhook deliveries"),
 ];
 
 pub fn frame(title: &str, active: &str, head_extra: Option<Markup>, body: Markup) -> Markup {

@@ -14,6 +14,7 @@ mod order_tree;
 mod overview;
 mod playground;
 mod unknown;
+mod webhooks;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -44,8 +45,10 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/playground", get(playground::page).post(playground::run))
         .route("/unknown", get(unknown::page))
         .route("/unknown/{id}/resolve", post(unknown::resolve))
-        // Webhook deliveries (failed events, redeliver) go here as their own module and
-        // nav entry (layout::NAV) once deliveries exist.
+        // The admin JSON API has /webhooks/failed and /webhooks/redeliver; the page's
+        // form posts to its own path.
+        .route("/webhooks", get(webhooks::page))
+        .route("/webhooks/redeliver-form", post(webhooks::redeliver))
         .route("/console/style.css", get(stylesheet))
         .with_state(console)
 }

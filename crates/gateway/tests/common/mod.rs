@@ -306,3 +306,39 @@ pub async fn hosted_sim(vendor: &str) -> connector::sim::RunningSim {
         .await
         .expect("simulator starts")
 }
+
+/// A webhook receiver on a port-0 listener answering with `respond`; its URL.
+pub async fn hook_receiver<F>(respond: F) -> String
+where
+    F: Fn(axum::http::HeaderMap, String) -> axum::http::StatusCode + Clone + Send + Sync + 'static,
+{
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let respond = respond.clone();
+            async move { respond(headers, body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// The default config with a webhook for the `dev` client.
+pub fn config_with_webhook(dir: &std::path::Path, url: &str, secret: &str) -> std::path::PathBuf {
+    const DEV: &str =
+        "    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n";
+    let config = default_config_edited(dir, |t| {
+        t.replace(
+            DEV,
+            &format!("{DEV}    webhook: {{url: \"{url}\", secret: {secret}}}\n"),
+        )
+    });
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("webhook:")
+    );
+    config
+}
