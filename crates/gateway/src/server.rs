@@ -204,6 +204,7 @@ pub fn reload(state: &AppState) -> Result<String, String> {
         Ok(rt) => {
             let version = rt.checked.version().to_owned();
             state.runtime.store(Arc::new(rt));
+            crate::webhooks::install_clients(state);
             if let Ok(mut e) = state.last_reload_error.lock() {
                 *e = None;
             }

@@ -68,8 +68,7 @@ pub fn endpoints(
     Ok(out)
 }
 
-/// The delivery loop; also keeps the ledger's set of clients with a webhook in step
-/// with the active config (reloads included).
+/// The delivery loop.
 pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let http = match reqwest::Client::builder().timeout(TIMEOUT).build() {
@@ -84,9 +83,6 @@ pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             let runtime = state.runtime.load_full();
-            state
-                .ledger
-                .set_webhook_clients(runtime.webhooks.keys().cloned().collect());
             if runtime.webhooks.is_empty() {
                 continue;
             }
@@ -114,7 +110,8 @@ pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Sets the ledger's webhook clients once at start, before any order is taken.
+/// Tells the ledger which clients have a webhook (their events get outbox rows): at
+/// start, before any order is taken, and after each applied reload.
 pub fn install_clients(state: &AppState) {
     let runtime = state.runtime.load();
     state

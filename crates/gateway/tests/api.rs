@@ -478,16 +478,7 @@ async fn every_example_is_placed_end_to_end_and_replays() {
                 Some("true")
             );
             let id = body["id"].as_str().unwrap();
-            let got: Value = g
-                .http
-                .get(g.url(&format!("/v1/orders/{id}")))
-                .bearer_auth("dev-key")
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let got = g.api_json(&format!("/v1/orders/{id}")).await;
             assert_eq!(got["state"], "accepted", "{got}");
             assert_eq!(got["answer"], body);
         }

@@ -35,15 +35,8 @@ fn config_with(dir: &std::path::Path, after_line: &str, extra: &str) -> std::pat
 }
 
 async fn records(g: &Gateway, order_ref: &str) -> Vec<Value> {
-    g.http
-        .get(g.url(&format!("/v1/orders?orderRef={order_ref}")))
-        .bearer_auth("dev-key")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["orders"]
+    g.api_json(&format!("/v1/orders?orderRef={order_ref}"))
+        .await["orders"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -51,16 +44,7 @@ async fn records(g: &Gateway, order_ref: &str) -> Vec<Value> {
 
 /// (type, source, state) of each event in `GET /v1/orders/{id}`'s history.
 async fn history(g: &Gateway, id: &str) -> Vec<(String, String, String)> {
-    let got: Value = g
-        .http
-        .get(g.url(&format!("/v1/orders/{id}")))
-        .bearer_auth("dev-key")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = g.api_json(&format!("/v1/orders/{id}")).await;
     got["history"]
         .as_array()
         .cloned()

@@ -63,16 +63,9 @@ async fn replica(sim: &RunningSim) -> Option<Gateway> {
 
 /// The ledger state of the order `order_ref` as `gw` reads it.
 async fn state_of(gw: &Gateway, order_ref: &str) -> Value {
-    let found: Value = gw
-        .http
-        .get(gw.url(&format!("/v1/orders?orderRef={order_ref}")))
-        .bearer_auth("dev-key")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found = gw
+        .api_json(&format!("/v1/orders?orderRef={order_ref}"))
+        .await;
     found["orders"][0]["state"].clone()
 }
 

@@ -720,13 +720,26 @@ macro_rules! ledger_store {
             Ok(n == 1)
         }
 
+        /// The `order.unknown` event of each record a recovery marked unknown; how many.
+        async fn recovered_events(
+            c: &mut Conn,
+            rows: &[crate::lifecycle::Touched],
+            hooks: &std::collections::HashSet<String>,
+        ) -> Result<u64, LedgerError> {
+            use crate::lifecycle::{EventKind, EventSource, NewEvent};
+            for row in rows {
+                let e = NewEvent::new(row, EventKind::Unknown, EventSource::Recovery);
+                write_event(c, &e, hooks).await?;
+            }
+            Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+        }
+
         async fn write_recover_before(
             c: &mut Conn,
             cutoff: time::OffsetDateTime,
             note: &str,
             hooks: &std::collections::HashSet<String>,
         ) -> Result<u64, LedgerError> {
-            use crate::lifecycle::{EventKind, EventSource, NewEvent};
             let rows: Vec<crate::lifecycle::Touched> = sqlx::query_as(concat!(
                 "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE state IN ('received', 'sending') AND updated_at <= $3",
                 touched_cols!()
@@ -736,11 +749,7 @@ macro_rules! ledger_store {
             .bind(ts(cutoff))
             .fetch_all(&mut *c)
             .await?;
-            for row in &rows {
-                let e = NewEvent::new(row, EventKind::Unknown, EventSource::Recovery);
-                write_event(c, &e, hooks).await?;
-            }
-            Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+            recovered_events(c, &rows, hooks).await
         }
 
         async fn write_remember_account(
@@ -794,7 +803,6 @@ macro_rules! ledger_store {
             note: &str,
             hooks: &std::collections::HashSet<String>,
         ) -> Result<u64, LedgerError> {
-            use crate::lifecycle::{EventKind, EventSource, NewEvent};
             let now_ts = time::OffsetDateTime::now_utc();
             let rows: Vec<crate::lifecycle::Touched> = sqlx::query_as(concat!(
                 "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 ",
@@ -808,11 +816,7 @@ macro_rules! ledger_store {
             .bind(ts(now_ts))
             .fetch_all(&mut *c)
             .await?;
-            for row in &rows {
-                let e = NewEvent::new(row, EventKind::Unknown, EventSource::Recovery);
-                write_event(c, &e, hooks).await?;
-            }
-            let n = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+            let n = recovered_events(c, &rows, hooks).await?;
             // A holder's row is only needed while it may still hold records in flight.
             sqlx::query("DELETE FROM replica_leases WHERE expires_at < $1")
                 .bind(ts(now_ts - time::Duration::days(1)))

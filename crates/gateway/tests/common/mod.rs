@@ -95,6 +95,19 @@ impl Gateway {
     }
 
     /// A JSON page of the admin listener (e.g. `/orders/unknown`).
+    /// `GET path` on the API as the sandbox client `dev`, as JSON.
+    pub async fn api_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .bearer_auth("dev-key")
+            .send()
+            .await
+            .expect("API request")
+            .json()
+            .await
+            .expect("API JSON")
+    }
+
     pub async fn admin_json(&self, path: &str) -> Value {
         self.http
             .get(self.admin(path))
