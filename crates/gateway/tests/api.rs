@@ -362,11 +362,12 @@ async fn a_client_webhook_receives_signed_order_events_at_least_once() {
     ));
 }
 
-/// A receiver that answers 410 Gone fails the delivery at once; it is listed at the
-/// admin `/webhooks/failed` (no payload) and an operator's `POST /webhooks/redeliver`
-/// sends it again, delivered this time with the same `webhook-id`.
+/// A receiver that answers 410 Gone disables the client's endpoint at once: listed at the
+/// admin `/webhooks/disabled` with the delivery held (not failed, not retried), and an
+/// operator's `POST /webhooks/redeliver` enables it: sent again with the same
+/// `webhook-id`. (Restarts and a changed URL: `tests/webhook_delivery.rs`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_gone_receiver_fails_the_delivery_and_an_operator_redelivers_it() {
+async fn a_gone_receiver_disables_the_endpoint_and_an_operator_enables_it() {
     use std::sync::{Arc, Mutex};
     let ids: Arc<Mutex<Vec<String>>> = Arc::default();
     let gone = Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -398,24 +399,36 @@ async fn a_gone_receiver_fails_the_delivery_and_an_operator_redelivers_it() {
     assert_eq!(status, 201, "{placed}");
 
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    let failed = loop {
-        let f = g.admin_json("/webhooks/failed").await;
-        if f["count"] == 1 {
-            break f;
+    let disabled = loop {
+        let d = g.admin_json("/webhooks/disabled").await;
+        if d["count"] == 1 {
+            break d;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "not listed as failed: {f}"
+            "not listed as disabled: {d}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    let delivery = &failed["deliveries"][0];
-    assert_eq!(delivery["orderId"], placed["id"], "{failed}");
+    let endpoint = &disabled["endpoints"][0];
+    assert_eq!(endpoint["client"], "dev", "{disabled}");
+    assert_eq!(endpoint["held"], 1, "{disabled}");
     assert!(
-        delivery["lastError"].as_str().unwrap().contains("410"),
-        "{failed}"
+        endpoint["reason"].as_str().unwrap().contains("410"),
+        "{disabled}"
     );
-    assert!(delivery.get("payload").is_none(), "{failed}");
+    assert_eq!(
+        g.admin_json("/webhooks/failed").await["count"],
+        0,
+        "held, not failed"
+    );
+    let events = g
+        .api_json(&format!(
+            "/v1/orders/{}/events",
+            placed["id"].as_str().unwrap()
+        ))
+        .await;
+    let delivery = &events["events"][0];
     assert_eq!(ids.lock().unwrap().len(), 1, "410 is not retried");
 
     gone.store(false, std::sync::atomic::Ordering::SeqCst);
@@ -441,7 +454,7 @@ async fn a_gone_receiver_fails_the_delivery_and_an_operator_redelivers_it() {
     }
     let ids = ids.lock().unwrap().clone();
     assert_eq!(ids[0], ids[1], "the same webhook-id");
-    assert_eq!(g.admin_json("/webhooks/failed").await["count"], 0);
+    assert_eq!(g.admin_json("/webhooks/disabled").await["count"], 0);
 }
 
 #[tokio::test]

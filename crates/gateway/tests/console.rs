@@ -212,15 +212,21 @@ async fn the_console_resolve_form_needs_its_csrf_token_and_an_operator_key() {
     assert_eq!(g.admin_json("/orders/unknown").await["total"], 0);
 }
 
-/// The Webhook deliveries page lists a failed delivery (a receiver that answered 410)
-/// with its id and error, never the payload; its redeliver form needs the page's CSRF
-/// token and an operator key, and puts the delivery back to pending.
+/// The Webhook deliveries page lists a failed delivery (a receiver answering 503 past a
+/// one-second window) with its id and error, never the payload; its redeliver form needs
+/// the page's CSRF token and an operator key, and puts the delivery back to pending.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webhook_deliveries_page_lists_failures_and_redelivers_them() {
-    let url = common::hook_receiver(|_, _| axum::http::StatusCode::GONE).await;
+    let url = common::hook_receiver(|_, _| axum::http::StatusCode::SERVICE_UNAVAILABLE).await;
     let dir = tempfile::tempdir().unwrap();
     let config =
         common::config_with_webhook(dir.path(), &url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "\nclients:\n",
+        "\nwebhooks: {windowSecs: 1, firstBackoffMs: 100, maxBackoffSecs: 1}\n\nclients:\n",
+    );
+    assert!(text.contains("windowSecs: 1"));
+    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config).await;
     let (_, order) = common::examples("juniper").remove(0);
     let (status, _, placed) = g.post("/v1/orders", &order).await;
@@ -245,7 +251,7 @@ async fn the_webhook_deliveries_page_lists_failures_and_redelivers_them() {
         .to_owned();
     let token = cookie.split('=').nth(1).unwrap().to_owned();
     let html = page.text().await.unwrap();
-    assert!(html.contains(&event_id) && html.contains("410"), "{html}");
+    assert!(html.contains(&event_id) && html.contains("503"), "{html}");
     assert!(!html.contains("orderRef"), "no payload on the page");
 
     let post = |csrf: &str, key: &str| {
@@ -275,7 +281,7 @@ async fn the_webhook_deliveries_page_lists_failures_and_redelivers_them() {
     let ok = post(&token, "ops-key").await.unwrap();
     assert_eq!(ok.status(), 200);
     assert!(ok.text().await.unwrap().contains("Redelivering"));
-    // Back to pending (then the 410 receiver fails it again, a second attempt later).
+    // Back to pending (then the 503 receiver fails it again, a window later).
     let failed = g.admin_json("/webhooks/failed").await;
     assert!(
         failed["count"] == 0 || failed["deliveries"][0]["attempts"].as_i64() > Some(1),

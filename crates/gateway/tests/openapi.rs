@@ -14,7 +14,7 @@ fn document() -> Value {
 /// document; the test below then proves it answers something other than 404/405.
 /// The console's HTML pages on the admin listener (`/`, `/playground`, `/unknown`) are
 /// for browsers and not part of the API document.
-const SERVED: [(&str, &str, bool); 14] = [
+const SERVED: [(&str, &str, bool); 15] = [
     ("post", "/v1/orders", false),
     ("get", "/v1/orders", false),
     ("post", "/v1/orders/preview", false),
@@ -28,6 +28,7 @@ const SERVED: [(&str, &str, bool); 14] = [
     ("get", "/orders/unknown", true),
     ("post", "/orders/{id}/resolve", true),
     ("get", "/webhooks/failed", true),
+    ("get", "/webhooks/disabled", true),
     ("post", "/webhooks/redeliver", true),
 ];
 

@@ -25,7 +25,9 @@ use sha2::Digest;
 use time::OffsetDateTime;
 
 pub use batch::{BatchStats, DEFAULT_MAX_BATCH};
-pub use lifecycle::{Attempted, Delivery, Event, EventKind, EventSource};
+pub use lifecycle::{
+    Attempted, Backlog, Delivery, DisabledEndpoint, Event, EventKind, EventSource,
+};
 pub use record::{Begin, Finish, NewRecord, Record, RecordState};
 
 #[derive(Debug, thiserror::Error)]
@@ -463,9 +465,36 @@ impl Ledger {
     }
 
     /// Failed deliveries back to pending with a fresh window: these ids, or all when
-    /// `event_ids` is empty. Returns how many.
+    /// `event_ids` is empty. Also enables the disabled endpoint (410) of the named events'
+    /// clients (of every client when empty), making their held deliveries due. Returns
+    /// how many deliveries were made due.
     pub async fn redeliver_webhooks(&self, event_ids: Vec<String>) -> Result<u64, LedgerError> {
         dispatch!(self, l => l.redeliver_webhooks(event_ids).await)
+    }
+
+    /// Gives a claimed delivery back unattempted (false: it is not pending).
+    pub async fn release_webhook_claim(&self, event_id: &str) -> Result<bool, LedgerError> {
+        dispatch!(self, l => l.release_webhook_claim(event_id).await)
+    }
+
+    /// Client endpoints disabled by a 410 Gone, oldest first, with their held deliveries.
+    pub async fn disabled_webhook_endpoints(&self) -> Result<Vec<DisabledEndpoint>, LedgerError> {
+        dispatch!(self, l => l.disabled_webhook_endpoints().await)
+    }
+
+    /// Enables each disabled endpoint whose client's configured URL (`current`: client,
+    /// SHA-256 hex of the URL) is not the one that answered 410; its held deliveries are
+    /// due now with a fresh window. Returns the clients enabled.
+    pub async fn reenable_changed_webhooks(
+        &self,
+        current: Vec<(String, String)>,
+    ) -> Result<Vec<String>, LedgerError> {
+        dispatch!(self, l => l.reenable_changed_webhooks(current).await)
+    }
+
+    /// Undelivered events per client (pending, held included), with the oldest's time.
+    pub async fn webhook_backlog(&self) -> Result<Vec<Backlog>, LedgerError> {
+        dispatch!(self, l => l.webhook_backlog().await)
     }
 
     /// How the writes were batched since open (group commit): batches by size.

@@ -133,8 +133,33 @@ pub enum Attempted {
         at: time::OffsetDateTime,
         error: String,
     },
-    /// The window is over, or the endpoint is gone (410): listed as failed until redelivered.
+    /// The window is over: listed as failed until redelivered.
     Failed { error: String },
+    /// The receiver answered 410 Gone: the client's endpoint is disabled (every delivery
+    /// of the client is held, this one too, still pending) until an operator redelivers
+    /// or the client's webhook URL changes. `url_sha256` names the URL that was gone.
+    Gone { error: String, url_sha256: String },
+}
+
+/// A client's webhook endpoint that answered 410 Gone, as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisabledEndpoint {
+    pub client: String,
+    /// SHA-256 (hex) of the URL that answered 410.
+    pub url_sha256: String,
+    pub disabled_at: String,
+    pub reason: String,
+    /// The client's pending deliveries, held until it is enabled again.
+    pub held: i64,
+}
+
+/// One client's undelivered events (pending, held included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    pub client: String,
+    pub pending: i64,
+    /// When the oldest of them was written (UTC, RFC 3339).
+    pub oldest_created_at: String,
 }
 
 /// The clients with a webhook: their events also get an outbox row. Set by the gateway
@@ -188,6 +213,9 @@ pub(crate) struct NewEvent<'a> {
     pub source: EventSource,
     pub status: Option<String>,
     pub tracking: Option<&'a str>,
+    /// What an operator found (`not_placed`, `placed`), on an operator's settlement: the
+    /// receiver learns the outcome came from a person, not from the vendor.
+    pub resolution: Option<&'static str>,
 }
 
 impl<'a> NewEvent<'a> {
@@ -204,6 +232,14 @@ impl<'a> NewEvent<'a> {
             source,
             status,
             tracking: None,
+            resolution: None,
+        }
+    }
+
+    pub fn with_resolution(self, resolution: &'static str) -> Self {
+        NewEvent {
+            resolution: Some(resolution),
+            ..self
         }
     }
 
@@ -217,7 +253,7 @@ impl<'a> NewEvent<'a> {
         let tracking = self
             .tracking
             .and_then(|t| serde_json::from_str::<Value>(t).ok());
-        json!({
+        let mut event = json!({
             "type": self.kind.as_str(),
             "timestamp": at,
             "data": {
@@ -233,8 +269,11 @@ impl<'a> NewEvent<'a> {
                 "tracking": tracking,
                 "result": result,
             }
-        })
-        .to_string()
+        });
+        if let (Some(r), Some(data)) = (self.resolution, event["data"].as_object_mut()) {
+            data.insert("resolution".into(), Value::from(r));
+        }
+        event.to_string()
     }
 }
 
@@ -257,13 +296,14 @@ macro_rules! lifecycle_store {
                 lease: std::time::Duration,
                 limit: u32,
             ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
-                let d = (
-                    crate::rfc3339(now),
-                    crate::rfc3339(now + lease),
-                    i64::from(limit),
-                );
+                let d = Claim {
+                    now,
+                    until: crate::rfc3339(now + lease),
+                    limit: i64::from(limit),
+                    holder: self.holder.clone(),
+                };
                 self.writer
-                    .submit(d, |c, d| Box::pin(write_claim(c, &d.0, &d.1, d.2)))
+                    .submit(d, |c, d| Box::pin(write_claim(c, d)))
                     .await
             }
 
@@ -278,8 +318,22 @@ macro_rules! lifecycle_store {
                     .await
             }
 
+            /// Gives a claimed, unattempted delivery back (its client's endpoint was
+            /// just disabled): no attempt counted, no lease kept.
+            pub(crate) async fn release_webhook_claim(
+                &self,
+                event_id: &str,
+            ) -> Result<bool, LedgerError> {
+                self.writer
+                    .submit(event_id.to_owned(), |c, id| Box::pin(write_release_claim(c, id)))
+                    .await
+            }
+
             /// `failed` deliveries back to `pending`, due now, with a fresh window: the
-            /// given events, or (none given) every failed one. Returns how many.
+            /// given events, or (none given) every failed one. A disabled endpoint of a
+            /// given event's client (of every client, none given) is enabled again and its
+            /// held deliveries are due now with a fresh window. Returns how many
+            /// deliveries were made due.
             pub(crate) async fn redeliver_webhooks(
                 &self,
                 event_ids: Vec<String>,
@@ -302,6 +356,58 @@ macro_rules! lifecycle_store {
                 .fetch_all(self.reads())
                 .await?;
                 rows.iter().map(to_delivery).collect()
+            }
+
+            /// Enables the disabled endpoints whose client now has another URL (`current`:
+            /// client -> SHA-256 of its configured URL); their held deliveries are due now
+            /// with a fresh window. Returns the clients enabled.
+            pub(crate) async fn reenable_changed_webhooks(
+                &self,
+                current: Vec<(String, String)>,
+            ) -> Result<Vec<String>, LedgerError> {
+                self.writer
+                    .submit(current, |c, d| Box::pin(write_reenable_changed(c, d)))
+                    .await
+            }
+
+            pub(crate) async fn disabled_webhook_endpoints(
+                &self,
+            ) -> Result<Vec<crate::lifecycle::DisabledEndpoint>, LedgerError> {
+                let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT e.client, e.url_sha256, e.disabled_at, e.reason, (SELECT COUNT(*) FROM webhook_outbox o WHERE o.client = e.client AND o.status = 'pending') FROM webhook_endpoints e ORDER BY e.disabled_at, e.client",
+                )
+                .fetch_all(self.reads())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(client, url_sha256, disabled_at, reason, held)| {
+                        crate::lifecycle::DisabledEndpoint {
+                            client,
+                            url_sha256,
+                            disabled_at,
+                            reason,
+                            held,
+                        }
+                    })
+                    .collect())
+            }
+
+            pub(crate) async fn webhook_backlog(
+                &self,
+            ) -> Result<Vec<crate::lifecycle::Backlog>, LedgerError> {
+                let rows: Vec<(String, i64, String)> = sqlx::query_as(
+                    "SELECT client, COUNT(*), MIN(created_at) FROM webhook_outbox WHERE status = 'pending' GROUP BY client ORDER BY client",
+                )
+                .fetch_all(self.reads())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(client, pending, oldest_created_at)| crate::lifecycle::Backlog {
+                        client,
+                        pending,
+                        oldest_created_at,
+                    })
+                    .collect())
             }
 
             pub(crate) fn set_webhook_clients(&self, clients: std::collections::HashSet<String>) {
@@ -339,25 +445,38 @@ macro_rules! lifecycle_store {
             }
         }
 
+        /// A claim as the writer runs it.
+        struct Claim {
+            now: time::OffsetDateTime,
+            until: String,
+            limit: i64,
+            holder: String,
+        }
+
+        /// Due: pending, its time come, not leased (or leased by a process whose replica
+        /// lease is gone: killed or stopped, so the row is taken over at once), its
+        /// client's endpoint not disabled, and no earlier pending event of its order.
         async fn write_claim(
             c: &mut Conn,
-            now: &str,
-            until: &str,
-            limit: i64,
+            d: &Claim,
         ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
             let rows = sqlx::query(concat!(
-                "UPDATE webhook_outbox SET lease_until = $1 WHERE event_id IN (",
+                "UPDATE webhook_outbox SET lease_until = $1, lease_holder = $4 WHERE event_id IN (",
                 "SELECT o.event_id FROM webhook_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $2 ",
-                "AND (o.lease_until IS NULL OR o.lease_until <= $2) ",
+                "AND (o.lease_until IS NULL OR o.lease_until <= $2 OR (o.lease_holder IS NOT NULL AND o.lease_holder <> $4 ",
+                "AND NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.holder = o.lease_holder AND l.expires_at > $5))) ",
+                "AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.client = o.client) ",
                 "AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_id = o.order_id AND p.status = 'pending' AND p.seq < o.seq) ",
                 "ORDER BY o.next_attempt_at, o.event_id LIMIT $3 ",
                 $skip_locked,
                 ") RETURNING ",
                 delivery_cols!()
             ))
-            .bind(until)
-            .bind(now)
-            .bind(limit)
+            .bind(&d.until)
+            .bind(crate::rfc3339(d.now))
+            .bind(d.limit)
+            .bind(&d.holder)
+            .bind(ts(d.now))
             .fetch_all(c)
             .await?;
             rows.iter().map(to_delivery).collect()
@@ -376,15 +495,41 @@ macro_rules! lifecycle_store {
                     ("pending", crate::rfc3339(*next), Some(error.as_str()))
                 }
                 Attempted::Failed { error } => ("failed", at.clone(), Some(error.as_str())),
+                // Held, not failed: due as soon as the endpoint is enabled again.
+                Attempted::Gone { error, .. } => ("pending", at.clone(), Some(error.as_str())),
             };
             let delivered_at = (status == "delivered").then_some(at.as_str());
             let n = sqlx::query(
-                "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, delivered_at = $4, lease_until = NULL WHERE event_id = $5 AND status = 'pending'",
+                "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, delivered_at = $4, lease_until = NULL, lease_holder = NULL WHERE event_id = $5 AND status = 'pending'",
             )
             .bind(status)
             .bind(&next)
             .bind(error)
             .bind(delivered_at)
+            .bind(event_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            if let (1, Attempted::Gone { error, url_sha256 }) = (n, outcome) {
+                sqlx::query(concat!(
+                    "INSERT INTO webhook_endpoints (client, url_sha256, disabled_at, reason) ",
+                    "SELECT client, $1, $2, $3 FROM webhook_outbox WHERE event_id = $4 ",
+                    "ON CONFLICT (client) DO UPDATE SET url_sha256 = excluded.url_sha256, disabled_at = excluded.disabled_at, reason = excluded.reason"
+                ))
+                .bind(url_sha256)
+                .bind(&at)
+                .bind(error)
+                .bind(event_id)
+                .execute(&mut *c)
+                .await?;
+            }
+            Ok(n == 1)
+        }
+
+        async fn write_release_claim(c: &mut Conn, event_id: &str) -> Result<bool, LedgerError> {
+            let n = sqlx::query(
+                "UPDATE webhook_outbox SET lease_until = NULL, lease_holder = NULL WHERE event_id = $1 AND status = 'pending'",
+            )
             .bind(event_id)
             .execute(c)
             .await?
@@ -392,11 +537,31 @@ macro_rules! lifecycle_store {
             Ok(n == 1)
         }
 
+        /// Makes a client's held deliveries due now with a fresh window; how many.
+        async fn release_held(c: &mut Conn, client: &str, now: &str) -> Result<u64, LedgerError> {
+            Ok(sqlx::query(
+                "UPDATE webhook_outbox SET next_attempt_at = $1, window_start = $1 WHERE status = 'pending' AND client = $2",
+            )
+            .bind(now)
+            .bind(client)
+            .execute(c)
+            .await?
+            .rows_affected())
+        }
+
         async fn write_redeliver(c: &mut Conn, ids: &[String]) -> Result<u64, LedgerError> {
             let now = crate::rfc3339(time::OffsetDateTime::now_utc());
+            let mut n = 0;
             if ids.is_empty() {
-                let n = sqlx::query(
-                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL WHERE status = 'failed'",
+                let gone: Vec<(String,)> =
+                    sqlx::query_as("DELETE FROM webhook_endpoints RETURNING client")
+                        .fetch_all(&mut *c)
+                        .await?;
+                for (client,) in gone {
+                    n += release_held(c, &client, &now).await?;
+                }
+                n += sqlx::query(
+                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL, lease_holder = NULL WHERE status = 'failed'",
                 )
                 .bind(&now)
                 .execute(c)
@@ -404,10 +569,18 @@ macro_rules! lifecycle_store {
                 .rows_affected();
                 return Ok(n);
             }
-            let mut n = 0;
             for id in ids {
+                let gone: Option<(String,)> = sqlx::query_as(
+                    "DELETE FROM webhook_endpoints WHERE client = (SELECT client FROM webhook_outbox WHERE event_id = $1) RETURNING client",
+                )
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?;
+                if let Some((client,)) = gone {
+                    n += release_held(c, &client, &now).await?;
+                }
                 n += sqlx::query(
-                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL WHERE status = 'failed' AND event_id = $2",
+                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL, lease_holder = NULL WHERE status = 'failed' AND event_id = $2",
                 )
                 .bind(&now)
                 .bind(id)
@@ -416,6 +589,28 @@ macro_rules! lifecycle_store {
                 .rows_affected();
             }
             Ok(n)
+        }
+
+        async fn write_reenable_changed(
+            c: &mut Conn,
+            current: &[(String, String)],
+        ) -> Result<Vec<String>, LedgerError> {
+            let now = crate::rfc3339(time::OffsetDateTime::now_utc());
+            let mut enabled = Vec::new();
+            for (client, url_sha256) in current {
+                let gone: Option<(String,)> = sqlx::query_as(
+                    "DELETE FROM webhook_endpoints WHERE client = $1 AND url_sha256 <> $2 RETURNING client",
+                )
+                .bind(client)
+                .bind(url_sha256)
+                .fetch_optional(&mut *c)
+                .await?;
+                if let Some((client,)) = gone {
+                    release_held(c, &client, &now).await?;
+                    enabled.push(client);
+                }
+            }
+            Ok(enabled)
         }
 
         fn to_delivery(r: &Row) -> Result<crate::lifecycle::Delivery, LedgerError> {

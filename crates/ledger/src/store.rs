@@ -666,7 +666,8 @@ macro_rules! ledger_store {
             // `placed` only links the vendor's id: the record stays `unknown` until a
             // lookup at the vendor confirms it (that settlement is the event).
             if d.response.is_some() {
-                let e = NewEvent::new(&row, EventKind::Settled, EventSource::Operator);
+                let e = NewEvent::new(&row, EventKind::Settled, EventSource::Operator)
+                    .with_resolution(d.resolution);
                 write_event(c, &e, &d.hooks).await?;
             }
             sqlx::query(

@@ -80,6 +80,8 @@ suite_tests!(store;
     transitions_write_events_and_outbox_rows,
     a_failed_transition_stores_no_event,
     webhook_deliveries_are_claimed_once_and_in_order,
+    a_gone_claimers_deliveries_are_taken_over_at_once,
+    a_gone_endpoint_holds_its_clients_deliveries_until_enabled,
 );
 
 #[test]

@@ -55,6 +55,7 @@ pub fn load_and_check(
     passes::version(&mut cx, &s.config);
     passes::clients(&mut cx, &s.clients, s.config.sandbox);
     passes::operators(&mut cx, &s.operators);
+    passes::webhook_settings(&mut cx, &s.config);
     passes::ledger(&mut cx, &s.config);
     passes::connections(
         &mut cx,

@@ -29,6 +29,9 @@ pub struct GatewayConfig {
     pub redis: Option<Value>,
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+    /// How clients' webhook deliveries are retried (`crates/gateway/src/webhooks.rs`).
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
     /// Operators who may settle unknown orders from the admin listener (the resolve
     /// endpoint and the console's forms); same shape as `clients`, a separate key space.
     #[serde(default)]
@@ -150,6 +153,42 @@ pub struct WebhookConfig {
     /// The Standard Webhooks secret (`whsec_` + base64), a `${ENV}` reference outside a
     /// sandbox config.
     pub secret: String,
+}
+
+/// The retry policy of every client's webhook deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// How long after its event (or its redelivery) a delivery is retried before it is
+    /// listed as failed.
+    #[serde(default = "default_webhook_window")]
+    pub window_secs: NonZeroU64,
+    /// The wait after the first failed attempt; it doubles per attempt (jittered).
+    #[serde(default = "default_webhook_first_backoff")]
+    pub first_backoff_ms: NonZeroU64,
+    /// The longest wait between two attempts.
+    #[serde(default = "default_webhook_max_backoff")]
+    pub max_backoff_secs: NonZeroU64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            window_secs: default_webhook_window(),
+            first_backoff_ms: default_webhook_first_backoff(),
+            max_backoff_secs: default_webhook_max_backoff(),
+        }
+    }
+}
+
+fn default_webhook_window() -> NonZeroU64 {
+    NonZeroU64::new(24 * 3600).unwrap_or(NonZeroU64::MIN)
+}
+fn default_webhook_first_backoff() -> NonZeroU64 {
+    NonZeroU64::new(1000).unwrap_or(NonZeroU64::MIN)
+}
+fn default_webhook_max_backoff() -> NonZeroU64 {
+    NonZeroU64::new(3600).unwrap_or(NonZeroU64::MIN)
 }
 
 /// A client's quota, per replica: across all its orders, whatever the connection.

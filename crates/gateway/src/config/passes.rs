@@ -59,6 +59,24 @@ fn webhook(cx: &mut Ctx<'_>, at: &str, w: &crate::config::model::WebhookConfig, 
     cx.check_secrets(vec![(secret_at, reference)], sandbox);
 }
 
+/// The webhook retry policy: a first wait longer than the longest, or a window shorter
+/// than the first wait (one attempt, then failed), is a mistake.
+pub(super) fn webhook_settings(cx: &mut Ctx<'_>, config: &GatewayConfig) {
+    let w = config.webhooks;
+    if w.first_backoff_ms.get() > w.max_backoff_secs.get().saturating_mul(1000) {
+        cx.error(
+            "/webhooks/firstBackoffMs",
+            "must not exceed maxBackoffSecs (in milliseconds)",
+        );
+    }
+    if w.window_secs.get().saturating_mul(1000) < w.first_backoff_ms.get() {
+        cx.error(
+            "/webhooks/windowSecs",
+            "must be at least firstBackoffMs: a delivery would get one attempt only",
+        );
+    }
+}
+
 /// No warning when empty: a gateway without operators is settled with the CLI only.
 pub(super) fn operators(cx: &mut Ctx<'_>, operators: &[(usize, ClientConfig)]) {
     key_holders(cx, operators, "operators", "operator id");

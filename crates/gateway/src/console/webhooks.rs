@@ -1,5 +1,7 @@
-//! Webhook deliveries: the failed ones (the admin `/webhooks/failed` data: ids, attempts,
-//! the last error; never the payload) with a redeliver form per event and one for all.
+//! Webhook deliveries: the endpoints disabled by a 410 Gone (admin `/webhooks/disabled`:
+//! client, since when, held deliveries) and the failed deliveries (the admin
+//! `/webhooks/failed` data: ids, attempts, the last error; never the payload) with a
+//! redeliver form per event and one for all (which also enables every disabled endpoint).
 //! Redelivery needs the operator key and the page's CSRF token, and goes through the
 //! same ledger call as `POST /webhooks/redeliver` and the CLI.
 
@@ -96,15 +98,36 @@ async fn act(
 }
 
 async fn list(console: &Console, token: &str) -> Markup {
-    let failed = match console.app.ledger.failed_webhooks(SHOWN).await {
-        Ok(f) => f,
-        Err(e) => {
+    let ledger = &console.app.ledger;
+    let (failed, disabled) = match (
+        ledger.failed_webhooks(SHOWN).await,
+        ledger.disabled_webhook_endpoints().await,
+    ) {
+        (Ok(f), Ok(d)) => (f, d),
+        (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "console: the ledger failed");
             return html! { p.banner.status-bad role="alert" { "The ledger could not be read; try again." } };
         }
     };
     html! {
-        p #webhooks-total { (failed.len()) " failed delivery(ies) (oldest first, at most " (SHOWN) "): each was retried for 24 h, or its receiver answered 410 Gone. "
+        @if !disabled.is_empty() {
+            h2 { "Disabled endpoints" }
+            p { "Their receiver answered 410 Gone: every delivery of the client is held (not lost) until an operator redelivers (below) or the client's webhook URL changes in the config." }
+            table #webhooks-disabled {
+                thead { tr { th { "Client" } th { "Disabled at" } th { "Held" } th { "Why" } } }
+                tbody {
+                    @for d in &disabled {
+                        tr data-client=(d.client) {
+                            td { (d.client) }
+                            td { (d.disabled_at) }
+                            td { (d.held) }
+                            td { (d.reason) }
+                        }
+                    }
+                }
+            }
+        }
+        p #webhooks-total { (failed.len()) " failed delivery(ies) (oldest first, at most " (SHOWN) "): each was retried for the delivery window (" code { "webhooks.windowSecs" } ", 24 h by default). "
             "Fix the receiver, then redeliver: the event goes out again with the same " code { "webhook-id" } "." }
         @if failed.is_empty() {
             p #webhooks-none { (status("ok", "None")) " failed." }
@@ -124,6 +147,8 @@ async fn list(console: &Console, token: &str) -> Markup {
                     }
                 }
             }
+        }
+        @if !failed.is_empty() || !disabled.is_empty() {
             h2 { "All of them" }
             (form(token, ""))
         }
@@ -132,7 +157,7 @@ async fn list(console: &Console, token: &str) -> Markup {
 
 fn form(token: &str, event_id: &str) -> Markup {
     let label = if event_id.is_empty() {
-        "Redeliver every failed delivery".to_owned()
+        "Redeliver every failed delivery and enable every disabled endpoint".to_owned()
     } else {
         format!("Redeliver {event_id}")
     };

@@ -25,6 +25,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/webhooks/failed", get(crate::http::webhooks_admin::failed))
         .route(
+            "/webhooks/disabled",
+            get(crate::http::webhooks_admin::disabled),
+        )
+        .route(
             "/webhooks/redeliver",
             post(crate::http::webhooks_admin::redeliver),
         )

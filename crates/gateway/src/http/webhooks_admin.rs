@@ -1,8 +1,10 @@
 //! Failed webhook deliveries on the admin listener: `GET /webhooks/failed` lists them
 //! (ids, attempts, the last error; never the payload, which holds the caller's answer),
 //! `POST /webhooks/redeliver` (an operator key) puts them back to pending with a fresh
-//! window, the ones named in `eventIds` or all. `order-gateway redeliver-webhooks` does
-//! the same from the command line.
+//! window, the ones named in `eventIds` or all, and enables the disabled endpoints of
+//! those events' clients (all, when none is named). `GET /webhooks/disabled` lists the
+//! client endpoints disabled by a 410 Gone with their held deliveries.
+//! `order-gateway redeliver-webhooks` does the same as the POST from the command line.
 
 use std::sync::Arc;
 
@@ -51,6 +53,28 @@ pub async fn failed(
                 })
                 .collect();
             Json(json!({"count": deliveries.len(), "deliveries": deliveries})).into_response()
+        }
+        Err(e) => ledger_down(&e),
+    }
+}
+
+/// Endpoints whose receiver answered 410 Gone: the client, since when, why, and how many
+/// deliveries are held for it (never the URL: it may carry a token).
+pub async fn disabled(State(state): State<Arc<AppState>>) -> Response {
+    match state.ledger.disabled_webhook_endpoints().await {
+        Ok(rows) => {
+            let endpoints: Vec<Value> = rows
+                .iter()
+                .map(|d| {
+                    json!({
+                        "client": d.client,
+                        "disabledAt": d.disabled_at,
+                        "reason": d.reason,
+                        "held": d.held,
+                    })
+                })
+                .collect();
+            Json(json!({"count": endpoints.len(), "endpoints": endpoints})).into_response()
         }
         Err(e) => ledger_down(&e),
     }

@@ -1216,6 +1216,9 @@ pub async fn webhook_deliveries_are_claimed_once_and_in_order(store: &Store) {
         );
     }
     let other = store.open().await;
+    // Both replicas alive (a claim of a process without a live lease is taken over).
+    l.renew_lease(Duration::from_secs(600)).await.unwrap();
+    other.renew_lease(Duration::from_secs(600)).await.unwrap();
     let t = after_lease + Duration::from_secs(61);
     let claim_all = |l: Arc<Ledger>| async move {
         let mut got = Vec::new();
@@ -1240,4 +1243,181 @@ pub async fn webhook_deliveries_are_claimed_once_and_in_order(store: &Store) {
     // The 40 new ones, and b's redelivered row, whose lease from the claim above ran out.
     assert_eq!(all.len(), 41);
     assert!(all.contains(&("b".into(), 1)));
+}
+
+fn hooked_order(id: &str, client: &str) -> NewRecord {
+    NewRecord {
+        client: client.into(),
+        ..new(id, &format!("k-{id}"), "body")
+    }
+}
+
+async fn accepted_order(l: &Ledger, id: &str, client: &str) {
+    started(l.begin_sending(hooked_order(id, client)).await.unwrap());
+    assert!(
+        l.finish(id, done(RecordState::Accepted, false))
+            .await
+            .unwrap()
+    );
+}
+
+/// A delivery claimed by a process that is gone (its replica lease released at a stop,
+/// or expired after a kill) is taken over at once, not when the claim's own lease runs
+/// out; while the claimer's lease is live nobody else takes it.
+pub async fn a_gone_claimers_deliveries_are_taken_over_at_once(store: &Store) {
+    let lease = Duration::from_secs(60);
+    let (a, b) = (store.open().await, store.open().await);
+    for l in [&a, &b] {
+        l.set_webhook_clients(["dev".to_owned()].into_iter().collect());
+        l.renew_lease(Duration::from_secs(600)).await.unwrap();
+    }
+    accepted_order(&a, "t", "dev").await;
+    let now = time::OffsetDateTime::now_utc() + Duration::from_secs(1);
+    let claimed = a.claim_webhooks(now, lease, 10).await.unwrap();
+    assert_eq!(ids(&claimed), vec![("t".into(), 1)]);
+    assert!(
+        b.claim_webhooks(now, lease, 10).await.unwrap().is_empty(),
+        "a is alive"
+    );
+    assert!(
+        a.claim_webhooks(now, lease, 10).await.unwrap().is_empty(),
+        "a's own claim"
+    );
+    a.release_lease().await.unwrap();
+    let taken = b.claim_webhooks(now, lease, 10).await.unwrap();
+    assert_eq!(
+        ids(&taken),
+        ids(&claimed),
+        "taken over within the claim's lease"
+    );
+    assert!(
+        a.claim_webhooks(now, lease, 10).await.unwrap().is_empty(),
+        "b is alive"
+    );
+}
+
+/// A receiver answering 410 Gone disables its client's endpoint in the ledger (a restart
+/// and every replica see it): that delivery and the client's others stay pending (held,
+/// not failed, never claimed) while other clients' go on; the same URL keeps it
+/// disabled, another URL or an operator's redelivery enables it and makes the held
+/// deliveries due.
+// One scenario end to end (disable, hold, survive a reopen, enable twice ways).
+#[allow(clippy::too_many_lines)]
+pub async fn a_gone_endpoint_holds_its_clients_deliveries_until_enabled(store: &Store) {
+    use ledger::Attempted;
+    let lease = Duration::from_secs(60);
+    let l = store.open().await;
+    l.set_webhook_clients(["dev".to_owned(), "other".to_owned()].into_iter().collect());
+    l.renew_lease(Duration::from_secs(600)).await.unwrap();
+    for (id, client) in [("g1", "dev"), ("g2", "dev"), ("o1", "other")] {
+        accepted_order(&l, id, client).await;
+    }
+    let now = time::OffsetDateTime::now_utc() + Duration::from_secs(1);
+    let first = l.claim_webhooks(now, lease, 10).await.unwrap();
+    assert_eq!(first.len(), 3);
+    let gone = |d: &ledger::Delivery| {
+        let (l, id) = (l.clone(), d.event_id.clone());
+        async move {
+            let a = Attempted::Gone {
+                error: "the receiver answered 410 Gone".into(),
+                url_sha256: "u1".into(),
+            };
+            assert!(l.webhook_attempted(&id, a).await.unwrap());
+        }
+    };
+    for d in &first {
+        match d.order_id.as_str() {
+            "g1" => gone(d).await,
+            // The deliverer gives the gone client's other claims back unattempted.
+            "g2" => assert!(l.release_webhook_claim(&d.event_id).await.unwrap()),
+            _ => {
+                let retry = Attempted::Retry {
+                    at: now,
+                    error: "503".into(),
+                };
+                assert!(l.webhook_attempted(&d.event_id, retry).await.unwrap());
+            }
+        }
+    }
+    let disabled = l.disabled_webhook_endpoints().await.unwrap();
+    assert_eq!(disabled.len(), 1, "{disabled:?}");
+    assert_eq!(
+        (
+            disabled[0].client.as_str(),
+            disabled[0].url_sha256.as_str(),
+            disabled[0].held
+        ),
+        ("dev", "u1", 2)
+    );
+    assert!(disabled[0].reason.contains("410"));
+    assert!(
+        l.failed_webhooks(10).await.unwrap().is_empty(),
+        "held, not failed"
+    );
+    let g1 = &l.outbox_of_order("g1").await.unwrap()[0];
+    assert_eq!((g1.status.as_str(), g1.attempts), ("pending", 1));
+    let g2 = &l.outbox_of_order("g2").await.unwrap()[0];
+    assert_eq!((g2.status.as_str(), g2.attempts), ("pending", 0));
+
+    // Another process on the same ledger (a restart, a replica) holds them too.
+    let reopened = store.open().await;
+    reopened
+        .renew_lease(Duration::from_secs(600))
+        .await
+        .unwrap();
+    let t = now + Duration::from_secs(61);
+    assert_eq!(
+        ids(&reopened.claim_webhooks(t, lease, 10).await.unwrap()),
+        vec![("o1".into(), 1)]
+    );
+    let backlog = l.webhook_backlog().await.unwrap();
+    let pending: Vec<(&str, i64)> = backlog
+        .iter()
+        .map(|b| (b.client.as_str(), b.pending))
+        .collect();
+    assert_eq!(pending, vec![("dev", 2), ("other", 1)]);
+    assert!(
+        backlog
+            .iter()
+            .all(|b| b.oldest_created_at <= ledger::rfc3339(now))
+    );
+
+    // The same URL in the config keeps it disabled; another URL enables it.
+    let same = vec![("dev".to_owned(), "u1".to_owned())];
+    assert!(l.reenable_changed_webhooks(same).await.unwrap().is_empty());
+    let moved = vec![("dev".to_owned(), "u2".to_owned())];
+    assert_eq!(
+        l.reenable_changed_webhooks(moved).await.unwrap(),
+        vec!["dev"]
+    );
+    assert!(l.disabled_webhook_endpoints().await.unwrap().is_empty());
+    let t = t + Duration::from_secs(1);
+    let due = l.claim_webhooks(t, lease, 10).await.unwrap();
+    assert_eq!(ids(&due), vec![("g1".into(), 1), ("g2".into(), 1)]);
+
+    // Gone again; an operator's redelivery of one of its events enables the endpoint and
+    // makes all the client's held deliveries due.
+    gone(due.iter().find(|d| d.order_id == "g1").unwrap()).await;
+    assert_eq!(l.disabled_webhook_endpoints().await.unwrap().len(), 1);
+    let g2 = due.iter().find(|d| d.order_id == "g2").unwrap();
+    assert_eq!(
+        l.redeliver_webhooks(vec![g2.event_id.clone()])
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(l.disabled_webhook_endpoints().await.unwrap().is_empty());
+    let t = t + Duration::from_secs(61);
+    let due: Vec<ledger::Delivery> = l
+        .claim_webhooks(t, lease, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.client == "dev")
+        .collect();
+    assert_eq!(ids(&due), vec![("g1".into(), 1), ("g2".into(), 1)]);
+    // And redelivering all enables every disabled endpoint.
+    gone(&due[0]).await;
+    assert_eq!(l.redeliver_webhooks(Vec::new()).await.unwrap(), 2);
+    assert!(l.disabled_webhook_endpoints().await.unwrap().is_empty());
 }
