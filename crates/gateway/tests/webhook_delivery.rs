@@ -625,3 +625,35 @@ async fn an_operator_settlement_reaches_the_callers_webhook() {
         events[0]
     );
 }
+
+/// A disabled endpoint is enabled by a config reload that gives the client another URL:
+/// the held event goes to the new URL (same `webhook-id`), nothing to the old one again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_with_a_new_url_enables_a_disabled_endpoint() {
+    let old = Receiver::start(410).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_with_webhook(dir.path(), &old.url, SECRET);
+    let g = Gateway::start_with(dir, config).await;
+    let (status, _, placed) = g.post("/v1/orders", &juniper_order("reload-1")).await;
+    assert_eq!(status, 201, "{placed}");
+    let gw = &g;
+    wait_for("disabled", Duration::from_secs(30), move || async move {
+        (gw.admin_json("/webhooks/disabled").await["count"] == 1).then_some(())
+    })
+    .await;
+    let new = Receiver::start(204).await;
+    common::config_with_webhook(g.dir.path(), &new.url, SECRET);
+    gateway::server::reload(&g.running.state).unwrap();
+    let events = g
+        .api_json(&format!(
+            "/v1/orders/{}/events",
+            placed["id"].as_str().unwrap()
+        ))
+        .await;
+    let ids: BTreeSet<String> = [events["events"][0]["eventId"].as_str().unwrap().to_owned()]
+        .into_iter()
+        .collect();
+    new.wait_delivered(&ids, Duration::from_secs(30)).await;
+    assert_eq!(g.admin_json("/webhooks/disabled").await["count"], 0);
+    assert_eq!(old.hits().len(), 1, "the old URL is not tried again");
+}
