@@ -103,7 +103,9 @@ enum Command {
         reason: String,
     },
     /// Put failed webhook deliveries (admin `/webhooks/failed`) back to pending with a
-    /// fresh retry window: the EVENT_IDs given, or every failed one.
+    /// fresh retry window: the EVENT_IDs given, or every failed one. Also enables the
+    /// endpoints disabled by a 410 Gone (admin `/webhooks/disabled`) of those events'
+    /// clients, or every one, and sends their held deliveries.
     RedeliverWebhooks {
         #[arg(long, default_value = "config/gateway.yaml")]
         config: PathBuf,
@@ -180,7 +182,9 @@ fn redeliver_webhooks(config: &Path, event_ids: Vec<String>) -> i32 {
     with_ledger(config, |ledger, _| async move {
         match ledger.redeliver_webhooks(event_ids).await {
             Ok(n) => {
-                println!("{n} failed deliveries put back to pending");
+                println!(
+                    "{n} deliveries put back to pending (failed ones, and held ones of enabled endpoints)"
+                );
                 0
             }
             Err(e) => {

@@ -288,3 +288,36 @@ async fn the_webhook_deliveries_page_lists_failures_and_redelivers_them() {
         "{failed}"
     );
 }
+
+/// An endpoint disabled by a 410 shows on the Webhook deliveries page (client, held
+/// deliveries; never the URL), with the form that enables it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_deliveries_page_shows_a_disabled_endpoint() {
+    let url = common::hook_receiver(|_, _| axum::http::StatusCode::GONE).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        common::config_with_webhook(dir.path(), &url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    let g = Gateway::start_with(dir, config).await;
+    let (_, order) = common::examples("juniper").remove(0);
+    let (status, _, placed) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{placed}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while g.admin_json("/webhooks/disabled").await["count"] != 1 {
+        assert!(tokio::time::Instant::now() < deadline, "not disabled");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let html = g
+        .http
+        .get(g.admin("/webhooks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("webhooks-disabled"), "{html}");
+    assert!(html.contains(r#"data-client="dev""#), "{html}");
+    assert!(html.contains("410 Gone"), "{html}");
+    assert!(!html.contains(&url), "no URL on the page");
+    assert!(html.contains("enable every disabled endpoint"), "{html}");
+}
