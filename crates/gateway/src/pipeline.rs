@@ -1,7 +1,7 @@
 //! The pure half of the order path, shared by `POST /v1/orders`, the preview endpoint,
 //! the `translate` command and config tests: schema validation, vendor-option checks,
-//! routing and translation. Nothing here does I/O, so a dry run is exactly the real
-//! run minus the vendor call.
+//! routing, the vendor's capabilities and translation. Nothing here does I/O, so a dry
+//! run is exactly the real run minus the vendor call.
 
 use std::collections::HashMap;
 
@@ -158,6 +158,15 @@ pub fn plan<'r>(
     if !option_errors.is_empty() {
         return Err(Refused {
             problem: invalid(option_errors),
+            explain: Some(explain),
+        });
+    }
+    // What the vendor cannot honour is refused here, the same way for every vendor,
+    // before its translator looks at the rest.
+    let unsupported = connector::capabilities::refusals(&route.capabilities, &order);
+    if !unsupported.is_empty() {
+        return Err(Refused {
+            problem: invalid(unsupported),
             explain: Some(explain),
         });
     }
