@@ -208,12 +208,14 @@ pub fn reload(state: &AppState) -> Result<String, String> {
             if let Ok(mut e) = state.last_reload_error.lock() {
                 *e = None;
             }
-            metrics::counter!("config_reload_total", "result" => "applied").increment(1);
+            metrics::counter!(crate::metric_names::CONFIG_RELOAD_TOTAL, "result" => "applied")
+                .increment(1);
             tracing::info!(%version, "config reloaded");
             Ok(version)
         }
         Err(msg) => {
-            metrics::counter!("config_reload_total", "result" => "refused").increment(1);
+            metrics::counter!(crate::metric_names::CONFIG_RELOAD_TOTAL, "result" => "refused")
+                .increment(1);
             tracing::error!(reason = %msg, "config reload refused; the running config keeps serving");
             if let Ok(mut e) = state.last_reload_error.lock() {
                 *e = Some(msg.clone());

@@ -99,7 +99,7 @@ pub async fn pass(state: &AppState) {
                 .iter()
                 .find(|(s, _)| *s == RecordState::Unknown)
                 .map_or(0, |(_, n)| *n);
-            metrics::gauge!("orders_unknown").set(unknown as f64);
+            metrics::gauge!(crate::metric_names::ORDERS_UNKNOWN).set(unknown as f64);
         }
         Err(e) => tracing::error!(error = %e, "ledger upkeep: count failed"),
     }
@@ -134,7 +134,7 @@ pub fn spawn_lease(state: Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> 
 
 async fn lease_pass(ledger: &Ledger) {
     if let Err(e) = ledger.renew_lease(LEASE_TTL).await {
-        metrics::counter!("ledger_lease_renew_failures_total").increment(1);
+        metrics::counter!(crate::metric_names::LEDGER_LEASE_RENEW_FAILURES_TOTAL).increment(1);
         tracing::error!(error = %e, "ledger lease: renewal failed; other replicas settle this replica's in-flight orders if it stays failed");
     }
     match ledger.recover_expired_holders().await {

@@ -135,7 +135,7 @@ async fn attempt(http: &reqwest::Client, endpoint: &Endpoint, d: &Delivery) -> A
         .body(d.payload.clone())
         .send()
         .await;
-    metrics::histogram!("webhook_delivery_duration_seconds")
+    metrics::histogram!(crate::metric_names::WEBHOOK_DELIVERY_DURATION_SECONDS)
         .record(started.elapsed().as_secs_f64());
     let error = match sent {
         Ok(r) if r.status().is_success() => return Attempted::Delivered,
@@ -190,7 +190,7 @@ async fn record(state: &AppState, d: &Delivery, outcome: Attempted) {
         Attempted::Retry { .. } => "retry",
         Attempted::Failed { .. } => "failed",
     };
-    metrics::counter!("webhook_deliveries_total", "client" => d.client.clone(), "result" => result)
+    metrics::counter!(crate::metric_names::WEBHOOK_DELIVERIES_TOTAL, "client" => d.client.clone(), "result" => result)
         .increment(1);
     if let Attempted::Failed { error } = &outcome {
         tracing::warn!(event_id = %d.event_id, order_id = %d.order_id, client = %d.client, %error, "webhook delivery failed; listed at /webhooks/failed");

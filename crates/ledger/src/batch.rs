@@ -108,7 +108,7 @@ impl Counters {
         self.writes.fetch_add(n as u64, Ordering::Relaxed);
         let class = (usize::BITS - 1 - n.max(1).leading_zeros()) as usize;
         self.by_class[class.min(SIZE_CLASSES - 1)].fetch_add(1, Ordering::Relaxed);
-        metrics::histogram!("ledger_batch_size").record(n as f64);
+        metrics::histogram!(crate::metric_names::LEDGER_BATCH_SIZE).record(n as f64);
     }
 
     fn snapshot(&self) -> BatchStats {

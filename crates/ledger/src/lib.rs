@@ -14,6 +14,7 @@ mod lifecycle;
 mod store;
 mod batch;
 mod lease;
+pub mod metric_names;
 mod postgres;
 mod record;
 mod sqlite;
