@@ -20,18 +20,34 @@ pub struct VendorSchemas {
     by_kind: HashMap<&'static str, (SchemaValidator, SchemaValidator)>,
 }
 
+/// A vendor's `vendorOptions` schema does not compile (a bug in that connector).
+#[derive(Debug, thiserror::Error)]
+#[error("{kind} {level} options schema: {source}")]
+pub struct OptionsSchemaError {
+    pub kind: &'static str,
+    /// `order` or `line`.
+    pub level: &'static str,
+    #[source]
+    pub source: order_model::schema::SchemaError,
+}
+
 impl VendorSchemas {
-    pub fn compile(registry: &Registry) -> Result<Self, String> {
+    pub fn compile(registry: &Registry) -> Result<Self, OptionsSchemaError> {
         let mut by_kind = HashMap::new();
         for kind in registry.kinds() {
             let Some(entry) = registry.get(kind) else {
                 continue;
             };
             let c = &entry.connector;
-            let order = SchemaValidator::new(&c.order_options_schema())
-                .map_err(|e| format!("{kind} order options schema: {e}"))?;
-            let line = SchemaValidator::new(&c.line_options_schema())
-                .map_err(|e| format!("{kind} line options schema: {e}"))?;
+            let error = |level: &'static str| {
+                move |source: order_model::schema::SchemaError| OptionsSchemaError {
+                    kind,
+                    level,
+                    source,
+                }
+            };
+            let order = SchemaValidator::new(&c.order_options_schema()).map_err(error("order"))?;
+            let line = SchemaValidator::new(&c.line_options_schema()).map_err(error("line"))?;
             by_kind.insert(kind, (order, line));
         }
         Ok(VendorSchemas { by_kind })

@@ -48,8 +48,17 @@ pub fn stale_after(runtime: &Runtime) -> Duration {
     Duration::from_millis(longest) + MARGIN
 }
 
+/// Why the start-up recovery failed (the gateway does not start).
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    #[error("ledger lease: {0}")]
+    Lease(#[source] ledger::LedgerError),
+    #[error("ledger recovery: {0}")]
+    Recovery(#[source] ledger::LedgerError),
+}
+
 /// At start: marks abandoned records `unknown`; returns how many.
-pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64, String> {
+pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64, RecoveryError> {
     let n = match ledger {
         Ledger::Sqlite(_) => ledger.recover_on_start().await,
         Ledger::Postgres(_) => {
@@ -57,18 +66,18 @@ pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64,
             ledger
                 .renew_lease(LEASE_TTL)
                 .await
-                .map_err(|e| format!("ledger lease: {e}"))?;
+                .map_err(RecoveryError::Lease)?;
             let expired = ledger
                 .recover_expired_holders()
                 .await
-                .map_err(|e| format!("ledger recovery: {e}"))?;
+                .map_err(RecoveryError::Recovery)?;
             ledger
                 .recover_stale(stale_after(runtime))
                 .await
                 .map(|n| n + expired)
         }
     }
-    .map_err(|e| format!("ledger recovery: {e}"))?;
+    .map_err(RecoveryError::Recovery)?;
     if n > 0 {
         tracing::warn!(
             recovered = n,
