@@ -7,6 +7,7 @@
 //! A prepared route then translates orders (pure: no I/O, no clock, no randomness) and
 //! interprets vendor answers.
 
+pub mod capabilities;
 pub mod coverage;
 pub mod drift;
 pub mod failure;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use order_model::{CanonicalOrder, FieldError, VendorOrder};
 use serde_json::Value;
 
+pub use capabilities::{Capabilities, Support};
 pub use drift::{Drift, DriftKind, Interpreted};
 pub use failure::{FailureClass, Outcome, VendorFailure};
 pub use redact::redact_message;
@@ -48,6 +50,10 @@ pub trait Connector: Send + Sync + 'static {
     /// The vendor kind as written in config and as the key of `vendorOptions`.
     fn kind(&self) -> &'static str;
     fn auth_kind(&self) -> AuthKind;
+    /// The concepts of the canonical order this vendor honours, and why it refuses the
+    /// others: the gateway refuses those orders before translating
+    /// ([`capabilities::refusals`]).
+    fn capabilities(&self) -> Capabilities;
     /// JSON Schema (2020-12) of `vendorOptions.<kind>` at order level.
     fn order_options_schema(&self) -> Value;
     /// JSON Schema (2020-12) of `lines[].vendorOptions.<kind>`.

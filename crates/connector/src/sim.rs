@@ -23,6 +23,22 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+/// Why a simulator cannot start with the settings the config gives it (a `check-config`
+/// error at `/simulators/<i>/settings`).
+#[derive(Debug, thiserror::Error)]
+pub enum SimSettingsError {
+    /// The settings do not have the simulator's shape.
+    #[error("{vendor} simulator settings: {source}")]
+    Shape {
+        vendor: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A setting the simulator refuses; the text names it.
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// A fault the simulator applies to the next matching request, once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]

@@ -418,5 +418,98 @@ impl VendorKit {
                 "{kind}: `{path}` is refused, but not at {pointer}: {errs:#?}"
             );
         }
+        self.check_capabilities(route, &base);
+    }
+
+    /// Each concept the vendor declares it cannot honour (`Connector::capabilities`) is
+    /// refused by its translator called on its own too (translators run the shared check
+    /// first): `unsupported` at the caller's field, with the declared reason.
+    fn check_capabilities(&self, route: &dyn PreparedRoute, base: &Value) {
+        use crate::capabilities::Support;
+        let kind = self.connector.kind();
+        let caps = self.connector.capabilities();
+        // A quoted return is asked only where quotes are supported.
+        let quoted_return = match caps.quotes {
+            Support::Supported => caps.return_quotes,
+            Support::Refused(_) => Support::Supported,
+        };
+        // (declared support, where the refusal points, merge patch or line value).
+        let order_level = [
+            (caps.renewals, "/type", json!({"type": "renewal"})),
+            (caps.return_orders, "/type", json!({"type": "return"})),
+            (caps.quotes, "/intent", json!({"intent": "quote"})),
+            (
+                quoted_return,
+                "/intent",
+                json!({"type": "return", "intent": "quote"}),
+            ),
+            (caps.return_of, "/returnOf", json!({"returnOf": "x-1"})),
+            (
+                caps.recurring,
+                "/recurrence",
+                json!({"recurrence": "subscription"}),
+            ),
+            (
+                caps.carrier_choice,
+                "/shipping/carrier",
+                json!({"shipping": {"carrier": "UPS"}}),
+            ),
+            (
+                caps.return_labels,
+                "/shipping/returnLabel",
+                json!({"shipping": {"returnLabel": "email"}}),
+            ),
+            (
+                caps.site_delivery,
+                "/shipTo/kind",
+                json!({"shipTo": {"kind": "site"}}),
+            ),
+            (
+                caps.site_delivery,
+                "/shipTo/siteRef",
+                json!({"shipTo": {"siteRef": "301"}}),
+            ),
+            (
+                caps.address_refs,
+                "/shipTo/addressRef",
+                json!({"shipTo": {"address": null, "addressRef": "addr-1"}}),
+            ),
+        ];
+        let line_level = [
+            (caps.return_lines, "/lines/0/direction", json!("return")),
+            (caps.serial_numbers, "/lines/0/serialNumber", json!("SN-1")),
+            (
+                caps.subscription_refs,
+                "/lines/0/subscriptionRef",
+                json!("sub-1"),
+            ),
+        ];
+        let cases = order_level
+            .into_iter()
+            .map(|(s, at, patch)| (s, at, true, patch))
+            .chain(line_level.into_iter().map(|(s, at, v)| (s, at, false, v)));
+        for (support, pointer, is_patch, change) in cases {
+            let Support::Refused(reason) = support else {
+                continue;
+            };
+            let mut doc = base.clone();
+            if is_patch {
+                merge_patch(&mut doc, &change);
+            } else {
+                set_at(&mut doc, pointer, change);
+            }
+            let order = order_model::parse_order(&doc)
+                .unwrap_or_else(|e| panic!("{kind} {pointer}: not valid canonical: {e:#?}"));
+            let errs = self
+                .with_ctx(&order, |ctx| route.translate(&order, ctx))
+                .err()
+                .unwrap_or_default();
+            assert!(
+                errs.iter().any(|e| e.pointer == pointer
+                    && e.code == "unsupported"
+                    && e.message == reason),
+                "{kind}: declares it cannot honour {pointer} ({reason}), but its translator does not refuse it so: {errs:#?}"
+            );
+        }
     }
 }

@@ -82,7 +82,7 @@ pub async fn reuse<'r>(
         return Ok(planned);
     };
     let request = planned.route.prepared.translate(&order, ctx)?;
-    metrics::counter!("vendor_accounts_reused_total", "connection" => planned.route.connection.clone())
+    metrics::counter!(crate::metric_names::VENDOR_ACCOUNTS_REUSED_TOTAL, "connection" => planned.route.connection.clone())
         .increment(1);
     Ok(Planned {
         order,

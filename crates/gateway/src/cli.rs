@@ -12,8 +12,34 @@ use crate::pipeline::VendorSchemas;
 use crate::registry::Registry;
 use crate::secrets::{EnvLookup, process_env};
 
-/// Exit code for an invalid config (EX_CONFIG from sysexits.h).
-pub const EX_CONFIG: i32 = 78;
+/// How an `order-gateway` command ended: its process exit status, documented in the
+/// README ("Exit codes"). Values follow sysexits.h where one fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Done.
+    Ok = 0,
+    /// The command ran and the answer is no: a refused preview, a failed config test,
+    /// an order or id that does not fit the resolution, a stop with requests still in
+    /// flight, or no runtime could be started.
+    Failed = 1,
+    /// `resolve-unknown --placed`, `link-vendor-order`: the vendor documents no lookup,
+    /// so no vendor order id can be verified.
+    NoLookup = 2,
+    /// EX_DATAERR: the order file is not readable JSON.
+    DataErr = 65,
+    /// EX_TEMPFAIL: the ledger failed; the same command may work later.
+    TempFail = 75,
+    /// EX_CONFIG: the config is invalid (or its warnings were denied), or its ledger
+    /// cannot be opened.
+    Config = 78,
+}
+
+impl Exit {
+    /// The process exit status.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -113,7 +139,7 @@ enum Command {
     },
 }
 
-pub fn main() -> i32 {
+pub fn main() -> Exit {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve {
@@ -140,7 +166,7 @@ pub fn main() -> i32 {
         Command::TestConfig { config } => test_config(&config),
         Command::HashKey { key } => {
             println!("{}", hex::encode(Sha256::digest(key.as_bytes())));
-            0
+            Exit::Ok
         }
         Command::LinkVendorOrder {
             config,
@@ -177,33 +203,34 @@ pub fn main() -> i32 {
 }
 
 /// Puts failed webhook deliveries back to pending; the serving replicas deliver them.
-/// Exit 0, or 78 for a config or ledger that cannot be opened.
-fn redeliver_webhooks(config: &Path, event_ids: Vec<String>) -> i32 {
+/// [`Exit::Config`] for a config or ledger that cannot be opened.
+fn redeliver_webhooks(config: &Path, event_ids: Vec<String>) -> Exit {
     with_ledger(config, |ledger, _| async move {
         match ledger.redeliver_webhooks(event_ids).await {
             Ok(n) => {
                 println!(
                     "{n} deliveries put back to pending (failed ones, and held ones of enabled endpoints)"
                 );
-                0
+                Exit::Ok
             }
             Err(e) => {
                 eprintln!("{e}");
-                EX_CONFIG
+                Exit::Config
             }
         }
     })
 }
 
-/// Resolves one unknown order (see [`crate::operator`]). Exit 0 when resolved, the
-/// refusal's code otherwise, 78 for a config or ledger that cannot be opened.
+/// Resolves one unknown order (see [`crate::operator`]): [`Exit::Ok`] when resolved,
+/// the refusal's exit otherwise, [`Exit::Config`] for a config or ledger that cannot
+/// be opened.
 fn resolve_unknown(
     config: &Path,
     order_id: &str,
     finding: crate::operator::Finding,
     operator: &str,
     reason: &str,
-) -> i32 {
+) -> Exit {
     with_ledger(config, |ledger, checked| async move {
         let registry = Registry::builtin();
         let done = match &finding {
@@ -222,7 +249,7 @@ fn resolve_unknown(
         {
             Ok(()) => {
                 println!("{order_id}: {done}");
-                0
+                Exit::Ok
             }
             Err(e) => {
                 eprintln!("{order_id}: {e}");
@@ -233,12 +260,12 @@ fn resolve_unknown(
 }
 
 /// Runs an operator command against the config's ledger (opened with the process
-/// environment, as `serve` does), closing it afterwards. 78 when the config or the
-/// ledger cannot be opened.
-fn with_ledger<F, Fut>(config: &Path, run: F) -> i32
+/// environment, as `serve` does), closing it afterwards. [`Exit::Config`] when the
+/// config or the ledger cannot be opened.
+fn with_ledger<F, Fut>(config: &Path, run: F) -> Exit
 where
     F: FnOnce(std::sync::Arc<ledger::Ledger>, std::sync::Arc<Checked>) -> Fut,
-    Fut: std::future::Future<Output = i32>,
+    Fut: std::future::Future<Output = Exit>,
 {
     let checked = match checked_or_report(config, &process_env) {
         Ok(c) => std::sync::Arc::new(c),
@@ -249,14 +276,14 @@ where
         .build()
     else {
         eprintln!("cannot start the runtime");
-        return 1;
+        return Exit::Failed;
     };
     rt.block_on(async {
         let ledger = match crate::server::open_ledger(&checked, &process_env).await {
             Ok(l) => std::sync::Arc::new(l),
             Err(e) => {
                 eprintln!("{e}");
-                return EX_CONFIG;
+                return Exit::Config;
             }
         };
         let code = run(ledger.clone(), checked).await;
@@ -266,29 +293,29 @@ where
 }
 
 /// The config checked offline, or every problem printed and the exit code for it.
-fn checked_or_report(path: &Path, env: &EnvLookup) -> Result<Checked, i32> {
+fn checked_or_report(path: &Path, env: &EnvLookup) -> Result<Checked, Exit> {
     load_and_check(path, &Registry::builtin(), CheckMode::Offline, env).map_err(|issues| {
         for i in &issues {
             eprintln!("{i}");
         }
-        EX_CONFIG
+        Exit::Config
     })
 }
 
-fn serve(config: Option<PathBuf>, options: impl FnOnce(PathBuf) -> crate::server::Options) -> i32 {
+fn serve(config: Option<PathBuf>, options: impl FnOnce(PathBuf) -> crate::server::Options) -> Exit {
     // Held for the whole run: the embedded config is served (and watched) from here.
     let embedded_dir = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => {
             eprintln!("cannot create a temp dir: {e}");
-            return 1;
+            return Exit::Failed;
         }
     };
     let (config, embedded) = match crate::embedded::resolve(config, embedded_dir.path()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cannot write the embedded config: {e}");
-            return 1;
+            return Exit::Failed;
         }
     };
     let opts = options(config);
@@ -296,7 +323,7 @@ fn serve(config: Option<PathBuf>, options: impl FnOnce(PathBuf) -> crate::server
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
-            return 1;
+            return Exit::Failed;
         }
     };
     rt.block_on(async move {
@@ -314,7 +341,7 @@ fn serve(config: Option<PathBuf>, options: impl FnOnce(PathBuf) -> crate::server
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{e}");
-                return EX_CONFIG;
+                return Exit::Config;
             }
         };
         let _watcher = crate::server::watch_config(running.state.clone())
@@ -335,12 +362,12 @@ fn serve(config: Option<PathBuf>, options: impl FnOnce(PathBuf) -> crate::server
         let clean = running.shutdown().await;
         telemetry.shutdown();
         if clean {
-            0
+            Exit::Ok
         } else {
             // Orders cut here stay `sending` until recovery marks them unknown: a
             // supervisor must be able to see that this stop was not clean.
             tracing::error!("grace period over with requests still in flight");
-            1
+            Exit::Failed
         }
     })
 }
@@ -360,7 +387,7 @@ async fn wait_for_stop() {
     }
 }
 
-fn check_config(path: &Path, deny_warnings: bool) -> i32 {
+fn check_config(path: &Path, deny_warnings: bool) -> Exit {
     let registry = Registry::builtin();
     match load_and_check(path, &registry, CheckMode::Offline, &process_env) {
         Ok(checked) => {
@@ -373,7 +400,7 @@ fn check_config(path: &Path, deny_warnings: bool) -> i32 {
                     path.display(),
                     checked.warnings.len()
                 );
-                return EX_CONFIG;
+                return Exit::Config;
             }
             println!(
                 "{}: ok (version {}, {} routes, {} connections)",
@@ -382,7 +409,7 @@ fn check_config(path: &Path, deny_warnings: bool) -> i32 {
                 checked.routes.len(),
                 checked.config.connections.len()
             );
-            0
+            Exit::Ok
         }
         Err(issues) => {
             for i in &issues {
@@ -393,7 +420,7 @@ fn check_config(path: &Path, deny_warnings: bool) -> i32 {
                 .filter(|i| i.severity == Severity::Error)
                 .count();
             println!("{}: {errors} error(s)", path.display());
-            EX_CONFIG
+            Exit::Config
         }
     }
 }
@@ -405,18 +432,18 @@ pub struct Offline {
     pub schemas: VendorSchemas,
 }
 
-fn offline(path: &Path) -> Result<Offline, i32> {
+fn offline(path: &Path) -> Result<Offline, Exit> {
     let registry = Registry::builtin();
     let mut checked = checked_or_report(path, &crate::dry_run::offline_env)?;
     crate::wiring::without_fleet_limits(&mut checked);
     let schemas = VendorSchemas::compile(&registry).map_err(|e| {
         eprintln!("{e}");
-        1
+        Exit::Failed
     })?;
     let runtime = crate::wiring::build_runtime(checked, &crate::dry_run::offline_env, None)
         .map_err(|e| {
             eprintln!("{e}");
-            EX_CONFIG
+            Exit::Config
         })?;
     Ok(Offline { runtime, schemas })
 }
@@ -434,7 +461,7 @@ impl Offline {
     }
 }
 
-fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str) -> i32 {
+fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str) -> Exit {
     let offline = match offline(config) {
         Ok(v) => v,
         Err(code) => return code,
@@ -443,22 +470,22 @@ fn translate(config: &Path, order: &Path, connection: Option<&str>, client: &str
         Ok(d) => d,
         Err(e) => {
             eprintln!("{e}");
-            return 65;
+            return Exit::DataErr;
         }
     };
     match offline.preview(&doc, connection, client) {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            0
+            Exit::Ok
         }
         Err(p) => {
             println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
-            1
+            Exit::Failed
         }
     }
 }
 
-fn test_config(path: &Path) -> i32 {
+fn test_config(path: &Path) -> Exit {
     let offline = match offline(path) {
         Ok(v) => v,
         Err(code) => return code,
@@ -466,7 +493,7 @@ fn test_config(path: &Path) -> i32 {
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     if offline.runtime.checked.config.tests.is_empty() {
         println!("{}: no tests", path.display());
-        return 1;
+        return Exit::Failed;
     }
     let (mut passed, mut failed) = (0, 0);
     for (name, verdict) in crate::dry_run::run_tests(&offline.runtime, &offline.schemas, &base) {
@@ -482,5 +509,44 @@ fn test_config(path: &Path) -> i32 {
         }
     }
     println!("{passed} passed, {failed} failed");
-    if failed > 0 { 1 } else { 0 }
+    if failed > 0 { Exit::Failed } else { Exit::Ok }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    /// The values operators and supervisors script against: a new variant must be
+    /// given its number here and a row in the README.
+    fn documented(e: Exit) -> i32 {
+        match e {
+            Exit::Ok => 0,
+            Exit::Failed => 1,
+            Exit::NoLookup => 2,
+            Exit::DataErr => 65,
+            Exit::TempFail => 75,
+            Exit::Config => 78,
+        }
+    }
+
+    #[test]
+    fn every_exit_code_keeps_its_number_and_has_a_readme_row() {
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split_once("### Exit codes")
+            .map(|(_, rest)| rest.split("\n#").next().unwrap_or_default())
+            .unwrap_or_default();
+        for e in [
+            Exit::Ok,
+            Exit::Failed,
+            Exit::NoLookup,
+            Exit::DataErr,
+            Exit::TempFail,
+            Exit::Config,
+        ] {
+            assert_eq!(e.code(), documented(e), "{e:?}");
+            let row = format!("| {} | `{e:?}` |", e.code());
+            assert!(table.contains(&row), "README exit codes: no row {row}");
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! playground) and a config's own tests (`test-config`, the playground's candidate
 //! config). Nothing here sends anything to a vendor.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use order_model::{Problem, ProblemCode};
 use serde_json::Value;
@@ -73,7 +73,7 @@ pub fn run_tests(
         .iter()
         .map(|t| {
             let verdict = match &t.order {
-                Value::String(file) => read_order(&base.join(file)),
+                Value::String(file) => read_order(&base.join(file)).map_err(|e| e.to_string()),
                 other => Ok(other.clone()),
             }
             .and_then(|doc| {
@@ -120,7 +120,30 @@ fn judge(
     }
 }
 
-pub fn read_order(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
+/// An order file that cannot be used (`translate` exits 65 on it).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadOrderError {
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: not JSON: {source}", path.display())]
+    NotJson {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+pub fn read_order(path: &Path) -> Result<Value, ReadOrderError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReadOrderError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| ReadOrderError::NotJson {
+        path: path.to_path_buf(),
+        source,
+    })
 }

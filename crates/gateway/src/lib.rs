@@ -11,6 +11,7 @@ pub mod console;
 pub mod dry_run;
 pub mod embedded;
 pub mod http;
+pub mod metric_names;
 pub mod operator;
 pub mod order_flow;
 pub mod pipeline;

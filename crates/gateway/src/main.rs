@@ -4,5 +4,5 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    std::process::exit(gateway::cli::main());
+    std::process::exit(gateway::cli::main().code());
 }

@@ -14,6 +14,7 @@ use connector::LookupRefusal;
 use ledger::{Ledger, Record, RecordState, Resolution, ResolvedAs};
 use order_model::{Problem, ProblemCode};
 
+use crate::cli::Exit;
 use crate::config::Checked;
 use crate::registry::Registry;
 
@@ -38,17 +39,17 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// 1: the order or the id does not fit; 2: the vendor cannot verify any id; 75
-    /// (EX_TEMPFAIL): the ledger failed, try again.
-    pub fn exit_code(&self) -> i32 {
+    /// Failed: the order or the id does not fit; NoLookup: the vendor cannot verify any
+    /// id; TempFail: the ledger failed, try again.
+    pub fn exit_code(&self) -> Exit {
         match self {
             Refusal::NoSuchOrder(_)
             | Refusal::NotUnknown { .. }
             | Refusal::HeldElsewhere { .. }
             | Refusal::Lookup(LookupRefusal::InvalidId(_))
-            | Refusal::UnknownConnection(_) => 1,
-            Refusal::Lookup(LookupRefusal::NoLookup) => 2,
-            Refusal::Ledger(_) => 75,
+            | Refusal::UnknownConnection(_) => Exit::Failed,
+            Refusal::Lookup(LookupRefusal::NoLookup) => Exit::NoLookup,
+            Refusal::Ledger(_) => Exit::TempFail,
         }
     }
 }

@@ -128,7 +128,7 @@ pub async fn place(
         // stuck in `sending` and will be recovered as `unknown` by the upkeep.
         tracing::error!(error = %e, order_id = %rec.id, "could not record an order outcome");
     }
-    metrics::counter!("orders_total", "connection" => route.connection.clone(), "outcome" => finish.state.as_str()).increment(1);
+    metrics::counter!(crate::metric_names::ORDERS_TOTAL, "connection" => route.connection.clone(), "outcome" => finish.state.as_str()).increment(1);
     if let Some(k) = &account_key
         && finish.state == RecordState::Accepted
     {
@@ -315,7 +315,11 @@ async fn reconcile(
     // The route may have moved to another connection since: only the connection that
     // got the first attempt can say what became of it.
     if route.connection != rec.connection {
-        metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
+        metrics::counter!(
+            crate::metric_names::ORDERS_RECONCILED_TOTAL,
+            &labels("not_possible")
+        )
+        .increment(1);
         return unknown(state, &rec);
     }
     // An operator found the order at the vendor (`order-gateway link-vendor-order`): look
@@ -330,7 +334,11 @@ async fn reconcile(
             (&planned.request, Call::Create)
         }
         Some(None) | None => {
-            metrics::counter!("orders_reconciled_total", &labels("not_possible")).increment(1);
+            metrics::counter!(
+                crate::metric_names::ORDERS_RECONCILED_TOTAL,
+                &labels("not_possible")
+            )
+            .increment(1);
             return unknown(state, &rec);
         }
     };
@@ -338,7 +346,11 @@ async fn reconcile(
     // A linked id settles the order only if the vendor's order is the caller's: the
     // reference the vendor echoes (checked by the connector) and the lines.
     if matches!(call, Call::Lookup) && !linked_order_is_this_one(&planned.order, &finish) {
-        metrics::counter!("orders_reconciled_total", &labels("mismatch")).increment(1);
+        metrics::counter!(
+            crate::metric_names::ORDERS_RECONCILED_TOTAL,
+            &labels("mismatch")
+        )
+        .increment(1);
         tracing::warn!(order_id = %rec.id, "the linked vendor order is not this order (another reference or other lines); it stays unknown");
         return unknown(state, &rec);
     }
@@ -354,13 +366,20 @@ async fn reconcile(
         | RecordState::Sending => false,
     };
     if !definitive {
-        metrics::counter!("orders_reconciled_total", &labels("still_unknown")).increment(1);
+        metrics::counter!(
+            crate::metric_names::ORDERS_RECONCILED_TOTAL,
+            &labels("still_unknown")
+        )
+        .increment(1);
         return unknown(state, &rec);
     }
     match state.ledger.resolve_unknown(&rec.id, finish.clone()).await {
         Ok(true) => {
-            metrics::counter!("orders_reconciled_total", &labels(finish.state.as_str()))
-                .increment(1);
+            metrics::counter!(
+                crate::metric_names::ORDERS_RECONCILED_TOTAL,
+                &labels(finish.state.as_str())
+            )
+            .increment(1);
             tracing::info!(order_id = %rec.id, state = finish.state.as_str(), "unknown order reconciled");
             answer(finish.http_status, &finish.response, false, Some(&rec.id))
         }

@@ -1,7 +1,7 @@
 //! The pure half of the order path, shared by `POST /v1/orders`, the preview endpoint,
 //! the `translate` command and config tests: schema validation, vendor-option checks,
-//! routing and translation. Nothing here does I/O, so a dry run is exactly the real
-//! run minus the vendor call.
+//! routing, the vendor's capabilities and translation. Nothing here does I/O, so a dry
+//! run is exactly the real run minus the vendor call.
 
 use std::collections::HashMap;
 
@@ -20,18 +20,34 @@ pub struct VendorSchemas {
     by_kind: HashMap<&'static str, (SchemaValidator, SchemaValidator)>,
 }
 
+/// A vendor's `vendorOptions` schema does not compile (a bug in that connector).
+#[derive(Debug, thiserror::Error)]
+#[error("{kind} {level} options schema: {source}")]
+pub struct OptionsSchemaError {
+    pub kind: &'static str,
+    /// `order` or `line`.
+    pub level: &'static str,
+    #[source]
+    pub source: order_model::schema::SchemaError,
+}
+
 impl VendorSchemas {
-    pub fn compile(registry: &Registry) -> Result<Self, String> {
+    pub fn compile(registry: &Registry) -> Result<Self, OptionsSchemaError> {
         let mut by_kind = HashMap::new();
         for kind in registry.kinds() {
             let Some(entry) = registry.get(kind) else {
                 continue;
             };
             let c = &entry.connector;
-            let order = SchemaValidator::new(&c.order_options_schema())
-                .map_err(|e| format!("{kind} order options schema: {e}"))?;
-            let line = SchemaValidator::new(&c.line_options_schema())
-                .map_err(|e| format!("{kind} line options schema: {e}"))?;
+            let error = |level: &'static str| {
+                move |source: order_model::schema::SchemaError| OptionsSchemaError {
+                    kind,
+                    level,
+                    source,
+                }
+            };
+            let order = SchemaValidator::new(&c.order_options_schema()).map_err(error("order"))?;
+            let line = SchemaValidator::new(&c.line_options_schema()).map_err(error("line"))?;
             by_kind.insert(kind, (order, line));
         }
         Ok(VendorSchemas { by_kind })
@@ -158,6 +174,15 @@ pub fn plan<'r>(
     if !option_errors.is_empty() {
         return Err(Refused {
             problem: invalid(option_errors),
+            explain: Some(explain),
+        });
+    }
+    // What the vendor cannot honour is refused here, the same way for every vendor,
+    // before its translator looks at the rest.
+    let unsupported = connector::capabilities::refusals(&route.capabilities, &order);
+    if !unsupported.is_empty() {
+        return Err(Refused {
+            problem: invalid(unsupported),
             explain: Some(explain),
         });
     }

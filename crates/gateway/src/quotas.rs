@@ -17,7 +17,7 @@ pub fn refusal(runtime: &Runtime, client: &str) -> Option<Problem> {
     match quota.reserve(Duration::ZERO) {
         Decision::Go { .. } => None,
         Decision::Refuse { retry_after } => {
-            metrics::counter!("client_quota_rejections_total", "client" => client.to_owned())
+            metrics::counter!(crate::metric_names::CLIENT_QUOTA_REJECTIONS_TOTAL, "client" => client.to_owned())
                 .increment(1);
             Some(
                 Problem::new(

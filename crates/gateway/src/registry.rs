@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use connector::Connector;
-use connector::sim::SimControl;
+use connector::sim::{SimControl, SimSettingsError};
 use serde_json::Value;
 
-pub type SimFactory = fn(&Value, Arc<SimControl>) -> Result<axum::Router, String>;
+pub type SimFactory = fn(&Value, Arc<SimControl>) -> Result<axum::Router, SimSettingsError>;
 
 pub struct VendorEntry {
     pub connector: Arc<dyn Connector>,

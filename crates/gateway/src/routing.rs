@@ -19,6 +19,8 @@ pub struct CompiledRoute {
     pub conditions: Conditions,
     pub connection: String,
     pub vendor: &'static str,
+    /// The vendor's declared capabilities, checked before `prepared` translates.
+    pub capabilities: connector::Capabilities,
     pub prepared: Arc<dyn PreparedRoute>,
     /// See `RouteConfig::remember_created_accounts`.
     pub remember_created_accounts: bool,

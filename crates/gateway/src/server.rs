@@ -9,17 +9,18 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::Router;
-use connector::sim::{RunningSim, SimControl};
+use connector::sim::{RunningSim, SimControl, SimSettingsError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{CheckMode, Checked, load_and_check};
+use crate::config::{CheckMode, Checked, Issue, load_and_check};
 use crate::http;
-use crate::pipeline::VendorSchemas;
+use crate::pipeline::{OptionsSchemaError, VendorSchemas};
 use crate::registry::Registry;
 use crate::secrets::EnvLookup;
 use crate::state::AppState;
-use crate::wiring::build_runtime;
+use crate::upkeep::RecoveryError;
+use crate::wiring::{RuntimeError, build_runtime};
 
 pub use crate::watch::watch_config;
 
@@ -66,17 +67,80 @@ impl Running {
     }
 }
 
-pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String> {
+/// Why the gateway could not start; the text is what `serve` prints before exiting 78.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the config is invalid:\n{}", lines(.0, "\n"))]
+    InvalidConfig(Vec<Issue>),
+    #[error("two simulators for vendor {0}")]
+    TwoSimulators(String),
+    #[error(transparent)]
+    SimulatorSettings(#[from] SimSettingsError),
+    #[error("simulator {vendor} on {listen}: {source}")]
+    Simulator {
+        vendor: String,
+        listen: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Ledger(#[from] OpenLedgerError),
+    #[error(transparent)]
+    OptionsSchema(#[from] OptionsSchemaError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Recovery(#[from] RecoveryError),
+    /// `API` or `admin`.
+    #[error("{listener} listener: {source}")]
+    Listener {
+        listener: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    BoundAddress(#[source] std::io::Error),
+    #[error("ready file {}: {source}", path.display())]
+    ReadyFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why the config's ledger could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenLedgerError {
+    #[error("ledger: {0}")]
+    Config(#[source] serde_json::Error),
+    #[error("ledger: {0}")]
+    Open(#[source] ledger::LedgerError),
+}
+
+/// Why a reload was refused (the running config keeps serving).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("{}", lines(.0, "; "))]
+    InvalidConfig(Vec<Issue>),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+fn lines(issues: &[Issue], sep: &str) -> String {
+    issues
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, StartError> {
     // First: metric handles taken before the recorder exists (the breakers' gauges are
     // taken when connections are built) would stay no-ops for ever.
     let metrics = crate::telemetry::metrics_handle();
     let registry = Arc::new(Registry::builtin());
-    let checked = load_and_check(&opts.config, &registry, CheckMode::Serve, env.as_ref()).map_err(
-        |issues| {
-            let lines: Vec<String> = issues.iter().map(ToString::to_string).collect();
-            format!("the config is invalid:\n{}", lines.join("\n"))
-        },
-    )?;
+    let checked = load_and_check(&opts.config, &registry, CheckMode::Serve, env.as_ref())
+        .map_err(StartError::InvalidConfig)?;
     for w in &checked.warnings {
         tracing::warn!(%w, "config warning");
     }
@@ -89,13 +153,17 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
         };
         if sim_addrs.contains_key(&s.vendor) {
             // Connections find their simulator by vendor (see follow_simulators).
-            return Err(format!("two simulators for vendor {}", s.vendor));
+            return Err(StartError::TwoSimulators(s.vendor.clone()));
         }
         let control = SimControl::new();
         let router = (entry.simulator)(&s.settings, control.clone())?;
         let sim = connector::sim::serve(router, s.listen, control)
             .await
-            .map_err(|e| format!("simulator {} on {}: {e}", s.vendor, s.listen))?;
+            .map_err(|source| StartError::Simulator {
+                vendor: s.vendor.clone(),
+                listen: s.listen,
+                source,
+            })?;
         tracing::info!(vendor = %s.vendor, addr = %sim.addr, "simulator started");
         sim_addrs.insert(s.vendor.clone(), (s.listen, sim.addr));
         sims.push(sim);
@@ -120,12 +188,18 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
     crate::webhooks::install_clients(&state);
     let api = TcpListener::bind(opts.listen.unwrap_or(server_cfg.listen))
         .await
-        .map_err(|e| format!("API listener: {e}"))?;
+        .map_err(|source| StartError::Listener {
+            listener: "API",
+            source,
+        })?;
     let admin = TcpListener::bind(opts.admin_listen.unwrap_or(server_cfg.admin_listen))
         .await
-        .map_err(|e| format!("admin listener: {e}"))?;
-    let api_addr = api.local_addr().map_err(|e| e.to_string())?;
-    let admin_addr = admin.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|source| StartError::Listener {
+            listener: "admin",
+            source,
+        })?;
+    let api_addr = api.local_addr().map_err(StartError::BoundAddress)?;
+    let admin_addr = admin.local_addr().map_err(StartError::BoundAddress)?;
     let app = app(state.clone());
     let admin_app = http::admin::router(state.clone());
     let (tx, rx) = watch::channel(false);
@@ -170,12 +244,13 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, String
 }
 
 /// The config's ledger, opened (and migrated) with `env` resolving its `${NAME}`s.
-pub async fn open_ledger(checked: &Checked, env: &EnvLookup) -> Result<ledger::Ledger, String> {
-    let cfg: ledger::LedgerConfig = serde_json::from_value(checked.config.ledger.clone())
-        .map_err(|e| format!("ledger: {e}"))?;
-    ledger::open(&cfg, env)
-        .await
-        .map_err(|e| format!("ledger: {e}"))
+pub async fn open_ledger(
+    checked: &Checked,
+    env: &EnvLookup,
+) -> Result<ledger::Ledger, OpenLedgerError> {
+    let cfg: ledger::LedgerConfig =
+        serde_json::from_value(checked.config.ledger.clone()).map_err(OpenLedgerError::Config)?;
+    ledger::open(&cfg, env).await.map_err(OpenLedgerError::Open)
 }
 
 pub fn app(state: Arc<AppState>) -> Router {
@@ -184,7 +259,7 @@ pub fn app(state: Arc<AppState>) -> Router {
 
 /// Re-reads the config; a valid one replaces the running one atomically, an invalid one
 /// is refused and the running one keeps serving.
-pub fn reload(state: &AppState) -> Result<String, String> {
+pub fn reload(state: &AppState) -> Result<String, ReloadError> {
     let current = state.runtime.load_full();
     let path = current.checked.path.clone();
     let result = load_and_check(&path, &state.registry, CheckMode::Serve, state.env.as_ref())
@@ -192,14 +267,10 @@ pub fn reload(state: &AppState) -> Result<String, String> {
             follow_simulators(&mut checked, &state.sim_addrs);
             checked
         })
-        .map_err(|issues| {
-            issues
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .and_then(|checked| build_runtime(checked, state.env.as_ref(), Some(&current)));
+        .map_err(ReloadError::InvalidConfig)
+        .and_then(|checked| {
+            build_runtime(checked, state.env.as_ref(), Some(&current)).map_err(ReloadError::from)
+        });
     match result {
         Ok(rt) => {
             let version = rt.checked.version().to_owned();
@@ -208,17 +279,19 @@ pub fn reload(state: &AppState) -> Result<String, String> {
             if let Ok(mut e) = state.last_reload_error.lock() {
                 *e = None;
             }
-            metrics::counter!("config_reload_total", "result" => "applied").increment(1);
+            metrics::counter!(crate::metric_names::CONFIG_RELOAD_TOTAL, "result" => "applied")
+                .increment(1);
             tracing::info!(%version, "config reloaded");
             Ok(version)
         }
-        Err(msg) => {
-            metrics::counter!("config_reload_total", "result" => "refused").increment(1);
-            tracing::error!(reason = %msg, "config reload refused; the running config keeps serving");
+        Err(refused) => {
+            metrics::counter!(crate::metric_names::CONFIG_RELOAD_TOTAL, "result" => "refused")
+                .increment(1);
+            tracing::error!(reason = %refused, "config reload refused; the running config keeps serving");
             if let Ok(mut e) = state.last_reload_error.lock() {
-                *e = Some(msg.clone());
+                *e = Some(refused.to_string());
             }
-            Err(msg)
+            Err(refused)
         }
     }
 }
@@ -253,7 +326,7 @@ fn write_ready_file(
     api: SocketAddr,
     admin: SocketAddr,
     sims: &SimAddrs,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let simulators: BTreeMap<&str, String> = sims
         .iter()
         .map(|(vendor, (_, bound))| (vendor.as_str(), bound.to_string()))
@@ -267,5 +340,8 @@ fn write_ready_file(
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, body.to_string())
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("ready file {}: {e}", path.display()))
+        .map_err(|source| StartError::ReadyFile {
+            path: path.to_path_buf(),
+            source,
+        })
 }

@@ -91,7 +91,7 @@ pub fn metrics_handle() -> PrometheusHandle {
                 // the distribution says whether batching happens under load.
                 .and_then(|b| {
                     b.set_buckets_for_metric(
-                        Matcher::Full("ledger_batch_size".to_owned()),
+                        Matcher::Full(crate::metric_names::LEDGER_BATCH_SIZE.to_owned()),
                         &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0],
                     )
                 })

@@ -48,8 +48,17 @@ pub fn stale_after(runtime: &Runtime) -> Duration {
     Duration::from_millis(longest) + MARGIN
 }
 
+/// Why the start-up recovery failed (the gateway does not start).
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    #[error("ledger lease: {0}")]
+    Lease(#[source] ledger::LedgerError),
+    #[error("ledger recovery: {0}")]
+    Recovery(#[source] ledger::LedgerError),
+}
+
 /// At start: marks abandoned records `unknown`; returns how many.
-pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64, String> {
+pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64, RecoveryError> {
     let n = match ledger {
         Ledger::Sqlite(_) => ledger.recover_on_start().await,
         Ledger::Postgres(_) => {
@@ -57,18 +66,18 @@ pub async fn recover_at_start(ledger: &Ledger, runtime: &Runtime) -> Result<u64,
             ledger
                 .renew_lease(LEASE_TTL)
                 .await
-                .map_err(|e| format!("ledger lease: {e}"))?;
+                .map_err(RecoveryError::Lease)?;
             let expired = ledger
                 .recover_expired_holders()
                 .await
-                .map_err(|e| format!("ledger recovery: {e}"))?;
+                .map_err(RecoveryError::Recovery)?;
             ledger
                 .recover_stale(stale_after(runtime))
                 .await
                 .map(|n| n + expired)
         }
     }
-    .map_err(|e| format!("ledger recovery: {e}"))?;
+    .map_err(RecoveryError::Recovery)?;
     if n > 0 {
         tracing::warn!(
             recovered = n,
@@ -99,7 +108,7 @@ pub async fn pass(state: &AppState) {
                 .iter()
                 .find(|(s, _)| *s == RecordState::Unknown)
                 .map_or(0, |(_, n)| *n);
-            metrics::gauge!("orders_unknown").set(unknown as f64);
+            metrics::gauge!(crate::metric_names::ORDERS_UNKNOWN).set(unknown as f64);
         }
         Err(e) => tracing::error!(error = %e, "ledger upkeep: count failed"),
     }
@@ -134,7 +143,7 @@ pub fn spawn_lease(state: Arc<AppState>) -> Option<tokio::task::JoinHandle<()>> 
 
 async fn lease_pass(ledger: &Ledger) {
     if let Err(e) = ledger.renew_lease(LEASE_TTL).await {
-        metrics::counter!("ledger_lease_renew_failures_total").increment(1);
+        metrics::counter!(crate::metric_names::LEDGER_LEASE_RENEW_FAILURES_TOTAL).increment(1);
         tracing::error!(error = %e, "ledger lease: renewal failed; other replicas settle this replica's in-flight orders if it stays failed");
     }
     match ledger.recover_expired_holders().await {

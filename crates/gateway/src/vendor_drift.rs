@@ -69,8 +69,7 @@ pub fn record(connection: &str, drift: &[Drift], gate: &LogGate, now: Instant) {
         by_kind.entry(d.kind).or_default().push(d.path.as_str());
     }
     for (kind, paths) in by_kind {
-        metrics::counter!(
-            "vendor_answer_drift_total",
+        metrics::counter!(crate::metric_names::VENDOR_ANSWER_DRIFT_TOTAL,
             "connection" => connection.to_owned(),
             "kind" => kind.as_str()
         )

@@ -25,7 +25,31 @@ pub struct ConfigWatcher {
     _watcher: Arc<Mutex<notify::RecommendedWatcher>>,
 }
 
-pub fn watch_config(state: Arc<AppState>) -> Result<ConfigWatcher, String> {
+/// Why the config files cannot be watched (serving goes on without hot reload).
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("{0}")]
+    Notify(#[source] notify::Error),
+    #[error("{}: {source}", dir.display())]
+    Directory {
+        dir: PathBuf,
+        #[source]
+        source: notify::Error,
+    },
+    #[error("config watcher lock poisoned")]
+    Poisoned,
+}
+
+/// A config file that could not be read to see whether it changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+struct Unreadable {
+    path: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
+
+pub fn watch_config(state: Arc<AppState>) -> Result<ConfigWatcher, WatchError> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let filter = state.clone();
     let watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
@@ -43,7 +67,7 @@ pub fn watch_config(state: Arc<AppState>) -> Result<ConfigWatcher, String> {
             Err(e) => tracing::debug!(error = %e, "config watcher: notify error"),
         }
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(WatchError::Notify)?;
     let watcher = Arc::new(Mutex::new(watcher));
     let mut watched = BTreeSet::new();
     add_watches(&watcher, &mut watched, &state)?;
@@ -88,11 +112,14 @@ async fn settle(state: &AppState, rx: &mut tokio::sync::mpsc::UnboundedReceiver<
     }
 }
 
-fn files_hash(state: &AppState) -> Result<String, String> {
+fn files_hash(state: &AppState) -> Result<String, Unreadable> {
     let rt = state.runtime.load();
     let mut h = <sha2::Sha256 as sha2::Digest>::new();
     for f in std::iter::once(&rt.checked.path).chain(&rt.checked.files) {
-        let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let bytes = std::fs::read(f).map_err(|source| Unreadable {
+            path: f.clone(),
+            source,
+        })?;
         sha2::Digest::update(&mut h, &bytes);
     }
     Ok(hex::encode(sha2::Digest::finalize(h)))
@@ -160,10 +187,8 @@ fn add_watches(
     watcher: &Mutex<notify::RecommendedWatcher>,
     watched: &mut BTreeSet<PathBuf>,
     state: &AppState,
-) -> Result<(), String> {
-    let mut w = watcher
-        .lock()
-        .map_err(|_| "config watcher lock poisoned".to_owned())?;
+) -> Result<(), WatchError> {
+    let mut w = watcher.lock().map_err(|_| WatchError::Poisoned)?;
     let mut failed = Ok(());
     for (dir, _) in used_files(state) {
         if watched.contains(&dir) {
@@ -173,7 +198,7 @@ fn add_watches(
             Ok(()) => {
                 watched.insert(dir);
             }
-            Err(e) => failed = Err(format!("{}: {e}", dir.display())),
+            Err(source) => failed = Err(WatchError::Directory { dir, source }),
         }
     }
     failed

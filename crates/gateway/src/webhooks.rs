@@ -271,7 +271,7 @@ async fn attempt(
         .body(d.payload.clone())
         .send()
         .await;
-    metrics::histogram!("webhook_delivery_duration_seconds")
+    metrics::histogram!(crate::metric_names::WEBHOOK_DELIVERY_DURATION_SECONDS)
         .record(started.elapsed().as_secs_f64());
     let error = match sent {
         Ok(r) if r.status().is_success() => return Attempted::Delivered,
@@ -330,7 +330,7 @@ async fn record(state: &AppState, d: &Delivery, outcome: Attempted) {
         Attempted::Failed { .. } => "failed",
         Attempted::Gone { .. } => "gone",
     };
-    metrics::counter!("webhook_deliveries_total", "client" => d.client.clone(), "result" => result)
+    metrics::counter!(crate::metric_names::WEBHOOK_DELIVERIES_TOTAL, "client" => d.client.clone(), "result" => result)
         .increment(1);
     match &outcome {
         Attempted::Failed { error } => {

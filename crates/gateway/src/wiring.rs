@@ -10,8 +10,34 @@ use crate::config::Checked;
 use crate::secrets::{self, EnvLookup};
 use crate::state::Runtime;
 
-pub fn parse_outbound(v: &Value) -> Result<outbound::ConnectionSettings, String> {
-    serde_json::from_value(v.clone()).map_err(|e| e.to_string())
+pub fn parse_outbound(v: &Value) -> Result<outbound::ConnectionSettings, serde_json::Error> {
+    serde_json::from_value(v.clone())
+}
+
+/// Why the live parts of a checked config could not be built. The texts are what
+/// operators read at start, in a refused reload and in the console.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("{what} {id}: environment variable {name} is not set")]
+    KeyNotSet {
+        what: &'static str,
+        id: String,
+        name: String,
+    },
+    #[error("redis: {0}")]
+    RedisSettings(#[source] serde_json::Error),
+    #[error("redis: {0}")]
+    Redis(#[source] outbound::BuildError),
+    #[error("{0}")]
+    OutboundSettings(#[source] serde_json::Error),
+    #[error("connection {name}: {source}")]
+    Connection {
+        name: String,
+        #[source]
+        source: outbound::BuildError,
+    },
+    #[error("{0}")]
+    Webhooks(String),
 }
 
 /// Every secret field of a connection, as (pointer relative to its `outbound`, env
@@ -86,7 +112,7 @@ pub fn build_runtime(
     checked: Checked,
     env: &EnvLookup,
     previous: Option<&Runtime>,
-) -> Result<Runtime, String> {
+) -> Result<Runtime, RuntimeError> {
     let clients = key_table(&checked.config.clients, "client", env)?;
     let operators = key_table(&checked.config.operators, "operator", env)?;
     let quotas = client_quotas(&checked, previous);
@@ -96,13 +122,13 @@ pub fn build_runtime(
         (Some(_), Some(p)) if redis_unchanged => p.fleet.clone(),
         (Some(v), _) => {
             let settings: outbound::RedisSettings =
-                serde_json::from_value(v.clone()).map_err(|e| format!("redis: {e}"))?;
-            Some(outbound::FleetStore::new(&settings, env).map_err(|e| format!("redis: {e}"))?)
+                serde_json::from_value(v.clone()).map_err(RuntimeError::RedisSettings)?;
+            Some(outbound::FleetStore::new(&settings, env).map_err(RuntimeError::Redis)?)
         }
     };
     let mut connections = HashMap::new();
     for c in &checked.config.connections {
-        let settings = parse_outbound(&c.outbound)?;
+        let settings = parse_outbound(&c.outbound).map_err(RuntimeError::OutboundSettings)?;
         let reused = previous.and_then(|p| {
             let old = p
                 .checked
@@ -124,12 +150,16 @@ pub fn build_runtime(
                     env,
                     fleet.as_ref(),
                 )
-                .map_err(|e| format!("connection {}: {e}", c.name))?,
+                .map_err(|source| RuntimeError::Connection {
+                    name: c.name.clone(),
+                    source,
+                })?,
             ),
         };
         connections.insert(c.name.clone(), client);
     }
-    let webhooks = crate::webhooks::endpoints(&checked.config.clients, env)?;
+    let webhooks =
+        crate::webhooks::endpoints(&checked.config.clients, env).map_err(RuntimeError::Webhooks)?;
     Ok(Runtime {
         checked,
         clients,
@@ -144,14 +174,16 @@ pub fn build_runtime(
 /// Hex SHA-256 of a key -> the id holding it, with `${NAME}` hashes resolved.
 fn key_table(
     holders: &[crate::config::model::ClientConfig],
-    what: &str,
+    what: &'static str,
     env: &EnvLookup,
-) -> Result<HashMap<String, String>, String> {
+) -> Result<HashMap<String, String>, RuntimeError> {
     let mut table = HashMap::new();
     for c in holders {
         let hash = match secrets::parse_ref(&c.key_sha256) {
-            Some(name) => env(name).ok_or_else(|| {
-                format!("{what} {}: environment variable {name} is not set", c.id)
+            Some(name) => env(name).ok_or_else(|| RuntimeError::KeyNotSet {
+                what,
+                id: c.id.clone(),
+                name: name.to_owned(),
             })?,
             None => c.key_sha256.clone(),
         };

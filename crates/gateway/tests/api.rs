@@ -530,6 +530,30 @@ async fn an_order_no_route_takes_is_422_no_route_with_reasons() {
     );
 }
 
+/// Issue 24 item 3: what a vendor declares it cannot honour is refused by the core before
+/// its translator runs, the same on the preview and on a real order: only the
+/// `unsupported` error with the vendor's reason, not the translator's other findings
+/// (this order also lacks the ship-to Juniper requires).
+#[tokio::test]
+async fn what_the_vendor_cannot_honour_is_refused_before_translation() {
+    let g = Gateway::start().await;
+    let (_, mut order) = examples("juniper").into_iter().next().unwrap();
+    order["orderRef"] = json!("caps-1");
+    order["type"] = json!("renewal");
+    order.as_object_mut().unwrap().remove("shipTo");
+    let want = json!([{
+        "pointer": "/type",
+        "code": "unsupported",
+        "message": "Juniper has no renewals; a recurring pack is `recurrence: subscription` on a new order"
+    }]);
+    for path in ["/v1/orders/preview", "/v1/orders"] {
+        let (status, headers, body) = g.post(path, &order).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert_problem(&headers, &body, "invalid_order");
+        assert_eq!(body["errors"], want, "{path}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn lines_for_two_routes_are_422_split_required() {
     // Two routes to one connection, split by sku: an order with both kinds of line.

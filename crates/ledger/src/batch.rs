@@ -69,7 +69,7 @@ impl<C: Send, D: Send + Sync, T: Send> Job<C> for Typed<C, D, T> {
             Some(e) => Err(e),
             None => self
                 .out
-                .ok_or_else(|| LedgerError::Db("the ledger write produced no result".into())),
+                .ok_or_else(|| LedgerError::db("the ledger write produced no result")),
         };
         // The caller may have gone away (its request was dropped); the write stands.
         let _ = self.reply.send(r);
@@ -108,7 +108,7 @@ impl Counters {
         self.writes.fetch_add(n as u64, Ordering::Relaxed);
         let class = (usize::BITS - 1 - n.max(1).leading_zeros()) as usize;
         self.by_class[class.min(SIZE_CLASSES - 1)].fetch_add(1, Ordering::Relaxed);
-        metrics::histogram!("ledger_batch_size").record(n as f64);
+        metrics::histogram!(crate::metric_names::LEDGER_BATCH_SIZE).record(n as f64);
     }
 
     fn snapshot(&self) -> BatchStats {
@@ -217,11 +217,11 @@ impl<DB: Database> Writer<DB> {
         self.queued.fetch_add(1, Ordering::SeqCst);
         if self.queue.send(Msg::Job(job)).is_err() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(LedgerError::Db("the ledger is closed".into()));
+            return Err(LedgerError::db("the ledger is closed"));
         }
         answer
             .await
-            .map_err(|_| LedgerError::Db("the ledger closed before this write ran".into()))?
+            .map_err(|_| LedgerError::db("the ledger closed before this write ran"))?
     }
 
     pub(crate) fn queued(&self) -> usize {
@@ -292,10 +292,17 @@ impl<DB: Database> WriterTask<DB> {
             Ok(()) => batch.drain(..).for_each(|j| j.answer(None)),
             Err(Failure::Batch(e)) => {
                 tracing::warn!(writes = batch.len(), error = %e, "ledger: a batch failed to commit");
-                let msg = e.to_string();
-                batch
-                    .drain(..)
-                    .for_each(|j| j.answer(Some(LedgerError::Db(msg.clone()))));
+                let message = e.to_string();
+                let source = match &e {
+                    LedgerError::Db { source, .. } => source.clone(),
+                    LedgerError::Config(_) | LedgerError::Invalid(_) => None,
+                };
+                batch.drain(..).for_each(|j| {
+                    j.answer(Some(LedgerError::Db {
+                        message: message.clone(),
+                        source: source.clone(),
+                    }));
+                });
             }
             Err(Failure::Write(e, _)) if batch.len() == 1 => {
                 if let Some(j) = batch.pop() {

@@ -14,6 +14,7 @@ mod lifecycle;
 mod store;
 mod batch;
 mod lease;
+pub mod metric_names;
 mod postgres;
 mod record;
 mod sqlite;
@@ -32,9 +33,16 @@ pub use record::{Begin, Finish, NewRecord, Record, RecordState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    /// The database failed or is unreachable (retrying later may help).
-    #[error("ledger database: {0}")]
-    Db(String),
+    /// The database failed or is unreachable (retrying later may help). `source` is the
+    /// driver's error when there is one (its text is the message, as operators read it
+    /// in logs); never for a failed connect, whose driver text can hold the URL: that
+    /// message is redacted and the driver's error dropped.
+    #[error("ledger database: {message}")]
+    Db {
+        message: String,
+        #[source]
+        source: Option<std::sync::Arc<sqlx::Error>>,
+    },
     /// The ledger config cannot work.
     #[error("ledger config: {0}")]
     Config(String),
@@ -43,9 +51,22 @@ pub enum LedgerError {
     Invalid(String),
 }
 
+impl LedgerError {
+    /// A database failure the ledger itself noticed (no driver error behind it).
+    pub(crate) fn db(message: impl Into<String>) -> Self {
+        LedgerError::Db {
+            message: message.into(),
+            source: None,
+        }
+    }
+}
+
 impl From<sqlx::Error> for LedgerError {
     fn from(e: sqlx::Error) -> Self {
-        LedgerError::Db(e.to_string())
+        LedgerError::Db {
+            message: e.to_string(),
+            source: Some(std::sync::Arc::new(e)),
+        }
     }
 }
 
@@ -725,5 +746,23 @@ mod tests {
             &time::format_description::well_known::Rfc3339,
         );
         assert!(parsed.is_ok());
+    }
+
+    #[test]
+    fn a_driver_error_stays_the_source_of_a_db_error_and_its_text_the_message() {
+        use std::error::Error as _;
+        let e = LedgerError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(
+            e.to_string(),
+            format!("ledger database: {}", sqlx::Error::PoolTimedOut)
+        );
+        let source = e.source().unwrap();
+        assert!(matches!(
+            source
+                .downcast_ref::<std::sync::Arc<sqlx::Error>>()
+                .map(|a| &**a),
+            Some(sqlx::Error::PoolTimedOut)
+        ));
+        assert!(LedgerError::db("the ledger is closed").source().is_none());
     }
 }

@@ -688,7 +688,7 @@ macro_rules! lifecycle_store {
                 seq: r.try_get("seq")?,
                 kind: r.try_get("kind")?,
                 state: RecordState::parse(&state)
-                    .ok_or_else(|| LedgerError::Db(format!("unknown state {state}")))?,
+                    .ok_or_else(|| LedgerError::db(format!("unknown state {state}")))?,
                 status: r.try_get("status")?,
                 source: r.try_get("source")?,
                 vendor_status: r.try_get("vendor_status")?,
@@ -697,7 +697,7 @@ macro_rules! lifecycle_store {
                     .as_deref()
                     .map(serde_json::from_str)
                     .transpose()
-                    .map_err(|e| LedgerError::Db(format!("stored tracking: {e}")))?,
+                    .map_err(|e| LedgerError::db(format!("stored tracking: {e}")))?,
                 at: r.try_get("at")?,
             })
         }

@@ -71,7 +71,7 @@ impl PgLedger {
             .connect_with(opts)
             .await
             .map_err(|e| {
-                LedgerError::Db(format!(
+                LedgerError::db(format!(
                     "connecting to the PostgreSQL ledger: {}",
                     crate::redact(&e, url.expose_secret())
                 ))
@@ -80,7 +80,7 @@ impl PgLedger {
         MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| LedgerError::Db(format!("migrating the PostgreSQL ledger: {e}")))?;
+            .map_err(|e| LedgerError::db(format!("migrating the PostgreSQL ledger: {e}")))?;
         Ok(PgLedger {
             writer: Writer::start(pool.clone(), "BEGIN", max_batch),
             holder: crate::lease::new_holder(),

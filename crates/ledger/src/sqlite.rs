@@ -82,7 +82,7 @@ impl SqliteLedger {
         MIGRATOR
             .run(&writes)
             .await
-            .map_err(|e| LedgerError::Db(format!("migrating the SQLite ledger: {e}")))?;
+            .map_err(|e| LedgerError::db(format!("migrating the SQLite ledger: {e}")))?;
         let reads = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))

@@ -436,7 +436,7 @@ macro_rules! ledger_store {
                     RecordState::ALL.iter().map(|s| (*s, 0)).collect();
                 for (state, n) in rows {
                     let state = RecordState::parse(&state)
-                        .ok_or_else(|| LedgerError::Db(format!("unknown state {state}")))?;
+                        .ok_or_else(|| LedgerError::db(format!("unknown state {state}")))?;
                     if let Some(slot) = out.iter_mut().find(|(s, _)| *s == state) {
                         slot.1 = u64::try_from(n).unwrap_or(0);
                     }
@@ -512,8 +512,8 @@ macro_rules! ledger_store {
             let mut last = None;
             for _ in 0..4 {
                 let Some(rec) = one(&mut *c, crate::store::BY_KEY, &n.client, &n.idem_key).await? else {
-                    return Err(LedgerError::Db(
-                        "the record holding this idempotency key vanished".into(),
+                    return Err(LedgerError::db(
+                        "the record holding this idempotency key vanished",
                     ));
                 };
                 if rec.body_hash != n.body_hash {
@@ -538,7 +538,7 @@ macro_rules! ledger_store {
             // Only reached when retries keep failing and re-arming under us.
             match last {
                 Some(rec) => Ok(Begin::InProgress(rec)),
-                None => Err(LedgerError::Db("begin did not settle".into())),
+                None => Err(LedgerError::db("begin did not settle")),
             }
         }
 
@@ -842,7 +842,7 @@ macro_rules! ledger_store {
                 connection: r.try_get("connection")?,
                 vendor: r.try_get("vendor")?,
                 state: RecordState::parse(&state)
-                    .ok_or_else(|| LedgerError::Db(format!("unknown state {state}")))?,
+                    .ok_or_else(|| LedgerError::db(format!("unknown state {state}")))?,
                 vendor_order_id: r.try_get("vendor_order_id")?,
                 vendor_status: r.try_get("vendor_status")?,
                 attempts: r.try_get("attempts")?,
@@ -851,7 +851,7 @@ macro_rules! ledger_store {
                     .as_deref()
                     .map(serde_json::from_str)
                     .transpose()
-                    .map_err(|e| LedgerError::Db(format!("stored response: {e}")))?,
+                    .map_err(|e| LedgerError::db(format!("stored response: {e}")))?,
                 response_text: response,
                 never_sent: r.try_get("never_sent")?,
                 trace_id: r.try_get("trace_id")?,
@@ -862,7 +862,7 @@ macro_rules! ledger_store {
                     .as_deref()
                     .map(serde_json::from_str)
                     .transpose()
-                    .map_err(|e| LedgerError::Db(format!("stored lookup: {e}")))?,
+                    .map_err(|e| LedgerError::db(format!("stored lookup: {e}")))?,
                 note: r.try_get("note")?,
             })
         }

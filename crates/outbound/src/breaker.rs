@@ -47,7 +47,7 @@ pub struct Breaker {
 
 impl Breaker {
     pub fn new(connection: &str, vendor: &str, threshold: u32, open_for: Duration) -> Self {
-        let gauge = metrics::gauge!("vendor_circuit_state", "connection" => connection.to_owned(), "vendor" => vendor.to_owned());
+        let gauge = metrics::gauge!(crate::metric_names::VENDOR_CIRCUIT_STATE, "connection" => connection.to_owned(), "vendor" => vendor.to_owned());
         gauge.set(State::Closed.gauge_value());
         Breaker {
             threshold: threshold.max(1),

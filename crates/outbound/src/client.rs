@@ -251,7 +251,7 @@ impl ConnectionClient {
             .min(deadline.saturating_duration_since(Instant::now()));
         self.limiter.admit(&self.name, budget).await?;
         let permit = self.in_flight.clone().try_acquire_owned().map_err(|_| {
-            metrics::counter!("vendor_shed_total", "connection" => self.name.clone()).increment(1);
+            metrics::counter!(crate::metric_names::VENDOR_SHED_TOTAL, "connection" => self.name.clone()).increment(1);
             OutboundError::Overloaded
         })?;
         let slot = InFlight::new(&self.name, permit);
@@ -377,14 +377,14 @@ impl ConnectionClient {
                 ("transport", String::new())
             }
         };
-        metrics::counter!("vendor_calls_total", "connection" => self.name.clone(), "vendor" => self.vendor.clone(), "outcome" => label, "status" => status).increment(1);
-        metrics::histogram!("vendor_call_duration_seconds", "connection" => self.name.clone())
+        metrics::counter!(crate::metric_names::VENDOR_CALLS_TOTAL, "connection" => self.name.clone(), "vendor" => self.vendor.clone(), "outcome" => label, "status" => status).increment(1);
+        metrics::histogram!(crate::metric_names::VENDOR_CALL_DURATION_SECONDS, "connection" => self.name.clone())
             .record(started.elapsed().as_secs_f64());
         outcome
     }
 
     fn count_retry(&self) {
-        metrics::counter!("vendor_retries_total", "connection" => self.name.clone()).increment(1);
+        metrics::counter!(crate::metric_names::VENDOR_RETRIES_TOTAL, "connection" => self.name.clone()).increment(1);
     }
 }
 
@@ -533,7 +533,7 @@ struct InFlight {
 
 impl InFlight {
     fn new(connection: &str, permit: OwnedSemaphorePermit) -> Self {
-        let gauge = metrics::gauge!("vendor_in_flight", "connection" => connection.to_owned());
+        let gauge = metrics::gauge!(crate::metric_names::VENDOR_IN_FLIGHT, "connection" => connection.to_owned());
         gauge.increment(1.0);
         InFlight {
             gauge,

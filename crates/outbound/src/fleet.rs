@@ -120,14 +120,14 @@ impl FleetStore {
     ) -> Option<T> {
         let started = Instant::now();
         let outcome = tokio::time::timeout(budget, round_trip).await;
-        metrics::histogram!("vendor_limiter_redis_duration_seconds", "connection" => connection.to_owned())
+        metrics::histogram!(crate::metric_names::VENDOR_LIMITER_REDIS_DURATION_SECONDS, "connection" => connection.to_owned())
             .record(started.elapsed().as_secs_f64());
         let error = match outcome {
             Ok(Some(v)) => return Some(v),
             Ok(None) => "error",
             Err(_) => "timeout",
         };
-        metrics::counter!("vendor_limiter_redis_errors_total", "connection" => connection.to_owned(), "kind" => error).increment(1);
+        metrics::counter!(crate::metric_names::VENDOR_LIMITER_REDIS_ERRORS_TOTAL, "connection" => connection.to_owned(), "kind" => error).increment(1);
         None
     }
 }
@@ -220,7 +220,7 @@ impl FleetLimit {
             .await
             .is_some()
         {
-            metrics::counter!("vendor_fleet_pauses_total", "connection" => self.connection.clone())
+            metrics::counter!(crate::metric_names::VENDOR_FLEET_PAUSES_TOTAL, "connection" => self.connection.clone())
                 .increment(1);
         }
     }

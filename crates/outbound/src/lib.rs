@@ -9,6 +9,7 @@ mod client;
 mod error;
 mod fleet;
 mod limiter;
+pub mod metric_names;
 pub mod policy;
 mod settings;
 mod token;

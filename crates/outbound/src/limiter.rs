@@ -172,7 +172,7 @@ impl Limiter {
         let (scope, decision, ticket) = self.decide(max_wait).await;
         let decision = match decision {
             Decision::Go { wait } if !wait.is_zero() => {
-                metrics::counter!("vendor_rate_limit_waits_total", "connection" => connection.to_owned()).increment(1);
+                metrics::counter!(crate::metric_names::VENDOR_RATE_LIMIT_WAITS_TOTAL, "connection" => connection.to_owned()).increment(1);
                 tokio::time::sleep(wait).await;
                 match self.paused_after(ticket).await {
                     Some(retry_after) => Decision::Refuse { retry_after },
@@ -186,11 +186,11 @@ impl Limiter {
             Decision::Go { .. } => "waited",
             Decision::Refuse { .. } => "rejected",
         };
-        metrics::counter!("vendor_limiter_decisions_total", "connection" => connection.to_owned(), "scope" => scope, "result" => result).increment(1);
+        metrics::counter!(crate::metric_names::VENDOR_LIMITER_DECISIONS_TOTAL, "connection" => connection.to_owned(), "scope" => scope, "result" => result).increment(1);
         match decision {
             Decision::Go { .. } => Ok(()),
             Decision::Refuse { retry_after } => {
-                metrics::counter!("vendor_rate_limit_rejections_total", "connection" => connection.to_owned()).increment(1);
+                metrics::counter!(crate::metric_names::VENDOR_RATE_LIMIT_REJECTIONS_TOTAL, "connection" => connection.to_owned()).increment(1);
                 Err(OutboundError::RateLimited { retry_after })
             }
         }

@@ -102,7 +102,7 @@ impl TokenSource {
                 if now >= t.refresh_at {
                     self.refresh_ahead();
                 }
-                metrics::counter!("vendor_token_cache_hits_total", "connection" => self.connection.clone()).increment(1);
+                metrics::counter!(crate::metric_names::VENDOR_TOKEN_CACHE_HITS_TOTAL, "connection" => self.connection.clone()).increment(1);
                 return Ok(t.value);
             }
             self.cache.invalidate(&self.key).await;
@@ -204,7 +204,7 @@ impl TokenSource {
             req = req.basic_auth(&s.client_id, Some(s.client_secret.expose_secret()));
         }
         let fail = |reason: &str, status: Option<u16>| {
-            metrics::counter!("vendor_token_fetches_total", "connection" => self.connection.clone(), "result" => "error").increment(1);
+            metrics::counter!(crate::metric_names::VENDOR_TOKEN_FETCHES_TOTAL, "connection" => self.connection.clone(), "result" => "error").increment(1);
             OutboundError::TokenEndpoint {
                 reason: reason.to_owned(),
                 status,
@@ -229,7 +229,7 @@ impl TokenSource {
             .expires_in
             .map(Duration::from_secs)
             .unwrap_or(s.default_lifetime);
-        metrics::counter!("vendor_token_fetches_total", "connection" => self.connection.clone(), "result" => "ok").increment(1);
+        metrics::counter!(crate::metric_names::VENDOR_TOKEN_FETCHES_TOTAL, "connection" => self.connection.clone(), "result" => "ok").increment(1);
         let usable = lifetime.saturating_sub(self.skew_for(lifetime));
         let now = Instant::now();
         Ok(Token {

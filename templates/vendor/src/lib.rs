@@ -10,13 +10,34 @@ pub mod sim;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, Interpreted, LookupRefusal, PreparedRoute, RouteConfig,
+    AuthKind, Capabilities, ConfigIssue, Connector, Support, Interpreted, LookupRefusal, PreparedRoute, RouteConfig,
     TranslateContext, VendorFailure, VendorRequest, VendorResponse,
 };
 use order_model::{CanonicalOrder, FieldError};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "__KIND__";
+
+const UNDECLARED: Support = Support::Refused("__NAME__: not declared yet");
+
+// NEW VENDOR: what the vendor can honour of the canonical order; each refusal's text
+// tells the caller why (and what to send instead). The gateway refuses these before
+// translating, and translate::translate calls the same check first.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    renewals: UNDECLARED,
+    return_orders: UNDECLARED,
+    quotes: UNDECLARED,
+    return_quotes: UNDECLARED,
+    return_of: UNDECLARED,
+    recurring: UNDECLARED,
+    carrier_choice: UNDECLARED,
+    return_labels: UNDECLARED,
+    site_delivery: UNDECLARED,
+    address_refs: UNDECLARED,
+    return_lines: UNDECLARED,
+    serial_numbers: UNDECLARED,
+    subscription_refs: UNDECLARED,
+};
 
 pub fn connector() -> Arc<dyn Connector> {
     Arc::new(Vendor)
@@ -32,6 +53,10 @@ impl Connector for Vendor {
     // NEW VENDOR: how the vendor authenticates.
     fn auth_kind(&self) -> AuthKind {
         AuthKind::StaticHeader
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     fn order_options_schema(&self) -> Value {
@@ -81,6 +106,15 @@ impl PreparedRoute for Prepared {
     }
 
     fn lookup(&self, _order: &CanonicalOrder, _vendor_order_id: &str) -> Option<VendorRequest> {
+        None
+    }
+
+    // NEW VENDOR: only vendors that create accounts beside orders (Impilo's patients).
+    fn reuse_created_account(
+        &self,
+        _order: &CanonicalOrder,
+        _account: &order_model::VendorRef,
+    ) -> Option<CanonicalOrder> {
         None
     }
 

@@ -7,6 +7,9 @@ use connector::sim::SimControl;
 use serde_json::Value;
 
 /// NEW VENDOR: the documented endpoints, rules and error answers.
-pub fn router(_settings: &Value, _control: Arc<SimControl>) -> Result<Router, String> {
+pub fn router(
+    _settings: &Value,
+    _control: Arc<SimControl>,
+) -> Result<Router, connector::sim::SimSettingsError> {
     Ok(Router::new())
 }

@@ -13,6 +13,7 @@ pub fn translate(
 ) -> Result<VendorRequest, Vec<FieldError>> {
     let order = &connector::text::normalized(order);
     let mut e = Violations::new();
+    connector::capabilities::refuse(&crate::CAPABILITIES, order, &mut e);
     // NEW VENDOR: map every canonical field (src/coverage.rs), refuse what the vendor
     // cannot honour with a pointer into the caller's order.
     e.unsupported("", "this connector is a scaffold: nothing is mapped yet");

@@ -201,9 +201,8 @@ pub(super) fn simulators(cx: &mut Ctx<'_>, registry: &Registry, sims: &[(usize, 
                 );
             }
             Some(entry) => {
-                if let Err(msg) = (entry.simulator)(&s.settings, connector::sim::SimControl::new())
-                {
-                    cx.error(format!("/simulators/{i}/settings"), msg);
+                if let Err(e) = (entry.simulator)(&s.settings, connector::sim::SimControl::new()) {
+                    cx.error(format!("/simulators/{i}/settings"), e.to_string());
                 }
             }
         }

@@ -65,6 +65,7 @@ pub(super) fn compile(
                     conditions: r.when.clone(),
                     connection: conn.name.clone(),
                     vendor: entry.connector.kind(),
+                    capabilities: entry.connector.capabilities(),
                     prepared,
                     remember_created_accounts: r.remember_created_accounts,
                 },

@@ -68,7 +68,7 @@ pub fn check(app: &AppState, text: &str, orders: &[(String, Value)], client: &st
     let candidate = match built {
         Ok(rt) => rt,
         Err(e) => {
-            report.issues.push((Severity::Error, e));
+            report.issues.push((Severity::Error, e.to_string()));
             return report;
         }
     };

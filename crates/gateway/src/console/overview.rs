@@ -121,8 +121,16 @@ fn config_section(app: &AppState, now: &[Series]) -> Markup {
         .lock()
         .map(|e| e.clone())
         .unwrap_or(None);
-    let applied = value(now, "config_reload_total", ("result", "applied"));
-    let refused = value(now, "config_reload_total", ("result", "refused"));
+    let applied = value(
+        now,
+        crate::metric_names::CONFIG_RELOAD_TOTAL,
+        ("result", "applied"),
+    );
+    let refused = value(
+        now,
+        crate::metric_names::CONFIG_RELOAD_TOTAL,
+        ("result", "refused"),
+    );
     html! {
         h2 { "Active config" }
         table #config {
@@ -147,9 +155,17 @@ fn config_section(app: &AppState, now: &[Series]) -> Markup {
 
 async fn connections_section(app: &AppState, now: &[Series], base: &[Series]) -> Markup {
     let rt = app.runtime.load_full();
-    let calls = deltas(now, base, "vendor_calls_total");
-    let waits = deltas(now, base, "vendor_rate_limit_waits_total");
-    let rejections = deltas(now, base, "vendor_rate_limit_rejections_total");
+    let calls = deltas(now, base, crate::metric_names::VENDOR_CALLS_TOTAL);
+    let waits = deltas(
+        now,
+        base,
+        crate::metric_names::VENDOR_RATE_LIMIT_WAITS_TOTAL,
+    );
+    let rejections = deltas(
+        now,
+        base,
+        crate::metric_names::VENDOR_RATE_LIMIT_REJECTIONS_TOTAL,
+    );
     let count = |d: &[(&Series, f64)], conn: &str| -> String {
         n(d.iter()
             .filter(|(s, _)| s.label("connection") == conn)
@@ -220,7 +236,7 @@ fn token_text(t: Option<Option<Duration>>) -> Markup {
 }
 
 fn orders_section(now: &[Series], base: &[Series], since: Option<time::OffsetDateTime>) -> Markup {
-    let orders = deltas(now, base, "orders_total");
+    let orders = deltas(now, base, crate::metric_names::ORDERS_TOTAL);
     let ago = since.map(|t| (time::OffsetDateTime::now_utc() - t).whole_seconds().max(0));
     let since = since
         .and_then(|t| {

@@ -66,7 +66,7 @@ pub async fn serve(
             }
             Err(e) => {
                 tracing::warn!(listener = limits.name, error = %e, backoff_ms = backoff.as_millis() as u64, "accept error; backing off");
-                metrics::counter!("http_accept_errors_total", "listener" => limits.name)
+                metrics::counter!(crate::metric_names::HTTP_ACCEPT_ERRORS_TOTAL, "listener" => limits.name)
                     .increment(1);
                 tokio::select! {
                     _ = shutdown.wait_for(|v| *v) => break,
@@ -81,7 +81,8 @@ pub async fn serve(
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         let name = limits.name;
         tokio::spawn(async move {
-            let gauge = metrics::gauge!("http_connections_open", "listener" => name);
+            let gauge =
+                metrics::gauge!(crate::metric_names::HTTP_CONNECTIONS_OPEN, "listener" => name);
             gauge.increment(1.0);
             // Client-side failures (resets, timeouts) are the client's business.
             let _ = conn.await;

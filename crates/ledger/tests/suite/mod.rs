@@ -730,7 +730,7 @@ pub async fn a_failing_write_fails_no_other_write_in_its_batch(store: &Store) {
         assert!(matches!(r, Ok(Begin::Started(_))), "{r:?}");
     }
     assert!(
-        matches!(results[10], Err(LedgerError::Db(_))),
+        matches!(results[10], Err(LedgerError::Db { .. })),
         "{:?}",
         results[10]
     );
@@ -785,7 +785,7 @@ pub async fn a_failed_commit_fails_every_caller_in_its_batch(store: &Store) {
     begins.insert(5, poisoned);
     let results = begins_in_one_batch(store, &l, begins).await;
     for r in &results {
-        assert!(matches!(r, Err(LedgerError::Db(_))), "{r:?}");
+        assert!(matches!(r, Err(LedgerError::Db { .. })), "{r:?}");
     }
     for i in 0..10 {
         assert!(l.get("dev", &format!("b{i}")).await.unwrap().is_none());

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig, TranslateContext,
-    VendorRequest, VendorResponse,
+    AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig,
+    Support, TranslateContext, VendorRequest, VendorResponse,
 };
 use order_model::{CanonicalOrder, FieldError, escape_pointer};
 use serde_json::{Value, json};
@@ -25,6 +25,25 @@ use serde_json::{Value, json};
 use crate::translate::CatalogEntry;
 
 pub const KIND: &str = "adobe-vipmp";
+
+/// What Adobe can honour of the canonical order (see the README's mapping). Adobe sells
+/// licences: the shipping concepts are on the README's ignored list, and which lines a
+/// return or a renewal may hold is the translator's rule.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    renewals: Support::Supported,
+    return_orders: Support::Supported,
+    quotes: Support::Supported,
+    return_quotes: Support::Refused("Adobe cannot preview a return"),
+    return_of: Support::Supported,
+    recurring: Support::Supported,
+    carrier_choice: Support::Supported,
+    return_labels: Support::Supported,
+    site_delivery: Support::Supported,
+    address_refs: Support::Supported,
+    return_lines: Support::Supported,
+    serial_numbers: Support::Supported,
+    subscription_refs: Support::Supported,
+};
 
 pub fn connector() -> Arc<dyn Connector> {
     Arc::new(AdobeVipMp)
@@ -39,6 +58,10 @@ impl Connector for AdobeVipMp {
 
     fn auth_kind(&self) -> AuthKind {
         AuthKind::OAuth2ClientCredentials
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     fn order_options_schema(&self) -> Value {

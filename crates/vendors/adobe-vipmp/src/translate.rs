@@ -77,9 +77,10 @@ pub fn translate(
     let order = &connector::text::normalized(order);
     // The steps run in a fixed order, which is the order of the errors a caller sees.
     let mut e = Violations::new();
+    connector::capabilities::refuse(&crate::CAPABILITIES, order, &mut e);
     let currency = currency(route, order, &mut e);
     let customer = customer_id(order, ctx, &mut e);
-    let order_type = order_type(order, &mut e);
+    let order_type = order_type(order);
     let reference_order_id = reference_order_id(order, order_type, &mut e);
     limits(order, &mut e);
     let opts: OrderOptions = order
@@ -158,22 +159,15 @@ fn customer_id(order: &CanonicalOrder, ctx: &TranslateContext<'_>, e: &mut Viola
     }
 }
 
-/// Adobe's order type from the canonical type and intent.
-fn order_type(order: &CanonicalOrder, e: &mut Violations) -> OrderType {
+/// Adobe's order type from the canonical type and intent (a quoted return is refused by
+/// [`crate::CAPABILITIES`]).
+fn order_type(order: &CanonicalOrder) -> OrderType {
     match (order.order_type(), order.intent()) {
         (Canonical::New, Intent::Place) => OrderType::New,
         (Canonical::Renewal, Intent::Place) => OrderType::Renewal,
-        (Canonical::Return, Intent::Place) => OrderType::Return,
         (Canonical::New, Intent::Quote) => OrderType::Preview,
         (Canonical::Renewal, Intent::Quote) => OrderType::PreviewRenewal,
-        (Canonical::Return, Intent::Quote) => {
-            e.push(FieldError::new(
-                "/intent",
-                "unsupported",
-                "Adobe cannot preview a return",
-            ));
-            OrderType::Return
-        }
+        (Canonical::Return, Intent::Place | Intent::Quote) => OrderType::Return,
     }
 }
 

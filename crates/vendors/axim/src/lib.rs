@@ -15,13 +15,35 @@ pub mod sim;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig, TranslateContext,
-    VendorRequest, VendorResponse,
+    AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig,
+    Support, TranslateContext, VendorRequest, VendorResponse,
 };
 use order_model::{CanonicalOrder, FieldError};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "axim";
+
+const NO_QUOTES: Support = Support::Refused("Axim has no quotes");
+
+/// What Axim can honour of the canonical order (see the README's mapping).
+pub const CAPABILITIES: Capabilities = Capabilities {
+    renewals: Support::Refused("Axim has no renewals"),
+    return_orders: Support::Refused(
+        "Axim records returns per line: send a new order whose returned lines have direction return",
+    ),
+    quotes: NO_QUOTES,
+    return_quotes: NO_QUOTES,
+    return_of: Support::Refused("Axim has no reference to an earlier order"),
+    recurring: Support::Refused("Axim records one-off orders; it has no recurring orders"),
+    // A carrier beside a different label is refused by the translator (one field).
+    carrier_choice: Support::Supported,
+    return_labels: Support::Refused("Axim issues no return labels"),
+    site_delivery: Support::Refused("Axim has no sites: ship to an address or addressRef"),
+    address_refs: Support::Supported,
+    return_lines: Support::Supported,
+    serial_numbers: Support::Refused("Axim lines carry no serial numbers"),
+    subscription_refs: Support::Refused("Axim has no subscriptions"),
+};
 
 pub fn connector() -> Arc<dyn Connector> {
     Arc::new(Axim)
@@ -36,6 +58,10 @@ impl Connector for Axim {
 
     fn auth_kind(&self) -> AuthKind {
         AuthKind::StaticHeader
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     fn order_options_schema(&self) -> Value {

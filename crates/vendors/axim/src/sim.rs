@@ -50,12 +50,19 @@ struct Sim {
     orders: Mutex<HashMap<String, Value>>,
 }
 
-pub fn router(settings: &Value, control: Arc<SimControl>) -> Result<Router, String> {
+pub fn router(
+    settings: &Value,
+    control: Arc<SimControl>,
+) -> Result<Router, connector::sim::SimSettingsError> {
     let settings: SimSettings = if settings.is_null() {
         SimSettings::default()
     } else {
-        serde_json::from_value(settings.clone())
-            .map_err(|e| format!("axim simulator settings: {e}"))?
+        serde_json::from_value(settings.clone()).map_err(|source| {
+            connector::sim::SimSettingsError::Shape {
+                vendor: crate::KIND,
+                source,
+            }
+        })?
     };
     let sim = Arc::new(Sim {
         settings,

@@ -2,8 +2,8 @@
 
 use connector::{RetrySafety, TranslateContext, VendorRequest, Violations as Errors};
 use order_model::{
-    Address, CanonicalOrder, Contact, DestinationKind, Direction, FieldError, Intent, Line,
-    LineKind, OrderType, PaymentStatus, Recurrence, ShippingSpeed, escape_pointer,
+    Address, CanonicalOrder, Contact, Direction, FieldError, Line, LineKind, PaymentStatus,
+    ShippingSpeed, escape_pointer,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -117,7 +117,7 @@ pub fn translate(
     let order = &connector::text::normalized(order);
     // The steps run in a fixed order, which is the order of the errors a caller sees.
     let mut e = Errors::new();
-    refuse_unsupported(order, &mut e);
+    connector::capabilities::refuse(&crate::CAPABILITIES, order, &mut e);
     let customer = customer_account(order, ctx, &mut e);
     let opts = order_options(order, &mut e);
     let order_status = order_status(route, opts.order_status, &mut e);
@@ -154,32 +154,6 @@ pub fn translate(
         meta_fields,
     })?;
     VendorRequest::post_serialized(CREATE_PATH, &body, RetrySafety::NotAfterSend)
-}
-
-/// Order-level concepts Axim cannot honour.
-fn refuse_unsupported(order: &CanonicalOrder, e: &mut Errors) {
-    match order.order_type() {
-        OrderType::New => {}
-        OrderType::Renewal => e.add("/type", "unsupported", "Axim has no renewals"),
-        OrderType::Return => e.add("/type", "unsupported", "Axim records returns per line: send a new order whose returned lines have direction return"),
-    }
-    if order.intent() == Intent::Quote {
-        e.add("/intent", "unsupported", "Axim has no quotes");
-    }
-    if order.recurrence() == Recurrence::Subscription {
-        e.add(
-            "/recurrence",
-            "unsupported",
-            "Axim records one-off orders; it has no recurring orders",
-        );
-    }
-    if order.return_of.is_some() {
-        e.add(
-            "/returnOf",
-            "unsupported",
-            "Axim has no reference to an earlier order",
-        );
-    }
 }
 
 fn customer_account(order: &CanonicalOrder, ctx: &TranslateContext<'_>, e: &mut Errors) -> String {
@@ -276,13 +250,6 @@ fn shipping_rules(order: &CanonicalOrder, e: &mut Errors) {
             "Axim has one shipping field (shippingLabel), which takes the label: send the carrier only when there is no label",
         );
     }
-    if shipping.and_then(|s| s.return_label).is_some() {
-        e.add(
-            "/shipping/returnLabel",
-            "unsupported",
-            "Axim issues no return labels",
-        );
-    }
 }
 
 /// (shipping address id, new shipping address, billing address id, new billing address).
@@ -308,22 +275,6 @@ fn addresses(
         false,
         e,
     );
-    if order.ship_to.as_ref().map(|s| s.kind()) == Some(DestinationKind::Site) {
-        e.add(
-            "/shipTo/kind",
-            "unsupported",
-            "Axim has no sites: ship to an address or addressRef",
-        );
-    }
-    if let Some(s) = &order.ship_to
-        && s.site_ref.is_some()
-    {
-        e.add(
-            "/shipTo/siteRef",
-            "unsupported",
-            "Axim has no sites; use an address or addressRef",
-        );
-    }
     let (billing_address, new_billing_address) = destination(
         order.bill_to.as_ref().map(|b| {
             (
@@ -363,20 +314,6 @@ fn line_item(route: &Route, i: usize, line: &Line, e: &mut Errors) -> Option<Lin
             "unsupported",
             "Axim lines are products (kind item or kit)",
         ),
-    }
-    if line.serial_number.is_some() {
-        e.add(
-            format!("{at}/serialNumber"),
-            "unsupported",
-            "Axim lines carry no serial numbers",
-        );
-    }
-    if line.subscription_ref.is_some() {
-        e.add(
-            format!("{at}/subscriptionRef"),
-            "unsupported",
-            "Axim has no subscriptions",
-        );
     }
     let line_opts: LineOptions = match line.vendor_options_for(KIND) {
         None => LineOptions::default(),

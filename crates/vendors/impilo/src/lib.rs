@@ -18,8 +18,8 @@ pub mod sim;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig, TranslateContext,
-    VendorRequest, VendorResponse,
+    AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig,
+    Support, TranslateContext, VendorRequest, VendorResponse,
 };
 use order_model::{CanonicalOrder, FieldError};
 use serde_json::{Value, json};
@@ -28,6 +28,33 @@ use crate::config::Route;
 use crate::interpret::Call;
 
 pub const KIND: &str = "impilo";
+
+const NO_QUOTES: Support = Support::Refused("Impilo cannot quote an order without placing it");
+
+/// What Impilo can honour of the canonical order (see the README's mapping). Returns
+/// are lines (`direction: return`); which kinds may be returned is the translator's rule.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    renewals: Support::Refused("Impilo has no renewal orders"),
+    return_orders: Support::Supported,
+    quotes: NO_QUOTES,
+    return_quotes: NO_QUOTES,
+    return_of: Support::Refused(
+        "Impilo returns do not reference an original order: send return lines",
+    ),
+    recurring: Support::Refused("Impilo has no recurring orders"),
+    carrier_choice: Support::Refused(
+        "Impilo picks the carrier; only the shipping speed can be chosen",
+    ),
+    return_labels: Support::Supported,
+    site_delivery: Support::Supported,
+    address_refs: Support::Refused(
+        "Impilo has no stored addresses: ship to a patient, a new patient's address or a site",
+    ),
+    return_lines: Support::Supported,
+    // Only a returned device carries one: the translator's rule.
+    serial_numbers: Support::Supported,
+    subscription_refs: Support::Refused("Impilo has no subscriptions"),
+};
 
 /// The header the outbound stack puts the connection's static key in.
 pub const API_KEY_HEADER: &str = "Impilo-API-Key";
@@ -45,6 +72,10 @@ impl Connector for Impilo {
 
     fn auth_kind(&self) -> AuthKind {
         AuthKind::StaticHeader
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     fn order_options_schema(&self) -> Value {

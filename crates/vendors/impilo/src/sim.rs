@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use connector::sim::SimControl;
+use connector::sim::{SimControl, SimSettingsError};
 use serde_json::{Value, json};
 
 use crate::messages as m;
@@ -245,7 +245,7 @@ fn status(code: StatusCode, msg: &str) -> Response {
 }
 
 /// Builds the simulator. `settings`: `{"apiKey": "...", "firstOrderId": n}`, both optional.
-pub fn router(settings: &Value, control: Arc<SimControl>) -> Result<Router, String> {
+pub fn router(settings: &Value, control: Arc<SimControl>) -> Result<Router, SimSettingsError> {
     let mut api_key = DEFAULT_API_KEY.to_owned();
     let mut first = FIRST_ORDER_ID;
     match settings {
@@ -258,17 +258,23 @@ pub fn router(settings: &Value, control: Arc<SimControl>) -> Result<Router, Stri
                         first = v.as_u64().unwrap_or(FIRST_ORDER_ID)
                     }
                     ("apiKey" | "firstOrderId", _) => {
-                        return Err(format!("impilo simulator setting {k} has the wrong type"));
+                        return Err(SimSettingsError::Refused(format!(
+                            "impilo simulator setting {k} has the wrong type"
+                        )));
                     }
                     _ => {
-                        return Err(format!(
+                        return Err(SimSettingsError::Refused(format!(
                             "unknown impilo simulator setting {k} (known: apiKey, firstOrderId)"
-                        ));
+                        )));
                     }
                 }
             }
         }
-        _ => return Err("impilo simulator settings must be an object".to_owned()),
+        _ => {
+            return Err(SimSettingsError::Refused(
+                "impilo simulator settings must be an object".to_owned(),
+            ));
+        }
     }
     let store = Store {
         next_order: first,

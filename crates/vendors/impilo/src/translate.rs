@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use connector::{RetrySafety, TranslateContext, VendorRequest, Violations};
 use order_model::{
-    Address, CanonicalOrder, DestinationKind, Direction, FieldError, Intent, Line, LineKind,
-    OrderType, Recurrence, ReturnLabel, ShipTo, ShippingSpeed, escape_pointer,
+    Address, CanonicalOrder, DestinationKind, Direction, FieldError, Line, LineKind, OrderType,
+    ReturnLabel, ShipTo, ShippingSpeed, escape_pointer,
 };
 use serde_json::{Map, Value};
 
@@ -195,7 +195,8 @@ fn build(
         external_order_ids: vec![order.order_ref.clone()],
         ..CreateOrder::default()
     };
-    refuse_unsupported(order, errs);
+    connector::capabilities::refuse(&crate::CAPABILITIES, order, errs);
+    return_order_lines(order, errs);
     let opts = order_options(order, errs);
     let facts = lines(route, order, &mut body, errs);
     let to_site = destination(route, order, sent, &opts, &mut body, errs);
@@ -218,40 +219,19 @@ fn build(
     body
 }
 
-/// Order-level concepts Impilo cannot honour.
-fn refuse_unsupported(order: &CanonicalOrder, errs: &mut Violations) {
-    match order.order_type() {
-        OrderType::New => {}
-        OrderType::Renewal => errs.unsupported("/type", "Impilo has no renewal orders"),
-        OrderType::Return => {
-            for (i, l) in order.lines.iter().enumerate() {
-                if l.direction() == Direction::Outbound {
-                    errs.add(
-                        format!("/lines/{i}/direction"),
-                        "not_allowed",
-                        "an order of type return can only hold return lines",
-                    );
-                }
-            }
+/// An order of type return holds return lines only.
+fn return_order_lines(order: &CanonicalOrder, errs: &mut Violations) {
+    if order.order_type() != OrderType::Return {
+        return;
+    }
+    for (i, l) in order.lines.iter().enumerate() {
+        if l.direction() == Direction::Outbound {
+            errs.add(
+                format!("/lines/{i}/direction"),
+                "not_allowed",
+                "an order of type return can only hold return lines",
+            );
         }
-    }
-    if order.intent() == Intent::Quote {
-        errs.unsupported("/intent", "Impilo cannot quote an order without placing it");
-    }
-    if order.return_of.is_some() {
-        errs.unsupported(
-            "/returnOf",
-            "Impilo returns do not reference an original order: send return lines",
-        );
-    }
-    if order.recurrence() == Recurrence::Subscription {
-        errs.unsupported("/recurrence", "Impilo has no recurring orders");
-    }
-    if order.shipping.as_ref().is_some_and(|s| s.carrier.is_some()) {
-        errs.unsupported(
-            "/shipping/carrier",
-            "Impilo picks the carrier; only the shipping speed can be chosen",
-        );
     }
 }
 
@@ -288,12 +268,6 @@ fn lines<'a>(
 
 /// Line fields that only some kinds of line may carry.
 fn line_field_rules(line: &Line, at: &str, has_serials: bool, errs: &mut Violations) {
-    if line.subscription_ref.is_some() {
-        errs.unsupported(
-            format!("{at}/subscriptionRef"),
-            "Impilo has no subscriptions",
-        );
-    }
     let kind = line.kind();
     let dir = line.direction();
     if line.serial_number.is_some() && !(kind == LineKind::Device && dir == Direction::Return) {
@@ -488,12 +462,6 @@ fn destination(
     errs: &mut Violations,
 ) -> bool {
     let ship_to = order.ship_to.as_ref();
-    if ship_to.is_some_and(|s| s.address_ref.is_some()) {
-        errs.unsupported(
-            "/shipTo/addressRef",
-            "Impilo has no stored addresses: ship to a patient, a new patient's address or a site",
-        );
-    }
     if ship_to.map(|s| s.kind()) == Some(DestinationKind::Site) {
         to_site(ship_to, opts, body, errs);
         return true;

@@ -15,13 +15,39 @@ pub mod sim;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig, TranslateContext,
-    VendorRequest, VendorResponse,
+    AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig,
+    Support, TranslateContext, VendorRequest, VendorResponse,
 };
 use order_model::{CanonicalOrder, FieldError};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "juniper";
+
+const NO_RETURNS: Support = Support::Refused("Juniper takes no returns");
+const NO_QUOTES: Support =
+    Support::Refused("Juniper has no quotes; it prices orders when they are placed");
+const NO_SITES: Support = Support::Refused("Juniper ships to people, not sites");
+
+/// What Juniper can honour of the canonical order (see the README's mapping).
+pub const CAPABILITIES: Capabilities = Capabilities {
+    renewals: Support::Refused(
+        "Juniper has no renewals; a recurring pack is `recurrence: subscription` on a new order",
+    ),
+    return_orders: NO_RETURNS,
+    quotes: NO_QUOTES,
+    return_quotes: NO_QUOTES,
+    return_of: NO_RETURNS,
+    recurring: Support::Supported,
+    carrier_choice: Support::Supported,
+    return_labels: NO_RETURNS,
+    site_delivery: NO_SITES,
+    address_refs: Support::Refused("Juniper holds no addresses; send the address itself"),
+    return_lines: NO_RETURNS,
+    serial_numbers: Support::Refused("Juniper ships no serialised devices"),
+    subscription_refs: Support::Refused(
+        "Juniper has no subscription ids; use recurrence: subscription",
+    ),
+};
 
 pub fn connector() -> Arc<dyn Connector> {
     Arc::new(Juniper)
@@ -36,6 +62,10 @@ impl Connector for Juniper {
 
     fn auth_kind(&self) -> AuthKind {
         AuthKind::OAuth2ClientCredentials
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     fn order_options_schema(&self) -> Value {

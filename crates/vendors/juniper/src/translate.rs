@@ -2,10 +2,7 @@
 //! the exact body (or every rule the order breaks, pointing at the caller's fields) out.
 
 use connector::{RetrySafety, TranslateContext, VendorRequest, Violations as Errors};
-use order_model::{
-    CanonicalOrder, Direction, FieldError, Intent, LineKind, OrderType as CanonicalType,
-    Recurrence, ShippingSpeed,
-};
+use order_model::{CanonicalOrder, FieldError, LineKind, Recurrence, ShippingSpeed};
 use serde::Deserialize;
 
 use crate::KIND;
@@ -92,32 +89,12 @@ pub fn translate(
     VendorRequest::post_serialized(CREATE_PATH, &body, RetrySafety::NotAfterSend)
 }
 
-/// Order-level concepts Juniper cannot honour.
+/// What Juniper cannot honour: the concepts it lacks (declared once, in
+/// [`crate::CAPABILITIES`]) and currencies other than its one.
 fn refuse_unsupported(order: &CanonicalOrder, e: &mut Errors) {
-    match order.order_type() {
-        CanonicalType::New => {}
-        CanonicalType::Renewal => e.unsupported("/type", "Juniper has no renewals; a recurring pack is `recurrence: subscription` on a new order"),
-        CanonicalType::Return => e.unsupported("/type", "Juniper takes no returns"),
-    }
-    if order.intent() == Intent::Quote {
-        e.unsupported(
-            "/intent",
-            "Juniper has no quotes; it prices orders when they are placed",
-        );
-    }
-    if order.return_of.is_some() {
-        e.unsupported("/returnOf", "Juniper takes no returns");
-    }
+    connector::capabilities::refuse(&crate::CAPABILITIES, order, e);
     if order.currency.as_deref().is_some_and(|c| c != "USD") {
         e.unsupported("/currency", "Juniper prices in USD only");
-    }
-    if order
-        .shipping
-        .as_ref()
-        .and_then(|s| s.return_label)
-        .is_some()
-    {
-        e.unsupported("/shipping/returnLabel", "Juniper takes no returns");
     }
 }
 
@@ -161,9 +138,6 @@ fn line_items(route: &Route, order: &CanonicalOrder, e: &mut Errors) -> Vec<Line
     let mut line_items = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
         let at = format!("/lines/{i}");
-        if line.direction() == Direction::Return {
-            e.unsupported(format!("{at}/direction"), "Juniper takes no returns");
-        }
         match line.kind() {
             LineKind::Item => {}
             LineKind::Kit | LineKind::LoanerKit | LineKind::Device | LineKind::PackedKit => {
@@ -172,18 +146,6 @@ fn line_items(route: &Route, order: &CanonicalOrder, e: &mut Errors) -> Vec<Line
                     "Juniper ships supplement packs (kind item) only",
                 );
             }
-        }
-        if line.serial_number.is_some() {
-            e.unsupported(
-                format!("{at}/serialNumber"),
-                "Juniper ships no serialised devices",
-            );
-        }
-        if line.subscription_ref.is_some() {
-            e.unsupported(
-                format!("{at}/subscriptionRef"),
-                "Juniper has no subscription ids; use recurrence: subscription",
-            );
         }
         let Some(entry) = route.catalog.get(&line.sku) else {
             e.add(
@@ -284,18 +246,6 @@ fn customer(order: &CanonicalOrder, route: &Route, e: &mut Errors) -> Option<Cus
         e.add("/shipTo", "required", "Juniper needs a US ship-to address");
         return None;
     };
-    if ship_to.kind() == order_model::DestinationKind::Site {
-        e.unsupported("/shipTo/kind", "Juniper ships to people, not sites");
-    }
-    if ship_to.address_ref.is_some() {
-        e.unsupported(
-            "/shipTo/addressRef",
-            "Juniper holds no addresses; send the address itself",
-        );
-    }
-    if ship_to.site_ref.is_some() {
-        e.unsupported("/shipTo/siteRef", "Juniper ships to people, not sites");
-    }
     let Some(a) = &ship_to.address else {
         e.add(
             "/shipTo/address",
