@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use connector::{
     AuthKind, ConfigIssue, Connector, Interpreted, LookupRefusal, PreparedRoute, RouteConfig,
-    TranslateContext, VendorFailure, VendorRequest, VendorResponse,
+    StatusReading, SyncHandle, TranslateContext, VendorFailure, VendorRequest, VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError};
+use order_model::{CanonicalOrder, FieldError, VendorOrder};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "__KIND__";
@@ -54,6 +54,19 @@ impl Connector for Vendor {
     fn check_lookup_id(&self, _vendor_order_id: &str) -> Result<(), LookupRefusal> {
         Err(LookupRefusal::NoLookup)
     }
+
+    // NEW VENDOR: the status read (status sync), if the vendor documents one; cite it.
+    fn status_lookup(&self, _handle: &SyncHandle) -> Option<VendorRequest> {
+        None
+    }
+
+    fn interpret_status(
+        &self,
+        _handle: &SyncHandle,
+        response: &VendorResponse,
+    ) -> Result<StatusReading, VendorFailure> {
+        Err(connector::sync::unreadable(response.status))
+    }
 }
 
 pub struct Prepared;
@@ -78,6 +91,11 @@ impl PreparedRoute for Prepared {
             )),
             Vec::new(),
         )
+    }
+
+    // NEW VENDOR: the ids a later status read needs, when the vendor has a read.
+    fn sync_handle(&self, _order: &CanonicalOrder, _answer: &VendorOrder) -> Option<SyncHandle> {
+        None
     }
 
     fn lookup(&self, _order: &CanonicalOrder, _vendor_order_id: &str) -> Option<VendorRequest> {
