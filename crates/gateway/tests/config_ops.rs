@@ -74,6 +74,7 @@ golden_cases! {
     check_config_puts_a_yaml_syntax_error_position_in_the_prefix => "not-yaml.yaml",
     check_config_suggests_the_closest_name => "did-you-mean.yaml",
     check_config_fails_when_a_test_order_file_is_missing => "missing-test-order.yaml",
+    check_config_points_at_each_bad_sync_duration => "sync-cadence.yaml",
 }
 
 #[test]

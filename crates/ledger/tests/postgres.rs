@@ -80,6 +80,8 @@ suite_tests!(store;
     transitions_write_events_and_outbox_rows,
     a_failed_transition_stores_no_event,
     webhook_deliveries_are_claimed_once_and_in_order,
+    status_sync_claims_due_orders_once_and_records_changes,
+    two_replicas_claim_each_followed_order_once,
 );
 
 #[test]
