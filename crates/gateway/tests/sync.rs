@@ -215,17 +215,32 @@ async fn a_pending_adobe_order_becomes_fulfilled_and_the_caller_is_told() {
 /// number ... FULFILLED): sync brings the tracking number to the order and its history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_juniper_order_gets_its_tracking_number_through_sync() {
+    let view = followed_to_fulfilled("juniper", "juniper-sandbox").await;
+    assert_eq!(view["tracking"][0]["carrier"], "UPS", "{view}");
+}
+
+/// The same for Impilo (CREATED, PROCESSING, SHIPPED with `trackingNumbers`, DELIVERED).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_impilo_order_gets_its_tracking_number_through_sync() {
+    let view = followed_to_fulfilled("impilo", "impilo-sandbox").await;
+    assert_eq!(view["vendorStatus"], "DELIVERED", "{view}");
+}
+
+/// Places `vendor`'s first example on a simulator that moves orders on every second,
+/// with a 1 s sync schedule; the order view once sync saw it fulfilled, after checking
+/// the tracking number reached the order and a sync event.
+async fn followed_to_fulfilled(vendor: &str, connection: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let config = common::default_config_in(dir.path());
     tune(
         &config,
-        "juniper",
+        vendor,
         "{advanceAfterSecs: 1}",
-        "juniper-sandbox",
+        connection,
         "{schedule: [1s], horizon: 1h}",
     );
     let g = Gateway::start_with(dir, config).await;
-    let (_, order) = examples("juniper").remove(0);
+    let (_, order) = examples(vendor).remove(0);
     let (status, _, placed) = g.post("/v1/orders", &order).await;
     assert_eq!(status, 201, "{placed}");
     assert_eq!(placed["status"], "accepted", "{placed}");
@@ -241,7 +256,6 @@ async fn a_juniper_order_gets_its_tracking_number_through_sync() {
     .await;
     let number = view["tracking"][0]["number"].as_str().unwrap_or_default();
     assert!(number.starts_with("1Z"), "{view}");
-    assert_eq!(view["tracking"][0]["carrier"], "UPS", "{view}");
     let history = view["history"].as_array().unwrap();
     assert!(
         history
@@ -256,6 +270,8 @@ async fn a_juniper_order_gets_its_tracking_number_through_sync() {
             .all(|e| e["type"] == "order.status_changed" && e["source"] == "sync"),
         "{view}"
     );
+    assert!(view["syncNextAt"].is_null(), "fulfilled ends sync: {view}");
+    view
 }
 
 /// `?refresh=true` reads the vendor once now (counted at the simulator) and answers the
@@ -324,4 +340,48 @@ async fn refresh_reads_the_vendor_once_and_refuses_unknown_parameters() {
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["code"], "invalid_request", "{q}: {body}");
     }
+}
+
+/// A vendor whose reads fail (503): the order keeps its status and history, and is read
+/// again on the schedule (still followed), however often the reads fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_reads_change_nothing_and_are_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::default_config_in(dir.path());
+    tune(
+        &config,
+        "juniper",
+        "{advanceAfterSecs: 1}",
+        "juniper-sandbox",
+        "{schedule: [1s], horizon: 1h}",
+    );
+    let g = Gateway::start_with(dir, config).await;
+    let (_, order) = examples("juniper").remove(0);
+    let (status, _, placed) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{placed}");
+    let id = placed["id"].as_str().unwrap().to_owned();
+    let read_path = format!("/v1/orders/{}", placed["vendorOrderId"].as_str().unwrap());
+    let sim = g.sim_for("juniper");
+    for _ in 0..500 {
+        sim.control.push_fault(connector::sim::Fault::Status {
+            path: Some(read_path.clone()),
+            status: 503,
+            body: serde_json::json!({"detail": "maintenance"}),
+            retry_after: None,
+        });
+    }
+    // Three scheduled reads (each possibly resent by the outbound retry), all refused.
+    eventually(60, "three failed reads", || {
+        let n = sim.control.arrivals(&read_path).len();
+        async move { (n >= 3).then_some(()) }
+    })
+    .await;
+    let view = g.api_json(&format!("/v1/orders/{id}")).await;
+    assert_eq!(
+        (&view["status"], &view["vendorStatus"]),
+        (&Value::from("accepted"), &Value::from("CREATED")),
+        "{view}"
+    );
+    assert_eq!(view["history"].as_array().unwrap().len(), 1, "{view}");
+    assert!(view["syncNextAt"].is_string(), "still followed: {view}");
 }
