@@ -18,6 +18,7 @@ pub mod request;
 pub mod retry_after;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod text;
@@ -35,6 +36,7 @@ pub use failure::{FailureClass, Outcome, VendorFailure};
 pub use redact::redact_message;
 pub use request::{RetrySafety, VendorRequest, VendorResponse};
 pub use retry_after::{MAX_RETRY_AFTER, retry_after, retry_after_delta, whole_secs_up};
+pub use sync::{StatusReading, SyncHandle};
 pub use violations::Violations;
 
 /// How the vendor expects to be authenticated; `check-config` verifies that the
@@ -65,6 +67,17 @@ pub trait Connector: Send + Sync + 'static {
     /// vendor documents no lookup, or the id cannot be one of its ids (checked before it
     /// is stored, so a path like `bad-id/../x` never reaches a URL).
     fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), LookupRefusal>;
+    /// The read of an order's current status from its [`SyncHandle`] (no order body, no
+    /// route: routes may be reloaded away), or `None` where the vendor documents no read
+    /// or the handle is not this vendor's.
+    fn status_lookup(&self, handle: &SyncHandle) -> Option<VendorRequest>;
+    /// The answer to [`Connector::status_lookup`] -> the order's status now (pure). A
+    /// failure never means the order is gone: sync leaves the status as it was.
+    fn interpret_status(
+        &self,
+        handle: &SyncHandle,
+        response: &VendorResponse,
+    ) -> Result<StatusReading, VendorFailure>;
 }
 
 /// Why an operator-given vendor order id cannot be used.
@@ -175,6 +188,12 @@ pub trait PreparedRoute: Send + Sync {
         order: &CanonicalOrder,
         account: &order_model::VendorRef,
     ) -> Option<CanonicalOrder>;
+
+    /// What a later status read of this order needs (vendor ids, no personal data), from
+    /// the order and the vendor's answer to its create; `None` when this vendor has no
+    /// read or the answer placed nothing to follow (a quote). Stored with the accepted
+    /// outcome; read back by [`Connector::status_lookup`].
+    fn sync_handle(&self, order: &CanonicalOrder, answer: &VendorOrder) -> Option<SyncHandle>;
 
     /// Interprets the answer to [`PreparedRoute::lookup`], with its drift findings.
     fn interpret_lookup_checked(

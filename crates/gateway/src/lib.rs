@@ -21,6 +21,7 @@ pub mod routing;
 pub mod secrets;
 pub mod server;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 pub mod upkeep;
 pub mod vendor_drift;

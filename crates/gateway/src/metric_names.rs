@@ -30,3 +30,15 @@ pub const CLIENT_QUOTA_REJECTIONS_TOTAL: &str = "client_quota_rejections_total";
 pub const WEBHOOK_DELIVERIES_TOTAL: &str = "webhook_deliveries_total";
 /// Histogram: one webhook delivery attempt.
 pub const WEBHOOK_DELIVERY_DURATION_SECONDS: &str = "webhook_delivery_duration_seconds";
+/// Gauge: a client's undelivered webhook events (pending, held included) (`client`).
+pub const WEBHOOK_BACKLOG_EVENTS: &str = "webhook_backlog_events";
+/// Gauge: age in seconds of a client's oldest undelivered webhook event (`client`).
+pub const WEBHOOK_BACKLOG_AGE_SECONDS: &str = "webhook_backlog_age_seconds";
+/// Gauge: 1 while a client's webhook endpoint is disabled by a 410 Gone (`client`).
+pub const WEBHOOK_ENDPOINT_DISABLED: &str = "webhook_endpoint_disabled";
+/// Counter: webhook endpoints disabled by a 410 Gone (`client`).
+pub const WEBHOOK_ENDPOINT_DISABLED_TOTAL: &str = "webhook_endpoint_disabled_total";
+/// Counter: status reads of followed orders (`connection`, `result`).
+pub const ORDER_SYNC_LOOKUPS_TOTAL: &str = "order_sync_lookups_total";
+/// Counter: canonical status transitions (`connection`, `source`, `status`).
+pub const ORDER_STATUS_TRANSITIONS_TOTAL: &str = "order_status_transitions_total";

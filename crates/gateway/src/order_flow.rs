@@ -122,13 +122,18 @@ pub async fn place(
     };
     tracing::Span::current().record("order_gateway.connection", route.connection.as_str());
     let sent = admission.send(&planned.request).await;
-    let finish = settle(&planned, &rec, Call::Create, sent, trace_id);
+    let finish = settle(state, &planned, &rec, Call::Create, sent, trace_id);
     if let Err(e) = state.ledger.finish(&rec.id, finish.clone()).await {
         // The vendor call happened; the answer is still the truth, but the record is
         // stuck in `sending` and will be recovered as `unknown` by the upkeep.
         tracing::error!(error = %e, order_id = %rec.id, "could not record an order outcome");
     }
     metrics::counter!(crate::metric_names::ORDERS_TOTAL, "connection" => route.connection.clone(), "outcome" => finish.state.as_str()).increment(1);
+    if let Some(status) = finish.response.get("status").and_then(Value::as_str)
+        && finish.state == RecordState::Accepted
+    {
+        metrics::counter!(crate::metric_names::ORDER_STATUS_TRANSITIONS_TOTAL, "connection" => route.connection.clone(), "source" => "create", "status" => status.to_owned()).increment(1);
+    }
     if let Some(k) = &account_key
         && finish.state == RecordState::Accepted
     {
@@ -165,6 +170,7 @@ enum Call {
 /// A vendor answer (or the outbound stack's failure) -> the outcome to record, whose
 /// `response` is exactly what the caller is told.
 fn settle(
+    state: &AppState,
     planned: &pipeline::Planned<'_>,
     rec: &Record,
     call: Call,
@@ -213,6 +219,13 @@ fn settle(
                 vendor_order_id: vo.vendor_order_id.clone(),
                 vendor_status: Some(vo.vendor_status.clone()),
                 never_sent: false,
+                sync: crate::sync::start(
+                    state,
+                    &route.connection,
+                    route.prepared.as_ref(),
+                    &planned.order,
+                    &vo,
+                ),
             }
         }
         Err(failure) => {
@@ -280,6 +293,7 @@ fn problem_finish(
         vendor_order_id: None,
         vendor_status,
         never_sent,
+        sync: None,
     }
 }
 
@@ -342,7 +356,14 @@ async fn reconcile(
             return unknown(state, &rec);
         }
     };
-    let finish = settle(planned, &rec, call, conn.send(request).await, trace_id);
+    let finish = settle(
+        state,
+        planned,
+        &rec,
+        call,
+        conn.send(request).await,
+        trace_id,
+    );
     // A linked id settles the order only if the vendor's order is the caller's: the
     // reference the vendor echoes (checked by the connector) and the lines.
     if matches!(call, Call::Lookup) && !linked_order_is_this_one(&planned.order, &finish) {
@@ -630,5 +651,7 @@ pub fn record_view(rec: &Record) -> Value {
         "traceId": rec.trace_id,
         "httpStatus": rec.http_status,
         "answer": rec.response,
+        "tracking": rec.tracking,
+        "syncNextAt": rec.sync_next_at,
     })
 }

@@ -44,6 +44,7 @@ pub struct Running {
     upkeep: tokio::task::JoinHandle<()>,
     lease: Option<tokio::task::JoinHandle<()>>,
     webhooks: tokio::task::JoinHandle<()>,
+    sync: tokio::task::JoinHandle<()>,
     grace: Duration,
     drain_delay: Duration,
 }
@@ -54,6 +55,8 @@ impl Running {
     pub async fn shutdown(self) -> bool {
         self.state.set_ready(false);
         self.upkeep.abort();
+        // A read cut here changed nothing; the next claimer retries it after the lease.
+        self.sync.abort();
         tokio::time::sleep(self.drain_delay).await;
         let _ = self.shutdown.send(true);
         let drained = tokio::time::timeout(self.grace, self.server).await.is_ok();
@@ -223,6 +226,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, StartE
     let upkeep = crate::upkeep::spawn(state.clone());
     let lease = crate::upkeep::spawn_lease(state.clone());
     let webhooks = crate::webhooks::spawn(state.clone());
+    let sync = crate::sync::spawn(state.clone());
     state.set_ready(true);
     tracing::info!(api = %api_addr, admin = %admin_addr, version = %state.runtime.load().checked.version(), "order-gateway ready");
     if let Some(path) = &opts.ready_file {
@@ -238,6 +242,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, StartE
         upkeep,
         lease,
         webhooks,
+        sync,
         grace: Duration::from_secs(server_cfg.shutdown_grace_secs),
         drain_delay: Duration::from_secs(server_cfg.drain_delay_secs),
     })

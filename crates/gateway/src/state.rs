@@ -26,6 +26,8 @@ pub struct Runtime {
     pub webhooks: HashMap<String, Arc<crate::webhooks::Endpoint>>,
     /// The Redis of fleet-scope limits, when the config has one.
     pub fleet: Option<Arc<outbound::FleetStore>>,
+    /// Connection name -> its status sync cadence.
+    pub sync: HashMap<String, crate::sync::cadence::Cadence>,
     /// Client id -> its quota (clients with `limits` only).
     pub quotas: HashMap<String, Arc<outbound::LocalGcra>>,
 }

@@ -219,22 +219,23 @@ impl Gauges {
                 &time::format_description::well_known::Rfc3339,
             )
             .map_or(0.0, |t| (now - t).as_seconds_f64().max(0.0));
-            metrics::gauge!("webhook_backlog_events", "client" => b.client.clone())
+            metrics::gauge!(crate::metric_names::WEBHOOK_BACKLOG_EVENTS, "client" => b.client.clone())
                 .set(b.pending as f64);
-            metrics::gauge!("webhook_backlog_age_seconds", "client" => b.client.clone()).set(age);
+            metrics::gauge!(crate::metric_names::WEBHOOK_BACKLOG_AGE_SECONDS, "client" => b.client.clone()).set(age);
             current.insert(b.client.clone());
         }
         for d in &disabled {
-            metrics::gauge!("webhook_endpoint_disabled", "client" => d.client.clone()).set(1.0);
+            metrics::gauge!(crate::metric_names::WEBHOOK_ENDPOINT_DISABLED, "client" => d.client.clone()).set(1.0);
             current.insert(d.client.clone());
         }
         for gone in self.clients.difference(&current) {
-            metrics::gauge!("webhook_backlog_events", "client" => gone.clone()).set(0.0);
-            metrics::gauge!("webhook_backlog_age_seconds", "client" => gone.clone()).set(0.0);
+            metrics::gauge!(crate::metric_names::WEBHOOK_BACKLOG_EVENTS, "client" => gone.clone())
+                .set(0.0);
+            metrics::gauge!(crate::metric_names::WEBHOOK_BACKLOG_AGE_SECONDS, "client" => gone.clone()).set(0.0);
         }
         for c in self.clients.iter().chain(current.iter()) {
             if !disabled.iter().any(|d| &d.client == c) {
-                metrics::gauge!("webhook_endpoint_disabled", "client" => c.clone()).set(0.0);
+                metrics::gauge!(crate::metric_names::WEBHOOK_ENDPOINT_DISABLED, "client" => c.clone()).set(0.0);
             }
         }
         self.clients = current;
@@ -337,7 +338,7 @@ async fn record(state: &AppState, d: &Delivery, outcome: Attempted) {
             tracing::warn!(event_id = %d.event_id, order_id = %d.order_id, client = %d.client, %error, "webhook delivery failed; listed at /webhooks/failed");
         }
         Attempted::Gone { .. } => {
-            metrics::counter!("webhook_endpoint_disabled_total", "client" => d.client.clone())
+            metrics::counter!(crate::metric_names::WEBHOOK_ENDPOINT_DISABLED_TOTAL, "client" => d.client.clone())
                 .increment(1);
             tracing::warn!(event_id = %d.event_id, client = %d.client, "webhook endpoint answered 410 Gone: disabled, the client's deliveries are held (listed at /webhooks/disabled) until redelivered or its URL changes");
         }

@@ -160,7 +160,19 @@ pub fn build_runtime(
     }
     let webhooks =
         crate::webhooks::endpoints(&checked.config.clients, env).map_err(RuntimeError::Webhooks)?;
+    // check-config refused bad cadences; a default here is never reached in practice.
+    let sync = checked
+        .config
+        .connections
+        .iter()
+        .map(|c| {
+            let cadence =
+                crate::sync::cadence::Cadence::from_config(c.sync.as_ref()).unwrap_or_default();
+            (c.name.clone(), cadence)
+        })
+        .collect();
     Ok(Runtime {
+        sync,
         checked,
         clients,
         operators,

@@ -75,6 +75,7 @@ golden_cases! {
     check_config_suggests_the_closest_name => "did-you-mean.yaml",
     check_config_fails_when_a_test_order_file_is_missing => "missing-test-order.yaml",
     check_config_refuses_a_webhook_retry_policy_that_cannot_work => "webhook-settings.yaml",
+    check_config_points_at_each_bad_sync_duration => "sync-cadence.yaml",
 }
 
 #[test]

@@ -68,6 +68,7 @@ async fn one_order(l: &Ledger, answer: &Value) {
         vendor_order_id: Some("JNP-88412093".into()),
         vendor_status: Some("CREATED".into()),
         never_sent: false,
+        sync: None,
     };
     assert!(l.finish(&id, f).await.unwrap());
 }

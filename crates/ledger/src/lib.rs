@@ -12,6 +12,8 @@
 mod lifecycle;
 #[macro_use]
 mod store;
+#[macro_use]
+mod sync;
 mod batch;
 mod lease;
 pub mod metric_names;
@@ -30,6 +32,7 @@ pub use lifecycle::{
     Attempted, Backlog, Delivery, DisabledEndpoint, Event, EventKind, EventSource,
 };
 pub use record::{Begin, Finish, NewRecord, Record, RecordState};
+pub use sync::{NextSync, StatusUpdate, SyncDue, SyncStart};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -516,6 +519,32 @@ impl Ledger {
     /// Undelivered events per client (pending, held included), with the oldest's time.
     pub async fn webhook_backlog(&self) -> Result<Vec<Backlog>, LedgerError> {
         dispatch!(self, l => l.webhook_backlog().await)
+    }
+
+    /// Claims up to `limit` followed orders whose next status read is due, each for
+    /// `lease` (another replica takes one over only after its lease ran out). PostgreSQL:
+    /// `FOR UPDATE SKIP LOCKED`, so replicas claiming at once split the orders.
+    pub async fn claim_sync(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<SyncDue>, LedgerError> {
+        dispatch!(self, l => l.claim_sync(now, lease, limit).await)
+    }
+
+    /// Records a status read of an accepted order: `update` (a read that found the order;
+    /// `None` for a failed read, which changes nothing) changes the order and writes its
+    /// `order.status_changed` event (source `sync`) and outbox row in one transaction,
+    /// only when the status, vendor status or tracking differ from the stored ones; then
+    /// `next` is scheduled and the claim released. Returns whether the order changed.
+    pub async fn record_status(
+        &self,
+        id: &str,
+        update: Option<StatusUpdate>,
+        next: NextSync,
+    ) -> Result<bool, LedgerError> {
+        dispatch!(self, l => l.record_status(id, update, next).await)
     }
 
     /// How the writes were batched since open (group commit): batches by size.

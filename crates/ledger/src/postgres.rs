@@ -101,4 +101,5 @@ impl PgLedger {
 }
 
 lifecycle_store!(PgLedger, "FOR UPDATE OF o SKIP LOCKED");
+sync_store!(PgLedger, "FOR UPDATE OF o SKIP LOCKED");
 ledger_store!(PgLedger);

@@ -120,6 +120,13 @@ pub struct Record {
     pub lookup: Option<Value>,
     /// Why the record became `unknown` (set by `set_unknown` and recovery).
     pub note: Option<String>,
+    /// The canonical status now: the create's answer's, then the last vendor read's
+    /// (status sync). `None` for records without one (problems, older records).
+    pub status: Option<String>,
+    /// Tracking the vendor last reported (JSON list), if any.
+    pub tracking: Option<Value>,
+    /// When status sync reads this order next (UTC RFC 3339); `None`: not followed.
+    pub sync_next_at: Option<String>,
 }
 
 impl Record {
@@ -142,6 +149,9 @@ pub struct Finish {
     /// The vendor provably never received the order: a retry may place it. Kept only with
     /// `state: failed`.
     pub never_sent: bool,
+    /// Follow the order's status from here (status sync): written with the outcome, in
+    /// the same statement. Only kept with `state: accepted`.
+    pub sync: Option<crate::SyncStart>,
 }
 
 /// What `begin` found.

@@ -107,6 +107,7 @@ impl SqliteLedger {
 }
 
 lifecycle_store!(SqliteLedger, "");
+sync_store!(SqliteLedger, "");
 ledger_store!(SqliteLedger);
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::record::{Finish, RecordState};
 /// The record columns, as a macro so queries stay `&'static str` (sqlx audits dynamic SQL).
 macro_rules! cols {
     () => {
-        "id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, vendor_order_id, vendor_status, attempts, http_status, response, never_sent, trace_id, created_at, updated_at, replay_token, lookup, note"
+        "id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, vendor_order_id, vendor_status, attempts, http_status, response, never_sent, trace_id, created_at, updated_at, replay_token, lookup, note, status, tracking, sync_next_at"
     };
 }
 
@@ -42,6 +42,11 @@ pub(crate) struct FinishWrite {
     pub vendor_order_id: Option<String>,
     pub vendor_status: Option<String>,
     pub never_sent: bool,
+    /// The canonical status of an accepted answer (`response.status`).
+    pub status: Option<String>,
+    pub tracking: Option<String>,
+    /// `orders.lookup`, `sync_next_at`, `sync_until` (status sync), accepted only.
+    pub sync: Option<(String, String, String)>,
 }
 
 impl FinishWrite {
@@ -54,7 +59,31 @@ impl FinishWrite {
     ) -> Result<Self, LedgerError> {
         let response = serde_json::to_string(&f.response)
             .map_err(|e| LedgerError::Invalid(format!("response: {e}")))?;
+        let accepted = f.state == RecordState::Accepted;
+        let status = f
+            .response
+            .get("status")
+            .and_then(serde_json::Value::as_str)
+            .filter(|_| accepted)
+            .map(str::to_owned);
+        let tracking = f
+            .response
+            .get("tracking")
+            .filter(|t| accepted && t.as_array().is_some_and(|a| !a.is_empty()))
+            .map(serde_json::Value::to_string);
+        let sync = match f.sync.filter(|_| accepted) {
+            Some(s) => Some((
+                serde_json::to_string(&s.handle)
+                    .map_err(|e| LedgerError::Invalid(format!("sync handle: {e}")))?,
+                crate::rfc3339(s.first_at),
+                crate::rfc3339(s.until),
+            )),
+            None => None,
+        };
         Ok(FinishWrite {
+            status,
+            tracking,
+            sync,
             from_flight,
             from_unknown,
             source,
@@ -81,12 +110,20 @@ pub(crate) const RESOLVE_UNKNOWN: (bool, bool) = (false, true);
 /// An outcome over an in-flight record. Two guarded statements (this one, then
 /// `FINISH_FROM_UNKNOWN`) rather than one `state IN (...)`, so the event knows which
 /// transition applied.
+/// `$9..$13`: status, tracking, and the status sync's start (lookup, first read, horizon).
+macro_rules! finish_set {
+    () => {
+        "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7, status = $9, tracking = $10, lookup = COALESCE($11, lookup), sync_next_at = $12, sync_until = $13, sync_step = 0 "
+    };
+}
 pub(crate) const FINISH_FROM_FLIGHT: &str = concat!(
-    "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state IN ('received', 'sending')",
+    finish_set!(),
+    "WHERE id = $8 AND state IN ('received', 'sending')",
     touched_cols!()
 );
 pub(crate) const FINISH_FROM_UNKNOWN: &str = concat!(
-    "UPDATE orders SET state = $1, http_status = $2, response = $3, vendor_order_id = $4, vendor_status = $5, never_sent = $6, updated_at = $7 WHERE id = $8 AND state = 'unknown'",
+    finish_set!(),
+    "WHERE id = $8 AND state = 'unknown'",
     touched_cols!()
 );
 
@@ -604,10 +641,17 @@ macro_rules! ledger_store {
                     .bind(w.never_sent)
                     .bind(now())
                     .bind(&w.id)
+                    .bind(&w.status)
+                    .bind(&w.tracking)
+                    .bind(w.sync.as_ref().map(|s| s.0.clone()))
+                    .bind(w.sync.as_ref().map(|s| s.1.clone()))
+                    .bind(w.sync.as_ref().map(|s| s.2.clone()))
                     .fetch_optional(&mut *c)
                     .await?;
                 if let Some(row) = row {
-                    write_event(c, &NewEvent::new(&row, kind, w.source), &w.hooks).await?;
+                    let mut e = NewEvent::new(&row, kind, w.source);
+                    e.tracking = w.tracking.as_deref();
+                    write_event(c, &e, &w.hooks).await?;
                     return Ok(true);
                 }
             }
@@ -831,6 +875,7 @@ macro_rules! ledger_store {
             let state: String = r.try_get("state")?;
             let response: Option<String> = r.try_get("response")?;
             let lookup: Option<String> = r.try_get("lookup")?;
+            let tracking: Option<String> = r.try_get("tracking")?;
             let http_status: Option<i32> = r.try_get("http_status")?;
             Ok(Record {
                 id: r.try_get("id")?,
@@ -864,6 +909,13 @@ macro_rules! ledger_store {
                     .transpose()
                     .map_err(|e| LedgerError::db(format!("stored lookup: {e}")))?,
                 note: r.try_get("note")?,
+                status: r.try_get("status")?,
+                tracking: tracking
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|e| LedgerError::db(format!("stored tracking: {e}")))?,
+                sync_next_at: r.try_get("sync_next_at")?,
             })
         }
     };

@@ -82,6 +82,8 @@ suite_tests!(store;
     webhook_deliveries_are_claimed_once_and_in_order,
     a_gone_claimers_deliveries_are_taken_over_at_once,
     a_gone_endpoint_holds_its_clients_deliveries_until_enabled,
+    status_sync_claims_due_orders_once_and_records_changes,
+    two_replicas_claim_each_followed_order_once,
 );
 
 #[test]

@@ -244,12 +244,27 @@ impl ConnectionClient {
     /// the rate-limit wait, so calls waiting for capacity do not hold slots from calls
     /// that could go out.
     pub async fn admit(&self) -> Result<Admission<'_>, OutboundError> {
+        self.admit_as(false).await
+    }
+
+    /// [`ConnectionClient::admit`] for a background read (status sync): it shares the
+    /// connection's rate budget at a lower priority ([`Limiter::admit_background`]: only
+    /// now, never waiting, and never the half of the burst kept for creates).
+    pub async fn admit_background(&self) -> Result<Admission<'_>, OutboundError> {
+        self.admit_as(true).await
+    }
+
+    async fn admit_as(&self, background: bool) -> Result<Admission<'_>, OutboundError> {
         let deadline = Instant::now() + Duration::from_millis(self.settings.timeouts.overall_ms);
         self.breaker.admit()?;
-        let budget = self
-            .max_wait
-            .min(deadline.saturating_duration_since(Instant::now()));
-        self.limiter.admit(&self.name, budget).await?;
+        if background {
+            self.limiter.admit_background(&self.name).await?;
+        } else {
+            let budget = self
+                .max_wait
+                .min(deadline.saturating_duration_since(Instant::now()));
+            self.limiter.admit(&self.name, budget).await?;
+        }
         let permit = self.in_flight.clone().try_acquire_owned().map_err(|_| {
             metrics::counter!(crate::metric_names::VENDOR_SHED_TOTAL, "connection" => self.name.clone()).increment(1);
             OutboundError::Overloaded

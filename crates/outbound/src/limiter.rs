@@ -32,6 +32,18 @@ impl Rate {
         }
     }
 
+    /// The budget a background call (a status read) may use: half the burst (at least
+    /// one call), and only without waiting. A background call goes only while at least
+    /// that much of the burst is free, so whatever lookups do, the other half is left
+    /// for creates, and under a create load that keeps the bucket over half full no
+    /// lookup goes at all.
+    pub fn background(self) -> Rate {
+        Rate {
+            emission: self.emission,
+            burst: (self.burst / 2).max(1),
+        }
+    }
+
     /// This replica's share of a fleet budget, when Redis cannot be asked.
     pub fn share(limits: &Limits) -> Rate {
         let replicas = limits.expected_replicas.max(1);
@@ -104,6 +116,25 @@ impl LocalGcra {
             };
         };
         let (decision, new_tat) = step(st.tat, Instant::now(), self.rate, max_wait);
+        if new_tat.is_some() {
+            st.tat = new_tat;
+        }
+        decision
+    }
+
+    /// A background call's place ([`Rate::background`]): now, or not at all.
+    pub fn reserve_background(&self) -> Decision {
+        let Ok(mut st) = self.state.lock() else {
+            return Decision::Refuse {
+                retry_after: Duration::from_secs(1),
+            };
+        };
+        let (decision, new_tat) = step(
+            st.tat,
+            Instant::now(),
+            self.rate.background(),
+            Duration::ZERO,
+        );
         if new_tat.is_some() {
             st.tat = new_tat;
         }
@@ -193,6 +224,30 @@ impl Limiter {
                 metrics::counter!(crate::metric_names::VENDOR_RATE_LIMIT_REJECTIONS_TOTAL, "connection" => connection.to_owned()).increment(1);
                 Err(OutboundError::RateLimited { retry_after })
             }
+        }
+    }
+
+    /// Admits a background call (a status read) only if it can go now within the
+    /// background budget ([`Rate::background`]); it never waits, so it never holds a
+    /// place a create is waiting for. Fleet scope: Redis is asked for a place without
+    /// waiting (the fleet script knows no reserved share: lookups there only never wait);
+    /// while Redis is down, the local share's background budget applies.
+    pub async fn admit_background(&self, connection: &str) -> Result<(), OutboundError> {
+        let decision = match self {
+            Limiter::Local(gcra) => gcra.reserve_background(),
+            Limiter::Fleet { fleet, share, .. } => match fleet.reserve(Duration::ZERO).await {
+                FleetReply::Answered(d, _) => d,
+                FleetReply::Unavailable => share.reserve_background(),
+            },
+        };
+        let result = match decision {
+            Decision::Go { .. } => "immediate",
+            Decision::Refuse { .. } => "rejected",
+        };
+        metrics::counter!(crate::metric_names::VENDOR_LIMITER_DECISIONS_TOTAL, "connection" => connection.to_owned(), "scope" => "background", "result" => result).increment(1);
+        match decision {
+            Decision::Go { .. } => Ok(()),
+            Decision::Refuse { retry_after } => Err(OutboundError::RateLimited { retry_after }),
         }
     }
 
@@ -345,6 +400,32 @@ mod tests {
         tokio::time::advance(MS * 1950).await;
         limiter.admit("c", Duration::ZERO).await.unwrap();
         assert!(limiter.admit("c", MS * 50).await.is_err());
+    }
+
+    /// Lookups never take the half of the burst kept for creates, never wait, and get
+    /// nothing while creates keep the bucket over half full; once it drains they go again.
+    #[tokio::test(start_paused = true)]
+    async fn background_calls_leave_half_the_burst_to_creates_and_never_wait() {
+        let g = LocalGcra::new(Rate::per_second(10, 4));
+        let go = Decision::Go {
+            wait: Duration::ZERO,
+        };
+        // A flood of lookups on an idle connection: two (half the burst) go, the rest are
+        // refused at once.
+        let admitted = (0..100).filter(|_| g.reserve_background() == go).count();
+        assert_eq!(admitted, 2);
+        // The creates still have the other half, at once.
+        assert_eq!(g.reserve(Duration::ZERO), go);
+        assert_eq!(g.reserve(Duration::ZERO), go);
+        // Creates filling the bucket shut lookups out entirely...
+        assert!(matches!(g.reserve_background(), Decision::Refuse { .. }));
+        tokio::time::advance(MS * 100).await;
+        // ...even when one place frees up: it is the creates' share.
+        assert!(matches!(g.reserve_background(), Decision::Refuse { .. }));
+        assert_eq!(g.reserve(Duration::ZERO), go);
+        // Once the bucket drains below half, lookups go again.
+        tokio::time::advance(MS * 300).await;
+        assert_eq!(g.reserve_background(), go);
     }
 
     #[test]

@@ -10,10 +10,11 @@ pub mod sim;
 use std::sync::Arc;
 
 use connector::{
-    AuthKind, Capabilities, ConfigIssue, Connector, Support, Interpreted, LookupRefusal, PreparedRoute, RouteConfig,
-    TranslateContext, VendorFailure, VendorRequest, VendorResponse,
+    AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, LookupRefusal, PreparedRoute,
+    RouteConfig, StatusReading, Support, SyncHandle, TranslateContext, VendorFailure,
+    VendorRequest, VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError};
+use order_model::{CanonicalOrder, FieldError, VendorOrder};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "__KIND__";
@@ -79,6 +80,19 @@ impl Connector for Vendor {
     fn check_lookup_id(&self, _vendor_order_id: &str) -> Result<(), LookupRefusal> {
         Err(LookupRefusal::NoLookup)
     }
+
+    // NEW VENDOR: the status read (status sync), if the vendor documents one; cite it.
+    fn status_lookup(&self, _handle: &SyncHandle) -> Option<VendorRequest> {
+        None
+    }
+
+    fn interpret_status(
+        &self,
+        _handle: &SyncHandle,
+        response: &VendorResponse,
+    ) -> Result<StatusReading, VendorFailure> {
+        Err(connector::sync::unreadable(response.status))
+    }
 }
 
 pub struct Prepared;
@@ -103,6 +117,11 @@ impl PreparedRoute for Prepared {
             )),
             Vec::new(),
         )
+    }
+
+    // NEW VENDOR: the ids a later status read needs, when the vendor has a read.
+    fn sync_handle(&self, _order: &CanonicalOrder, _answer: &VendorOrder) -> Option<SyncHandle> {
+        None
     }
 
     fn lookup(&self, _order: &CanonicalOrder, _vendor_order_id: &str) -> Option<VendorRequest> {

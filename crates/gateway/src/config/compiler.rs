@@ -11,7 +11,7 @@ use super::check::{CheckMode, Checked, Ctx, Issue, Severity};
 use super::model::GatewayConfig;
 use super::routes::{self, RouteInputs};
 use super::sections::{self, Sections};
-use super::{conditions, limits, passes, yaml};
+use super::{conditions, limits, passes, sync, yaml};
 use crate::registry::Registry;
 use crate::secrets::EnvLookup;
 
@@ -66,6 +66,7 @@ pub fn load_and_check(
     );
     limits::redis(&mut cx, &s.config, &s.connections);
     limits::client_quotas(&mut cx, &s.clients);
+    sync::cadences(&mut cx, &s.connections);
     passes::url_credentials(&mut cx, &raw);
     passes::simulators(&mut cx, registry, &s.simulators);
     let inputs = RouteInputs {

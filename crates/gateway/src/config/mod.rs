@@ -10,6 +10,7 @@ mod passes;
 mod routes;
 mod sections;
 mod suggest;
+mod sync;
 pub mod yaml;
 
 pub use check::{CheckMode, Checked, Issue, Severity};

@@ -223,6 +223,29 @@ pub struct ConnectionConfig {
     pub vendor_settings: Value,
     /// Base URL, auth, limits, timeouts, retries and breaker: the outbound stack's settings.
     pub outbound: Value,
+    /// Status sync cadence (`crate::sync`); the defaults when absent.
+    #[serde(default)]
+    pub sync: Option<SyncConfig>,
+}
+
+/// `connections[].sync`: when accepted orders are read back from the vendor.
+/// Durations are strings: a whole number and a unit, `s`, `m`, `h` or `d` (`90s`, `5m`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Off: orders of this connection keep their create answer's status.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The intervals between reads; the last one repeats until the horizon.
+    #[serde(default)]
+    pub schedule: Option<Vec<String>>,
+    /// How long after the create an order is followed.
+    #[serde(default)]
+    pub horizon: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -49,6 +49,7 @@ pub fn done(state: RecordState, never_sent: bool) -> Finish {
         vendor_order_id: Some("V1".into()),
         vendor_status: Some("CREATED".into()),
         never_sent,
+        sync: None,
     }
 }
 
@@ -196,6 +197,7 @@ pub async fn replay_returns_the_stored_answer_byte_for_byte(store: &Store) {
         vendor_order_id: None,
         vendor_status: Some("INVALID_SKU".into()),
         never_sent: false,
+        sync: None,
     };
     assert!(l.finish("a", f).await.unwrap());
     for i in 0..3 {
@@ -1420,4 +1422,221 @@ pub async fn a_gone_endpoint_holds_its_clients_deliveries_until_enabled(store: &
     gone(&due[0]).await;
     assert_eq!(l.redeliver_webhooks(Vec::new()).await.unwrap(), 2);
     assert!(l.disabled_webhook_endpoints().await.unwrap().is_empty());
+}
+
+/// An accepted order answered `pending`, followed by status sync.
+async fn followed(l: &Ledger, id: &str, first_at: time::OffsetDateTime) {
+    started(
+        l.begin_sending(new(id, &format!("k-{id}"), "body"))
+            .await
+            .unwrap(),
+    );
+    let f = Finish {
+        response: json!({"id": id, "status": "pending"}),
+        vendor_status: Some("1002".into()),
+        sync: Some(ledger::SyncStart {
+            handle: json!({"orderId": format!("V{id}")}),
+            first_at,
+            until: first_at + Duration::from_secs(3600),
+        }),
+        ..done(RecordState::Accepted, false)
+    };
+    assert!(l.finish(id, f).await.unwrap());
+}
+
+/// A read that changed order `a` (pending -> fulfilled, with tracking) and ends sync:
+/// the order, its `order.status_changed` event and its outbox row.
+async fn a_change_is_recorded_with_its_event(l: &Ledger) {
+    use ledger::{NextSync, StatusUpdate};
+    let done_now = StatusUpdate {
+        status: "fulfilled".into(),
+        vendor_status: "1000".into(),
+        tracking: Some(json!([{"number": "1Z999"}])),
+    };
+    assert!(
+        l.record_status("a", Some(done_now), NextSync::Stop)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        event_trail(l, "dev", "a").await,
+        vec![
+            ev(
+                "order.accepted",
+                "create",
+                RecordState::Accepted,
+                Some("pending")
+            ),
+            ev(
+                "order.status_changed",
+                "sync",
+                RecordState::Accepted,
+                Some("fulfilled")
+            ),
+        ]
+    );
+    let events = l.events("dev", "a").await.unwrap();
+    assert_eq!(events[1].vendor_status.as_deref(), Some("1000"));
+    assert_eq!(events[1].tracking, Some(json!([{"number": "1Z999"}])));
+    let outbox = l.outbox_of_order("a").await.unwrap();
+    assert_eq!(outbox.len(), 2);
+    let payload: Value = serde_json::from_str(&outbox[1].payload).unwrap();
+    assert_eq!(payload["type"], "order.status_changed");
+    assert_eq!(payload["data"]["status"], "fulfilled");
+    assert_eq!(payload["data"]["source"], "sync");
+    let a = l.get("dev", "a").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            a.status.as_deref(),
+            a.vendor_status.as_deref(),
+            a.sync_next_at
+        ),
+        (Some("fulfilled"), Some("1000"), None)
+    );
+    assert_eq!(
+        a.response,
+        Some(json!({"id": "a", "status": "pending"})),
+        "the answer stays as given"
+    );
+}
+
+/// Status sync: the read handle and the first read are stored with the accepted outcome;
+/// only due, followed, accepted orders are claimed, each for a lease; a read that changes
+/// nothing writes no event, a change writes `order.status_changed` (source `sync`) with
+/// its outbox row, a failed read only reschedules, `Stop` ends following.
+pub async fn status_sync_claims_due_orders_once_and_records_changes(store: &Store) {
+    use ledger::{NextSync, StatusUpdate};
+    use time::OffsetDateTime;
+    let lease = Duration::from_secs(60);
+    let l = store.open().await;
+    l.set_webhook_clients(["dev".to_owned()].into_iter().collect());
+    let t0 = OffsetDateTime::now_utc();
+    followed(&l, "a", t0).await;
+    // Not followed: accepted without a handle, and a rejection (whose handle is dropped).
+    started(l.begin_sending(new("b", "k-b", "body")).await.unwrap());
+    assert!(
+        l.finish("b", done(RecordState::Accepted, false))
+            .await
+            .unwrap()
+    );
+    started(l.begin_sending(new("c", "k-c", "body")).await.unwrap());
+    let rejected = Finish {
+        sync: Some(ledger::SyncStart {
+            handle: json!({}),
+            first_at: t0,
+            until: t0 + Duration::from_secs(3600),
+        }),
+        ..done(RecordState::Rejected, false)
+    };
+    assert!(l.finish("c", rejected).await.unwrap());
+    let a = l.get("dev", "a").await.unwrap().unwrap();
+    assert_eq!(a.status.as_deref(), Some("pending"));
+    assert_eq!(a.lookup, Some(json!({"orderId": "Va"})));
+    assert!(a.sync_next_at.is_some());
+    assert!(
+        l.get("dev", "c")
+            .await
+            .unwrap()
+            .unwrap()
+            .sync_next_at
+            .is_none()
+    );
+
+    assert!(
+        l.claim_sync(t0 - Duration::from_secs(1), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let now = t0 + Duration::from_secs(1);
+    let due = l.claim_sync(now, lease, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(
+        (due[0].id.as_str(), &due[0].handle, due[0].step),
+        ("a", &json!({"orderId": "Va"}), 0)
+    );
+    assert_eq!(due[0].status.as_deref(), Some("pending"));
+    assert!(
+        l.claim_sync(now, lease, 10).await.unwrap().is_empty(),
+        "leased"
+    );
+    let later = now + Duration::from_secs(61);
+    assert_eq!(
+        l.claim_sync(later, lease, 10).await.unwrap().len(),
+        1,
+        "lease over"
+    );
+
+    // The same status again: no event; rescheduled one step on.
+    let same = StatusUpdate {
+        status: "pending".into(),
+        vendor_status: "1002".into(),
+        tracking: None,
+    };
+    let next = NextSync::At {
+        at: later + Duration::from_secs(60),
+        step: 1,
+    };
+    assert!(!l.record_status("a", Some(same), next).await.unwrap());
+    assert_eq!(event_trail(&l, "dev", "a").await.len(), 1);
+    assert!(
+        l.claim_sync(later, lease, 10).await.unwrap().is_empty(),
+        "scheduled later"
+    );
+    // A failed read changes nothing and reschedules.
+    let next = NextSync::At {
+        at: later + Duration::from_secs(120),
+        step: 2,
+    };
+    assert!(!l.record_status("a", None, next).await.unwrap());
+    let due = l
+        .claim_sync(later + Duration::from_secs(121), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!((due.len(), due[0].step), (1, 2));
+
+    a_change_is_recorded_with_its_event(&l).await;
+    assert!(
+        l.claim_sync(later + Duration::from_secs(86_400), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no longer followed"
+    );
+}
+
+/// Two replicas (two ledgers on one database) claiming 40 due followed orders at once,
+/// in batches of 5: every order is claimed exactly once.
+pub async fn two_replicas_claim_each_followed_order_once(store: &Store) {
+    use time::OffsetDateTime;
+    let lease = Duration::from_secs(60);
+    let l = store.open().await;
+    let t0 = OffsetDateTime::now_utc();
+    let now = t0 + Duration::from_secs(1);
+    for i in 0..40 {
+        followed(&l, &format!("m{i}"), t0).await;
+    }
+    let other = store.open().await;
+    let claim_all = |l: Arc<Ledger>| async move {
+        let mut got = Vec::new();
+        loop {
+            let batch = l.claim_sync(now, lease, 5).await.unwrap();
+            if batch.is_empty() {
+                return got;
+            }
+            got.extend(batch.into_iter().map(|d| d.id));
+        }
+    };
+    let (x, y) = tokio::join!(
+        tokio::spawn(claim_all(l.clone())),
+        tokio::spawn(claim_all(other))
+    );
+    let mut all = x.unwrap();
+    all.extend(y.unwrap());
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, all.len(), "an order claimed twice");
+    assert_eq!(all.len(), 40);
 }

@@ -127,6 +127,26 @@ fn line_pointer(o: &CanonicalOrder, body: &ErrorBody, field: &str) -> String {
         .unwrap_or_else(|| "/lines".to_owned())
 }
 
+/// A Get Order answer (200) -> the order's status now. Adobe gives no tracking
+/// (licences ship nothing). An answer naming another order is unreadable.
+pub fn status_reading(
+    order_id: Option<&str>,
+    resp: &VendorResponse,
+) -> Result<connector::StatusReading, VendorFailure> {
+    if resp.status != 200 {
+        return Err(connector::sync::read_failure(resp));
+    }
+    let r = serde_json::from_slice::<OrderResponse>(&resp.body)
+        .ok()
+        .filter(|r| order_id.is_some() && r.order_id.as_deref() == order_id)
+        .ok_or_else(|| connector::sync::unreadable(resp.status))?;
+    Ok(connector::StatusReading {
+        status: canonical_status(&r.status),
+        vendor_status: r.status.code().to_owned(),
+        tracking: Vec::new(),
+    })
+}
+
 pub fn interpret(
     o: &CanonicalOrder,
     resp: &VendorResponse,

@@ -17,9 +17,10 @@ use std::sync::Arc;
 
 use connector::{
     AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig,
-    Support, TranslateContext, VendorRequest, VendorResponse,
+    StatusReading, Support, SyncHandle, TranslateContext, VendorFailure, VendorRequest,
+    VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError, escape_pointer};
+use order_model::{CanonicalOrder, FieldError, VendorOrder, escape_pointer};
 use serde_json::{Value, json};
 
 use crate::translate::CatalogEntry;
@@ -127,6 +128,26 @@ impl Connector for AdobeVipMp {
     fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), connector::LookupRefusal> {
         connector::LookupRefusal::check_alphanumeric(vendor_order_id)
     }
+
+    /// `GET /v3/customers/{customer-id}/orders/{order-id}` (Get Order; the vendor notes'
+    /// "look up an order"): the order is read under its customer.
+    fn status_lookup(&self, handle: &SyncHandle) -> Option<VendorRequest> {
+        let customer = connector::sync::handle_id(handle, "customerId")?;
+        let order = connector::sync::handle_id(handle, "orderId")?;
+        Some(VendorRequest::get(format!(
+            "{}/{order}",
+            translate::create_path(customer)
+        )))
+    }
+
+    fn interpret_status(
+        &self,
+        handle: &SyncHandle,
+        response: &VendorResponse,
+    ) -> Result<StatusReading, VendorFailure> {
+        let want = connector::sync::handle_id(handle, "orderId");
+        interpret::status_reading(want, response)
+    }
 }
 
 /// Route `defaults`: `currency` (ISO 4217), sent on lines of orders without one.
@@ -197,6 +218,18 @@ impl PreparedRoute for Prepared {
         })
     }
 
+    /// Adobe reads an order under its customer: the customer's id (from the order's
+    /// account for this connection) and the order id Adobe gave. A preview placed nothing.
+    fn sync_handle(&self, order: &CanonicalOrder, answer: &VendorOrder) -> Option<SyncHandle> {
+        if answer.status == order_model::OrderStatus::Quoted {
+            return None;
+        }
+        let (_, customer) = order.customer.account_for(&self.connection, KIND)?;
+        let id = answer.vendor_order_id.as_deref()?;
+        let safe = |s: &str| connector::LookupRefusal::check_alphanumeric(s).is_ok();
+        (safe(customer) && safe(id)).then(|| json!({"customerId": customer, "orderId": id}))
+    }
+
     fn reuse_created_account(
         &self,
         _order: &CanonicalOrder,
@@ -226,5 +259,38 @@ impl PreparedRoute for Prepared {
             ),
             drift::findings(response, 200),
         )
+    }
+}
+
+#[cfg(test)]
+mod sync_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use order_model::OrderStatus;
+
+    #[test]
+    fn get_order_reads_pending_then_complete_under_the_customer() {
+        let handle = json!({"customerId": "9876543210", "orderId": "5123"});
+        assert_eq!(
+            AdobeVipMp.status_lookup(&handle).unwrap().path,
+            "/v3/customers/9876543210/orders/5123"
+        );
+        let read = |status: &str, id: &str| {
+            let body = json!({"orderId": id, "status": status, "lineItems": []});
+            let resp = VendorResponse::new(200, serde_json::to_vec(&body).unwrap());
+            AdobeVipMp.interpret_status(&handle, &resp)
+        };
+        assert_eq!(read("1002", "5123").unwrap().status, OrderStatus::Pending);
+        let done = read("1000", "5123").unwrap();
+        assert_eq!(
+            (done.status, done.vendor_status.as_str()),
+            (OrderStatus::Fulfilled, "1000")
+        );
+        assert!(read("1000", "9999").is_err(), "another order");
+        assert!(
+            AdobeVipMp
+                .status_lookup(&json!({"orderId": "5123"}))
+                .is_none()
+        );
     }
 }

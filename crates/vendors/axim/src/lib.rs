@@ -16,9 +16,10 @@ use std::sync::Arc;
 
 use connector::{
     AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig,
-    Support, TranslateContext, VendorRequest, VendorResponse,
+    StatusReading, Support, SyncHandle, TranslateContext, VendorFailure, VendorRequest,
+    VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError};
+use order_model::{CanonicalOrder, FieldError, VendorOrder};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "axim";
@@ -122,6 +123,20 @@ impl Connector for Axim {
         // Axim's pages document create only (crate README).
         Err(connector::LookupRefusal::NoLookup)
     }
+
+    /// Axim's pages document create only: its orders keep the status of the create's
+    /// answer (crate README, "Status sync").
+    fn status_lookup(&self, _handle: &SyncHandle) -> Option<VendorRequest> {
+        None
+    }
+
+    fn interpret_status(
+        &self,
+        _handle: &SyncHandle,
+        response: &VendorResponse,
+    ) -> Result<StatusReading, VendorFailure> {
+        Err(connector::sync::unreadable(response.status))
+    }
 }
 
 pub struct Prepared {
@@ -156,6 +171,11 @@ impl PreparedRoute for Prepared {
 
     /// Axim documents no way to read an order back.
     fn lookup(&self, _order: &CanonicalOrder, _vendor_order_id: &str) -> Option<VendorRequest> {
+        None
+    }
+
+    /// Nothing to read later with: Axim has no documented read.
+    fn sync_handle(&self, _order: &CanonicalOrder, _answer: &VendorOrder) -> Option<SyncHandle> {
         None
     }
 

@@ -19,9 +19,10 @@ use std::sync::Arc;
 
 use connector::{
     AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig,
-    Support, TranslateContext, VendorRequest, VendorResponse,
+    StatusReading, Support, SyncHandle, TranslateContext, VendorFailure, VendorRequest,
+    VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError};
+use order_model::{CanonicalOrder, FieldError, VendorOrder};
 use serde_json::{Value, json};
 
 use crate::config::Route;
@@ -124,6 +125,32 @@ impl Connector for Impilo {
             .map(|_| ())
             .ok_or(connector::LookupRefusal::InvalidId("a positive integer"))
     }
+
+    /// Fetch Order, `GET /api/v3/order/{id}` (the page's "listing and fetching orders",
+    /// Order Management Guide; the vendor notes' "look up an order").
+    fn status_lookup(&self, handle: &SyncHandle) -> Option<VendorRequest> {
+        let id = handle.get("id").and_then(Value::as_str)?;
+        translate::parse_id(id).map(|id| VendorRequest::get(format!("/api/v3/order/{id}")))
+    }
+
+    fn interpret_status(
+        &self,
+        handle: &SyncHandle,
+        response: &VendorResponse,
+    ) -> Result<StatusReading, VendorFailure> {
+        if !(200..=299).contains(&response.status) {
+            return Err(connector::sync::read_failure(response));
+        }
+        let want = handle.get("id").and_then(Value::as_str);
+        interpret::parse_order(&response.body, false)
+            .filter(|o| o.vendor_order_id.is_some() && o.vendor_order_id.as_deref() == want)
+            .map(|o| StatusReading {
+                status: o.status,
+                vendor_status: o.vendor_status,
+                tracking: o.tracking,
+            })
+            .ok_or_else(|| connector::sync::unreadable(response.status))
+    }
 }
 
 pub struct Prepared {
@@ -144,6 +171,13 @@ impl PreparedRoute for Prepared {
             interpret::interpret(&self.route, order, response, Call::Create),
             drift::findings(response),
         )
+    }
+
+    /// Impilo fetches an order by its integer id alone.
+    fn sync_handle(&self, _order: &CanonicalOrder, answer: &VendorOrder) -> Option<SyncHandle> {
+        let id = answer.vendor_order_id.as_deref()?;
+        translate::parse_id(id)?;
+        Some(json!({"id": id}))
     }
 
     fn lookup(&self, _order: &CanonicalOrder, vendor_order_id: &str) -> Option<VendorRequest> {
@@ -198,5 +232,29 @@ impl PreparedRoute for Prepared {
             ),
             drift::findings(response),
         )
+    }
+}
+
+#[cfg(test)]
+mod sync_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use order_model::OrderStatus;
+
+    #[test]
+    fn fetch_order_reads_the_current_status_and_tracking_numbers() {
+        let handle = json!({"id": "48213"});
+        assert_eq!(
+            Impilo.status_lookup(&handle).unwrap().path,
+            "/api/v3/order/48213"
+        );
+        let body = json!({"id": 48213, "currentStatus": "SHIPPED", "trackingNumbers": ["1Z1"]});
+        let resp = VendorResponse::new(200, serde_json::to_vec(&body).unwrap());
+        let r = Impilo.interpret_status(&handle, &resp).unwrap();
+        assert_eq!((r.status, r.tracking.len()), (OrderStatus::Shipped, 1));
+        let other = json!({"id": 1, "currentStatus": "DELIVERED"});
+        let resp = VendorResponse::new(200, serde_json::to_vec(&other).unwrap());
+        assert!(Impilo.interpret_status(&handle, &resp).is_err());
+        assert!(Impilo.status_lookup(&json!({"id": "0"})).is_none());
     }
 }

@@ -204,6 +204,8 @@ struct Store {
     next_order: u64,
     next_patient: u64,
     orders: BTreeMap<u64, OrderOut>,
+    /// When each order was created (it moves along from there, `advanceAfterSecs`).
+    created: BTreeMap<u64, tokio::time::Instant>,
     patients: BTreeMap<u64, PatientRec>,
     item_stock: BTreeMap<u64, u32>,
     kit_stock: BTreeMap<u64, u32>,
@@ -212,6 +214,8 @@ struct Store {
 struct Sim {
     control: Arc<SimControl>,
     api_key: String,
+    /// Seconds per status step on read; 0: orders stay CREATED.
+    advance_after_secs: u64,
     started: tokio::time::Instant,
     store: Mutex<Store>,
 }
@@ -248,6 +252,7 @@ fn status(code: StatusCode, msg: &str) -> Response {
 pub fn router(settings: &Value, control: Arc<SimControl>) -> Result<Router, SimSettingsError> {
     let mut api_key = DEFAULT_API_KEY.to_owned();
     let mut first = FIRST_ORDER_ID;
+    let mut advance = 0;
     match settings {
         Value::Null => {}
         Value::Object(o) => {
@@ -257,14 +262,17 @@ pub fn router(settings: &Value, control: Arc<SimControl>) -> Result<Router, SimS
                     ("firstOrderId", v) if v.as_u64().is_some_and(|n| n > 0) => {
                         first = v.as_u64().unwrap_or(FIRST_ORDER_ID)
                     }
-                    ("apiKey" | "firstOrderId", _) => {
+                    ("advanceAfterSecs", v) if v.as_u64().is_some() => {
+                        advance = v.as_u64().unwrap_or(0);
+                    }
+                    ("apiKey" | "firstOrderId" | "advanceAfterSecs", _) => {
                         return Err(SimSettingsError::Refused(format!(
                             "impilo simulator setting {k} has the wrong type"
                         )));
                     }
                     _ => {
                         return Err(SimSettingsError::Refused(format!(
-                            "unknown impilo simulator setting {k} (known: apiKey, firstOrderId)"
+                            "unknown impilo simulator setting {k} (known: apiKey, firstOrderId, advanceAfterSecs)"
                         )));
                     }
                 }
@@ -280,6 +288,7 @@ pub fn router(settings: &Value, control: Arc<SimControl>) -> Result<Router, SimS
         next_order: first,
         next_patient: 80_001,
         orders: BTreeMap::new(),
+        created: BTreeMap::new(),
         patients: PATIENTS
             .iter()
             .map(|(id, f, l, a)| {
@@ -299,6 +308,7 @@ pub fn router(settings: &Value, control: Arc<SimControl>) -> Result<Router, SimS
     let sim = Arc::new(Sim {
         control: control.clone(),
         api_key,
+        advance_after_secs: advance,
         started: tokio::time::Instant::now(),
         store: Mutex::new(store),
     });
@@ -398,6 +408,7 @@ fn place(store: &mut Store, order: CreateOrder, now: String) -> Result<OrderOut,
         email_label: order.email_label.unwrap_or(false),
     };
     store.orders.insert(id, out.clone());
+    store.created.insert(id, tokio::time::Instant::now());
     Ok(out)
 }
 
@@ -565,6 +576,38 @@ fn returned_packed_kits(order: &CreateOrder) -> Vec<Value> {
         .collect()
 }
 
+/// Impilo's statuses in the order a shipped order goes through them (the page lists no
+/// values; the crate README says which it reads).
+const STEPS: [&str; 4] = ["CREATED", "PROCESSING", "SHIPPED", "DELIVERED"];
+
+/// The order as it reads `created.elapsed()` after its create: one step per `every_secs`
+/// (each an `orderEvents` entry), a tracking number from SHIPPED on.
+fn advanced(
+    mut o: OrderOut,
+    created: tokio::time::Instant,
+    every_secs: u64,
+    now: &str,
+) -> OrderOut {
+    if every_secs == 0 {
+        return o;
+    }
+    let steps = created.elapsed().as_secs() / every_secs;
+    let reached = usize::try_from(steps)
+        .unwrap_or(usize::MAX)
+        .min(STEPS.len() - 1);
+    for status in STEPS.iter().take(reached + 1).skip(1) {
+        o.order_events.push(OrderEvent {
+            status: (*status).to_owned(),
+            created_at: now.to_owned(),
+        });
+    }
+    o.current_status = STEPS[reached].to_owned();
+    if reached >= 2 {
+        o.tracking_numbers = vec![format!("1Z{:016}", o.id)];
+    }
+    o
+}
+
 async fn fetch(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
@@ -573,12 +616,18 @@ async fn fetch(
     if let Err(r) = authorize(&sim, &headers, Access::Read) {
         return *r;
     }
-    let found = id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| sim.lock().orders.get(&id).cloned());
+    let found = id.parse::<u64>().ok().and_then(|id| {
+        let store = sim.lock();
+        Some((
+            store.orders.get(&id).cloned()?,
+            store.created.get(&id).copied()?,
+        ))
+    });
     match found {
-        Some(o) => (StatusCode::OK, Json(o)).into_response(),
+        Some((o, created)) => {
+            let o = advanced(o, created, sim.advance_after_secs, &sim.now());
+            (StatusCode::OK, Json(o)).into_response()
+        }
         None => status(StatusCode::NOT_FOUND, "Order not found"),
     }
 }

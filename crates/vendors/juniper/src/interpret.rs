@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use connector::{FailureClass, Outcome, VendorFailure, VendorResponse, redact_message};
+use connector::{
+    FailureClass, Outcome, StatusReading, VendorFailure, VendorResponse, redact_message,
+};
 use order_model::{
     CanonicalOrder, FieldError, LineResult, OrderStatus, Totals, Tracking, VendorOrder,
 };
@@ -69,18 +71,7 @@ pub fn order(order: &CanonicalOrder, r: &OrderResponse) -> VendorOrder {
             }
         })
         .collect();
-    let tracking = r
-        .fulfillment_info
-        .as_ref()
-        .and_then(|f| {
-            f.tracking_number.clone().map(|number| Tracking {
-                carrier: f.carrier.clone(),
-                number,
-                url: None,
-            })
-        })
-        .into_iter()
-        .collect();
+    let tracking = tracking(r);
     VendorOrder {
         vendor_order_id: Some(r.id.clone()),
         status: canonical_status(&r.status),
@@ -91,6 +82,38 @@ pub fn order(order: &CanonicalOrder, r: &OrderResponse) -> VendorOrder {
         vendor_created_at: r.created_at.clone(),
         vendor_refs: Vec::new(),
     }
+}
+
+/// `fulfillmentInfo` (carrier and tracking number), once Juniper has shipped.
+fn tracking(r: &OrderResponse) -> Vec<Tracking> {
+    r.fulfillment_info
+        .as_ref()
+        .and_then(|f| {
+            f.tracking_number.clone().map(|number| Tracking {
+                carrier: f.carrier.clone(),
+                number,
+                url: None,
+            })
+        })
+        .into_iter()
+        .collect()
+}
+
+/// A read of order `id` (`GET /v1/orders/{id}`, 200) -> its status now. An answer about
+/// another order is unreadable, not a status.
+pub fn status_reading(id: &str, resp: &VendorResponse) -> Result<StatusReading, VendorFailure> {
+    if resp.status != 200 {
+        return Err(connector::sync::read_failure(resp));
+    }
+    let r = serde_json::from_slice::<OrderResponse>(&resp.body)
+        .ok()
+        .filter(|r| r.id == id)
+        .ok_or_else(|| connector::sync::unreadable(resp.status))?;
+    Ok(StatusReading {
+        status: canonical_status(&r.status),
+        vendor_status: r.status.as_str().to_owned(),
+        tracking: tracking(&r),
+    })
 }
 
 pub fn interpret(

@@ -16,9 +16,10 @@ use std::sync::Arc;
 
 use connector::{
     AuthKind, Capabilities, ConfigIssue, Connector, Interpreted, PreparedRoute, RouteConfig,
-    Support, TranslateContext, VendorRequest, VendorResponse,
+    StatusReading, Support, SyncHandle, TranslateContext, VendorFailure, VendorRequest,
+    VendorResponse,
 };
-use order_model::{CanonicalOrder, FieldError};
+use order_model::{CanonicalOrder, FieldError, VendorOrder};
 use serde_json::{Value, json};
 
 pub const KIND: &str = "juniper";
@@ -112,6 +113,23 @@ impl Connector for Juniper {
     fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), connector::LookupRefusal> {
         connector::LookupRefusal::check_alphanumeric(vendor_order_id)
     }
+
+    /// The same read as the reconciling lookup (`GET /v1/orders/{id}`; "look up an
+    /// order" in the vendor notes, path unconfirmed), by the id alone.
+    fn status_lookup(&self, handle: &SyncHandle) -> Option<VendorRequest> {
+        connector::sync::handle_id(handle, "id")
+            .map(|id| VendorRequest::get(format!("{}/{id}", translate::CREATE_PATH)))
+    }
+
+    fn interpret_status(
+        &self,
+        handle: &SyncHandle,
+        response: &VendorResponse,
+    ) -> Result<StatusReading, VendorFailure> {
+        let id = connector::sync::handle_id(handle, "id")
+            .ok_or_else(|| connector::sync::unreadable(response.status))?;
+        interpret::status_reading(id, response)
+    }
 }
 
 pub struct Prepared {
@@ -141,6 +159,13 @@ impl PreparedRoute for Prepared {
             .map(|()| VendorRequest::get(format!("{}/{vendor_order_id}", translate::CREATE_PATH)))
     }
 
+    /// Juniper reads an order by its id alone.
+    fn sync_handle(&self, _order: &CanonicalOrder, answer: &VendorOrder) -> Option<SyncHandle> {
+        let id = answer.vendor_order_id.as_deref()?;
+        connector::LookupRefusal::check_alphanumeric(id).ok()?;
+        Some(json!({"id": id}))
+    }
+
     fn reuse_created_account(
         &self,
         _order: &CanonicalOrder,
@@ -168,5 +193,45 @@ impl PreparedRoute for Prepared {
             ),
             drift::findings(response, 200),
         )
+    }
+}
+
+#[cfg(test)]
+mod sync_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use order_model::OrderStatus;
+
+    fn answer(status: u16, body: Value) -> VendorResponse {
+        VendorResponse::new(status, serde_json::to_vec(&body).unwrap())
+    }
+
+    #[test]
+    fn a_shipped_order_reads_with_its_tracking_and_another_order_is_unreadable() {
+        let handle = json!({"id": "2vSGym0bH8qVEwCIGlyFoRgJq1A"});
+        let req = Juniper.status_lookup(&handle).unwrap();
+        assert_eq!(req.path, "/v1/orders/2vSGym0bH8qVEwCIGlyFoRgJq1A");
+        let shipped = answer(
+            200,
+            json!({"id": "2vSGym0bH8qVEwCIGlyFoRgJq1A", "status": "SHIPPED",
+                   "fulfillmentInfo": {"carrier": "UPS", "trackingNumber": "1Z9"}}),
+        );
+        let r = Juniper.interpret_status(&handle, &shipped).unwrap();
+        assert_eq!(
+            (
+                r.status,
+                r.vendor_status.as_str(),
+                r.tracking[0].number.as_str()
+            ),
+            (OrderStatus::Shipped, "SHIPPED", "1Z9")
+        );
+        let other = answer(200, json!({"id": "someoneElse", "status": "FULFILLED"}));
+        assert!(Juniper.interpret_status(&handle, &other).is_err());
+        assert!(
+            Juniper
+                .interpret_status(&handle, &answer(404, json!({})))
+                .is_err()
+        );
+        assert!(Juniper.status_lookup(&json!({"id": "../x"})).is_none());
     }
 }

@@ -29,6 +29,10 @@ pub struct SimSettings {
     pub client_secret: String,
     pub token_lifetime_secs: u64,
     pub zip_field: ZipField,
+    /// Seconds between an order's steps (CREATED -> PROCESSING -> AWAITING_SHIPMENT ->
+    /// SHIPPED, with a UPS tracking number -> FULFILLED), seen on read. 0 (the default):
+    /// orders stay CREATED.
+    pub advance_after_secs: u64,
 }
 
 impl Default for SimSettings {
@@ -38,6 +42,7 @@ impl Default for SimSettings {
             client_secret: "juniper-sandbox-secret".into(),
             token_lifetime_secs: 3600,
             zip_field: ZipField::Zip,
+            advance_after_secs: 0,
         }
     }
 }
@@ -54,7 +59,8 @@ struct Sim {
     settings: SimSettings,
     control: Arc<SimControl>,
     tokens: TokenStore,
-    orders: Mutex<HashMap<String, Value>>,
+    /// The answer as created, and when.
+    orders: Mutex<HashMap<String, (Value, tokio::time::Instant)>>,
 }
 
 pub fn router(
@@ -133,13 +139,49 @@ async fn read(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<St
     }
     let found = sim.orders.lock().ok().and_then(|o| o.get(&id).cloned());
     match found {
-        Some(o) => Json(o).into_response(),
+        Some((o, created)) => {
+            Json(advanced(o, created, sim.settings.advance_after_secs)).into_response()
+        }
         None => (
             StatusCode::NOT_FOUND,
             Json(json!({"detail": "Order not found"})),
         )
             .into_response(),
     }
+}
+
+/// Juniper's statuses in the order an order goes through them.
+const STEPS: [Status; 5] = [
+    Status::Created,
+    Status::Processing,
+    Status::AwaitingShipment,
+    Status::Shipped,
+    Status::Fulfilled,
+];
+
+/// The order as it reads `created.elapsed()` after its create: one step per
+/// `every_secs`, tracking once shipped (a fixed number per order id).
+fn advanced(mut o: Value, created: tokio::time::Instant, every_secs: u64) -> Value {
+    if every_secs == 0 {
+        return o;
+    }
+    let steps = created.elapsed().as_secs() / every_secs;
+    let i = usize::try_from(steps)
+        .unwrap_or(usize::MAX)
+        .min(STEPS.len() - 1);
+    let status = &STEPS[i];
+    o["status"] = json!(status.as_str());
+    if matches!(status, Status::Shipped | Status::Fulfilled) {
+        let digits: String = o["id"]
+            .as_str()
+            .unwrap_or_default()
+            .bytes()
+            .map(|b| char::from(b'0' + b % 10))
+            .take(16)
+            .collect();
+        o["fulfillmentInfo"] = json!({"carrier": "UPS", "trackingNumber": format!("1Z{digits}")});
+    }
+    o
 }
 
 async fn create(
@@ -193,7 +235,7 @@ async fn create(
         }
     }
     if let Ok(mut o) = sim.orders.lock() {
-        o.insert(id, value.clone());
+        o.insert(id, (value.clone(), tokio::time::Instant::now()));
     }
     (StatusCode::CREATED, Json(value)).into_response()
 }
