@@ -59,6 +59,11 @@ pub async fn place(
             return problem_response(problem);
         }
     };
+    // The parsed body and the routing explanation are not needed past planning; freed
+    // now, they do not sit in memory for the length of the vendor call.
+    drop(doc);
+    let mut planned = planned;
+    planned.explain = Vec::new();
     let route = planned.route;
     let Some(conn) = runtime.connections.get(&route.connection).cloned() else {
         return problem_response(Problem::new(

@@ -37,7 +37,7 @@ pub(crate) type Op<C, D, T> = for<'a> fn(&'a mut C, &'a D) -> BoxFut<'a, Result<
 pub const DEFAULT_MAX_BATCH: u32 = 64;
 
 /// One caller's write, with its result type erased so one queue carries every kind.
-trait Job<C>: Send {
+pub(crate) trait Job<C>: Send {
     /// Runs the write; the result is kept until the batch's outcome is known.
     fn run<'a>(&'a mut self, c: &'a mut C) -> BoxFut<'a, Result<(), LedgerError>>;
     /// Answers the caller: the kept result if the batch committed, else `failed`.
@@ -80,7 +80,7 @@ impl<C: Send, D: Send + Sync, T: Send> Job<C> for Typed<C, D, T> {
     }
 }
 
-enum Msg<C> {
+pub(crate) enum Msg<C> {
     Job(Box<dyn Job<C>>),
     /// Stop after the writes queued before this one.
     Close,
@@ -98,7 +98,7 @@ pub struct BatchStats {
 const SIZE_CLASSES: usize = 8;
 
 #[derive(Default)]
-struct Counters {
+pub(crate) struct Counters {
     writes: AtomicU64,
     by_class: [AtomicU64; SIZE_CLASSES],
 }
@@ -133,48 +133,82 @@ impl Counters {
     }
 }
 
-/// The handle the store keeps: submit writes, read stats, close.
-pub(crate) struct Writer<DB: Database> {
-    queue: mpsc::UnboundedSender<Msg<DB::Connection>>,
+/// The handle the store keeps: submit writes, read stats, close. `C` is the connection
+/// the writes run on: a sqlx connection (`start`, PostgreSQL) or a SQLite connection of
+/// the writer's own thread (`crate::sqlite_writer`).
+pub(crate) struct Writer<C> {
+    queue: mpsc::UnboundedSender<Msg<C>>,
     /// Writes submitted and not yet taken into a batch.
     queued: Arc<AtomicUsize>,
     counters: Arc<Counters>,
-    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Answered when the writer has stopped.
+    stopped: std::sync::Mutex<Option<oneshot::Receiver<()>>>,
 }
 
-impl<DB: Database> Writer<DB> {
-    /// Starts the writer task. `begin_sql` opens a batch's transaction (SQLite:
-    /// `BEGIN IMMEDIATE`, so the write lock is taken up front).
-    pub(crate) fn start(pool: Pool<DB>, begin_sql: &'static str, max_batch: u32) -> Self {
+/// What a writer loop gets from its handle.
+pub(crate) struct Inbox<C> {
+    pub rx: mpsc::UnboundedReceiver<Msg<C>>,
+    pub queued: Arc<AtomicUsize>,
+    pub counters: Arc<Counters>,
+    pub stopped: oneshot::Sender<()>,
+}
+
+impl<C> Inbox<C> {
+    /// The next batch: waits for one write (`None`: closing and nothing is left), then
+    /// takes what is already queued, up to `max`, never waiting for more.
+    pub(crate) fn take(
+        &mut self,
+        first: Option<Msg<C>>,
+        max: usize,
+        closing: &mut bool,
+    ) -> Option<Vec<Box<dyn Job<C>>>> {
+        let mut batch = match first {
+            Some(Msg::Job(j)) => vec![j],
+            Some(Msg::Close) | None => return None,
+        };
+        while batch.len() < max {
+            match self.rx.try_recv() {
+                Ok(Msg::Job(j)) => batch.push(j),
+                Ok(Msg::Close) => {
+                    *closing = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        self.queued.fetch_sub(batch.len(), Ordering::SeqCst);
+        self.counters.record(batch.len());
+        Some(batch)
+    }
+}
+
+impl<C: Send + 'static> Writer<C> {
+    /// A handle and the inbox its writer loop reads.
+    pub(crate) fn channel() -> (Self, Inbox<C>) {
         let (queue, rx) = mpsc::unbounded_channel();
+        let (stopped_tx, stopped_rx) = oneshot::channel();
         let queued = Arc::new(AtomicUsize::new(0));
         let counters = Arc::new(Counters::default());
-        let task = tokio::spawn(
-            WriterTask {
-                pool,
-                begin_sql,
-                max_batch: usize::try_from(max_batch.max(1)).unwrap_or(1),
+        (
+            Writer {
+                queue,
                 queued: queued.clone(),
                 counters: counters.clone(),
-            }
-            .run(rx),
-        );
-        Writer {
-            queue,
-            queued,
-            counters,
-            task: std::sync::Mutex::new(Some(task)),
-        }
+                stopped: std::sync::Mutex::new(Some(stopped_rx)),
+            },
+            Inbox {
+                rx,
+                queued,
+                counters,
+                stopped: stopped_tx,
+            },
+        )
     }
 
     /// Queues one write and waits for its answer (given after its batch committed).
     /// Alone in its batch it runs in autocommit: only for a write whose effect is one
     /// statement.
-    pub(crate) async fn submit<D, T>(
-        &self,
-        data: D,
-        op: Op<DB::Connection, D, T>,
-    ) -> Result<T, LedgerError>
+    pub(crate) async fn submit<D, T>(&self, data: D, op: Op<C, D, T>) -> Result<T, LedgerError>
     where
         D: Send + Sync + 'static,
         T: Send + 'static,
@@ -187,7 +221,7 @@ impl<DB: Database> Writer<DB> {
     pub(crate) async fn submit_atomic<D, T>(
         &self,
         data: D,
-        op: Op<DB::Connection, D, T>,
+        op: Op<C, D, T>,
     ) -> Result<T, LedgerError>
     where
         D: Send + Sync + 'static,
@@ -196,12 +230,7 @@ impl<DB: Database> Writer<DB> {
         self.enqueue(data, op, true).await
     }
 
-    async fn enqueue<D, T>(
-        &self,
-        data: D,
-        op: Op<DB::Connection, D, T>,
-        atomic: bool,
-    ) -> Result<T, LedgerError>
+    async fn enqueue<D, T>(&self, data: D, op: Op<C, D, T>, atomic: bool) -> Result<T, LedgerError>
     where
         D: Send + Sync + 'static,
         T: Send + 'static,
@@ -235,95 +264,120 @@ impl<DB: Database> Writer<DB> {
     /// Runs what is queued, then stops the writer; later writes fail as closed.
     pub(crate) async fn close(&self) {
         let _ = self.queue.send(Msg::Close);
-        let task = self.task.lock().ok().and_then(|mut t| t.take());
-        if let Some(task) = task {
-            let _ = task.await;
+        let stopped = self.stopped.lock().ok().and_then(|mut t| t.take());
+        if let Some(stopped) = stopped {
+            let _ = stopped.await;
         }
     }
+}
+
+/// Starts a sqlx writer task. `begin_sql` opens a batch's transaction.
+pub(crate) fn start<DB: Database>(
+    pool: Pool<DB>,
+    begin_sql: &'static str,
+    max_batch: u32,
+) -> Writer<DB::Connection> {
+    let (writer, inbox) = Writer::channel();
+    let task = WriterTask { pool, begin_sql };
+    tokio::spawn(run_loop(task, inbox, max_len(max_batch)));
+    writer
+}
+
+/// `maxBatch` as a length (at least one).
+pub(crate) fn max_len(max_batch: u32) -> usize {
+    usize::try_from(max_batch.max(1)).unwrap_or(1)
 }
 
 struct WriterTask<DB: Database> {
     pool: Pool<DB>,
     begin_sql: &'static str,
-    max_batch: usize,
-    queued: Arc<AtomicUsize>,
-    counters: Arc<Counters>,
 }
 
-type Jobs<DB> = Vec<Box<dyn Job<<DB as Database>::Connection>>>;
+/// One batch's writes.
+pub(crate) type Jobs<C> = Vec<Box<dyn Job<C>>>;
 
 /// Why a batch did not commit.
-enum Failure {
+pub(crate) enum Failure {
     /// One write's statement failed; the transaction was rolled back (`true`: cleanly).
     Write(LedgerError, bool),
     /// `BEGIN` or `COMMIT` (or getting a connection) failed: the whole batch is lost.
     Batch(LedgerError),
 }
 
-impl<DB: Database> WriterTask<DB> {
-    async fn run(self, mut rx: mpsc::UnboundedReceiver<Msg<DB::Connection>>) {
-        let mut batch: Jobs<DB> = Vec::with_capacity(self.max_batch);
-        let mut closing = false;
-        while !closing {
-            match rx.recv().await {
-                Some(Msg::Job(j)) => batch.push(j),
-                Some(Msg::Close) | None => break,
-            }
-            // Take what is already queued; never wait for more.
-            while batch.len() < self.max_batch {
-                match rx.try_recv() {
-                    Ok(Msg::Job(j)) => batch.push(j),
-                    Ok(Msg::Close) => {
-                        closing = true;
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            self.queued.fetch_sub(batch.len(), Ordering::SeqCst);
-            self.counters.record(batch.len());
-            self.commit(&mut batch).await;
-        }
-    }
+/// Runs writes in one transaction on some connection (see `commit`).
+pub(crate) trait Attempt<C> {
+    /// One transaction over `jobs` (a lone non-atomic write in autocommit). A failure
+    /// rolls it back; unless that surely worked, the connection is replaced, so no
+    /// half-open transaction reaches the next batch.
+    fn attempt<'a>(
+        &'a mut self,
+        jobs: &'a mut [Box<dyn Job<C>>],
+    ) -> BoxFut<'a, Result<(), Failure>>;
+}
 
-    /// Runs `batch` in one transaction and answers every caller (draining `batch`).
-    async fn commit(&self, batch: &mut Jobs<DB>) {
-        match self.attempt(batch).await {
-            Ok(()) => batch.drain(..).for_each(|j| j.answer(None)),
-            Err(Failure::Batch(e)) => {
-                tracing::warn!(writes = batch.len(), error = %e, "ledger: a batch failed to commit");
-                let message = e.to_string();
-                let source = match &e {
-                    LedgerError::Db { source, .. } => source.clone(),
-                    LedgerError::Config(_) | LedgerError::Invalid(_) => None,
+/// Runs `batch` in one transaction and answers every caller (draining `batch`).
+pub(crate) async fn commit<C>(runner: &mut impl Attempt<C>, batch: &mut Jobs<C>) {
+    match runner.attempt(batch).await {
+        Ok(()) => batch.drain(..).for_each(|j| j.answer(None)),
+        Err(Failure::Batch(e)) => {
+            tracing::warn!(writes = batch.len(), error = %e, "ledger: a batch failed to commit");
+            let message = e.to_string();
+            let source = match &e {
+                LedgerError::Db { source, .. } => source.clone(),
+                LedgerError::Config(_) | LedgerError::Invalid(_) => None,
+            };
+            batch.drain(..).for_each(|j| {
+                j.answer(Some(LedgerError::Db {
+                    message: message.clone(),
+                    source: source.clone(),
+                }));
+            });
+        }
+        Err(Failure::Write(e, _)) if batch.len() == 1 => {
+            if let Some(j) = batch.pop() {
+                j.answer(Some(e));
+            }
+        }
+        Err(Failure::Write(..)) => {
+            for mut job in batch.drain(..) {
+                let failed = match runner.attempt(std::slice::from_mut(&mut job)).await {
+                    Ok(()) => None,
+                    Err(Failure::Write(e, _) | Failure::Batch(e)) => Some(e),
                 };
-                batch.drain(..).for_each(|j| {
-                    j.answer(Some(LedgerError::Db {
-                        message: message.clone(),
-                        source: source.clone(),
-                    }));
-                });
-            }
-            Err(Failure::Write(e, _)) if batch.len() == 1 => {
-                if let Some(j) = batch.pop() {
-                    j.answer(Some(e));
-                }
-            }
-            Err(Failure::Write(..)) => {
-                for mut job in batch.drain(..) {
-                    let failed = match self.attempt(std::slice::from_mut(&mut job)).await {
-                        Ok(()) => None,
-                        Err(Failure::Write(e, _) | Failure::Batch(e)) => Some(e),
-                    };
-                    job.answer(failed);
-                }
+                job.answer(failed);
             }
         }
     }
+}
 
-    /// One transaction over `jobs`. A failure rolls it back; unless that surely worked,
-    /// the connection is dropped, so no half-open transaction reaches the next batch.
-    async fn attempt(&self, jobs: &mut [Box<dyn Job<DB::Connection>>]) -> Result<(), Failure> {
+/// Runs a writer loop: batch after batch until closed, then says it stopped.
+pub(crate) async fn run_loop<C>(
+    mut runner: impl Attempt<C>,
+    mut inbox: Inbox<C>,
+    max_batch: usize,
+) {
+    let mut closing = false;
+    while !closing {
+        let first = inbox.rx.recv().await;
+        let Some(mut batch) = inbox.take(first, max_batch, &mut closing) else {
+            break;
+        };
+        commit(&mut runner, &mut batch).await;
+    }
+    let _ = inbox.stopped.send(());
+}
+
+impl<DB: Database> Attempt<DB::Connection> for WriterTask<DB> {
+    fn attempt<'a>(
+        &'a mut self,
+        jobs: &'a mut [Box<dyn Job<DB::Connection>>],
+    ) -> BoxFut<'a, Result<(), Failure>> {
+        Box::pin(self.attempt_sqlx(jobs))
+    }
+}
+
+impl<DB: Database> WriterTask<DB> {
+    async fn attempt_sqlx(&self, jobs: &mut [Box<dyn Job<DB::Connection>>]) -> Result<(), Failure> {
         let mut conn = self
             .pool
             .acquire()

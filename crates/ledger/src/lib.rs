@@ -20,6 +20,8 @@ pub mod metric_names;
 mod postgres;
 mod record;
 mod sqlite;
+mod sqlite_writer;
+mod sqlite_writes;
 
 use std::time::Duration;
 

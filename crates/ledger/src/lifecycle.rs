@@ -162,6 +162,35 @@ pub struct Backlog {
     pub oldest_created_at: String,
 }
 
+/// An attempt as its outbox row records it.
+pub(crate) struct AttemptCols<'a> {
+    pub status: &'static str,
+    pub next: String,
+    pub error: Option<&'a str>,
+    pub delivered_at: Option<String>,
+}
+
+impl Attempted {
+    /// The row's new status, next attempt time, last error and delivery time, `at` now.
+    pub(crate) fn columns(&self, at: String) -> AttemptCols<'_> {
+        let (status, next, error) = match self {
+            Attempted::Delivered => ("delivered", at.clone(), None),
+            Attempted::Retry { at: next, error } => {
+                ("pending", crate::rfc3339(*next), Some(error.as_str()))
+            }
+            Attempted::Failed { error } => ("failed", at.clone(), Some(error.as_str())),
+            // Held, not failed: due as soon as the endpoint is enabled again.
+            Attempted::Gone { error, .. } => ("pending", at.clone(), Some(error.as_str())),
+        };
+        AttemptCols {
+            status,
+            next,
+            error,
+            delivered_at: (status == "delivered").then_some(at),
+        }
+    }
+}
+
 /// The clients with a webhook: their events also get an outbox row. Set by the gateway
 /// from its config (and on reload); a write takes a snapshot before it is queued.
 #[derive(Default)]
@@ -194,6 +223,63 @@ macro_rules! delivery_cols {
         "event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, last_error, created_at, window_start"
     };
 }
+
+/// A webhook claim as the writer runs it.
+pub(crate) struct Claim {
+    pub now: time::OffsetDateTime,
+    pub until: String,
+    pub limit: i64,
+    pub holder: String,
+}
+
+/// Claims due deliveries (see `write_claim`); `$skip` is PostgreSQL's row locking.
+macro_rules! claim_sql {
+    ($skip:literal) => {
+        concat!(
+            "UPDATE webhook_outbox SET lease_until = $1, lease_holder = $4 WHERE event_id IN (",
+            "SELECT o.event_id FROM webhook_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $2 ",
+            "AND (o.lease_until IS NULL OR o.lease_until <= $2 OR (o.lease_holder IS NOT NULL AND o.lease_holder <> $4 ",
+            "AND NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.holder = o.lease_holder AND l.expires_at > $5))) ",
+            "AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.client = o.client) ",
+            "AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_id = o.order_id AND p.status = 'pending' AND p.seq < o.seq) ",
+            "ORDER BY o.next_attempt_at, o.event_id LIMIT $3 ",
+            $skip,
+            ") RETURNING ",
+            delivery_cols!()
+        )
+    };
+}
+
+// The lifecycle writes' SQL, run by both engines (sqlx for PostgreSQL, rusqlite for SQLite).
+pub(crate) const ATTEMPTED: &str = "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, delivered_at = $4, lease_until = NULL, lease_holder = NULL WHERE event_id = $5 AND status = 'pending'";
+
+pub(crate) const DISABLE_ENDPOINT: &str = concat!(
+    "INSERT INTO webhook_endpoints (client, url_sha256, disabled_at, reason) ",
+    "SELECT client, $1, $2, $3 FROM webhook_outbox WHERE event_id = $4 ",
+    "ON CONFLICT (client) DO UPDATE SET url_sha256 = excluded.url_sha256, disabled_at = excluded.disabled_at, reason = excluded.reason"
+);
+
+pub(crate) const RELEASE_CLAIM: &str = "UPDATE webhook_outbox SET lease_until = NULL, lease_holder = NULL WHERE event_id = $1 AND status = 'pending'";
+
+pub(crate) const RELEASE_HELD: &str = "UPDATE webhook_outbox SET next_attempt_at = $1, window_start = $1 WHERE status = 'pending' AND client = $2";
+
+pub(crate) const ENABLE_ALL: &str = "DELETE FROM webhook_endpoints RETURNING client";
+
+pub(crate) const REDELIVER_ALL: &str = "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL, lease_holder = NULL WHERE status = 'failed'";
+
+pub(crate) const ENABLE_OF_EVENT: &str = "DELETE FROM webhook_endpoints WHERE client = (SELECT client FROM webhook_outbox WHERE event_id = $1) RETURNING client";
+
+pub(crate) const REDELIVER_ONE: &str = "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL, lease_holder = NULL WHERE status = 'failed' AND event_id = $2";
+
+pub(crate) const ENABLE_CHANGED: &str =
+    "DELETE FROM webhook_endpoints WHERE client = $1 AND url_sha256 <> $2 RETURNING client";
+
+pub(crate) const NEXT_SEQ: &str =
+    "SELECT COALESCE(MAX(seq), 0) + 1 FROM order_events WHERE order_id = $1";
+
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO order_events (event_id, order_id, client, seq, kind, state, status, source, vendor_status, vendor_order_id, tracking, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO webhook_outbox (event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, created_at, window_start) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6)";
 
 /// `id, client, order_ref, state, vendor_order_id, vendor_status, response`.
 pub(crate) type Touched = (
@@ -283,7 +369,7 @@ pub(crate) fn new_event_id() -> String {
 
 /// The event writer and the reads, per backend (`Conn`, `Row`, `Db` as in `ledger_store!`).
 macro_rules! lifecycle_store {
-    ($store:ident, $skip_locked:literal) => {
+    ($store:ident) => {
         impl $store {
             /// Claims up to `limit` due deliveries, each for `lease` (another replica
             /// takes a row over only after its lease ran out, so the lease must outlast an
@@ -296,7 +382,7 @@ macro_rules! lifecycle_store {
                 lease: std::time::Duration,
                 limit: u32,
             ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
-                let d = Claim {
+                let d = crate::lifecycle::Claim {
                     now,
                     until: crate::rfc3339(now + lease),
                     limit: i64::from(limit),
@@ -445,174 +531,6 @@ macro_rules! lifecycle_store {
             }
         }
 
-        /// A claim as the writer runs it.
-        struct Claim {
-            now: time::OffsetDateTime,
-            until: String,
-            limit: i64,
-            holder: String,
-        }
-
-        /// Due: pending, its time come, not leased (or leased by a process whose replica
-        /// lease is gone: killed or stopped, so the row is taken over at once), its
-        /// client's endpoint not disabled, and no earlier pending event of its order.
-        async fn write_claim(
-            c: &mut Conn,
-            d: &Claim,
-        ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
-            let rows = sqlx::query(concat!(
-                "UPDATE webhook_outbox SET lease_until = $1, lease_holder = $4 WHERE event_id IN (",
-                "SELECT o.event_id FROM webhook_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $2 ",
-                "AND (o.lease_until IS NULL OR o.lease_until <= $2 OR (o.lease_holder IS NOT NULL AND o.lease_holder <> $4 ",
-                "AND NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.holder = o.lease_holder AND l.expires_at > $5))) ",
-                "AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.client = o.client) ",
-                "AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_id = o.order_id AND p.status = 'pending' AND p.seq < o.seq) ",
-                "ORDER BY o.next_attempt_at, o.event_id LIMIT $3 ",
-                $skip_locked,
-                ") RETURNING ",
-                delivery_cols!()
-            ))
-            .bind(&d.until)
-            .bind(crate::rfc3339(d.now))
-            .bind(d.limit)
-            .bind(&d.holder)
-            .bind(ts(d.now))
-            .fetch_all(c)
-            .await?;
-            rows.iter().map(to_delivery).collect()
-        }
-
-        async fn write_attempted(
-            c: &mut Conn,
-            event_id: &str,
-            outcome: &crate::lifecycle::Attempted,
-        ) -> Result<bool, LedgerError> {
-            use crate::lifecycle::Attempted;
-            let at = crate::rfc3339(time::OffsetDateTime::now_utc());
-            let (status, next, error) = match outcome {
-                Attempted::Delivered => ("delivered", at.clone(), None),
-                Attempted::Retry { at: next, error } => {
-                    ("pending", crate::rfc3339(*next), Some(error.as_str()))
-                }
-                Attempted::Failed { error } => ("failed", at.clone(), Some(error.as_str())),
-                // Held, not failed: due as soon as the endpoint is enabled again.
-                Attempted::Gone { error, .. } => ("pending", at.clone(), Some(error.as_str())),
-            };
-            let delivered_at = (status == "delivered").then_some(at.as_str());
-            let n = sqlx::query(
-                "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, delivered_at = $4, lease_until = NULL, lease_holder = NULL WHERE event_id = $5 AND status = 'pending'",
-            )
-            .bind(status)
-            .bind(&next)
-            .bind(error)
-            .bind(delivered_at)
-            .bind(event_id)
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
-            if let (1, Attempted::Gone { error, url_sha256 }) = (n, outcome) {
-                sqlx::query(concat!(
-                    "INSERT INTO webhook_endpoints (client, url_sha256, disabled_at, reason) ",
-                    "SELECT client, $1, $2, $3 FROM webhook_outbox WHERE event_id = $4 ",
-                    "ON CONFLICT (client) DO UPDATE SET url_sha256 = excluded.url_sha256, disabled_at = excluded.disabled_at, reason = excluded.reason"
-                ))
-                .bind(url_sha256)
-                .bind(&at)
-                .bind(error)
-                .bind(event_id)
-                .execute(&mut *c)
-                .await?;
-            }
-            Ok(n == 1)
-        }
-
-        async fn write_release_claim(c: &mut Conn, event_id: &str) -> Result<bool, LedgerError> {
-            let n = sqlx::query(
-                "UPDATE webhook_outbox SET lease_until = NULL, lease_holder = NULL WHERE event_id = $1 AND status = 'pending'",
-            )
-            .bind(event_id)
-            .execute(c)
-            .await?
-            .rows_affected();
-            Ok(n == 1)
-        }
-
-        /// Makes a client's held deliveries due now with a fresh window; how many.
-        async fn release_held(c: &mut Conn, client: &str, now: &str) -> Result<u64, LedgerError> {
-            Ok(sqlx::query(
-                "UPDATE webhook_outbox SET next_attempt_at = $1, window_start = $1 WHERE status = 'pending' AND client = $2",
-            )
-            .bind(now)
-            .bind(client)
-            .execute(c)
-            .await?
-            .rows_affected())
-        }
-
-        async fn write_redeliver(c: &mut Conn, ids: &[String]) -> Result<u64, LedgerError> {
-            let now = crate::rfc3339(time::OffsetDateTime::now_utc());
-            let mut n = 0;
-            if ids.is_empty() {
-                let gone: Vec<(String,)> =
-                    sqlx::query_as("DELETE FROM webhook_endpoints RETURNING client")
-                        .fetch_all(&mut *c)
-                        .await?;
-                for (client,) in gone {
-                    n += release_held(c, &client, &now).await?;
-                }
-                n += sqlx::query(
-                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL, lease_holder = NULL WHERE status = 'failed'",
-                )
-                .bind(&now)
-                .execute(c)
-                .await?
-                .rows_affected();
-                return Ok(n);
-            }
-            for id in ids {
-                let gone: Option<(String,)> = sqlx::query_as(
-                    "DELETE FROM webhook_endpoints WHERE client = (SELECT client FROM webhook_outbox WHERE event_id = $1) RETURNING client",
-                )
-                .bind(id)
-                .fetch_optional(&mut *c)
-                .await?;
-                if let Some((client,)) = gone {
-                    n += release_held(c, &client, &now).await?;
-                }
-                n += sqlx::query(
-                    "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $1, window_start = $1, lease_until = NULL, lease_holder = NULL WHERE status = 'failed' AND event_id = $2",
-                )
-                .bind(&now)
-                .bind(id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected();
-            }
-            Ok(n)
-        }
-
-        async fn write_reenable_changed(
-            c: &mut Conn,
-            current: &[(String, String)],
-        ) -> Result<Vec<String>, LedgerError> {
-            let now = crate::rfc3339(time::OffsetDateTime::now_utc());
-            let mut enabled = Vec::new();
-            for (client, url_sha256) in current {
-                let gone: Option<(String,)> = sqlx::query_as(
-                    "DELETE FROM webhook_endpoints WHERE client = $1 AND url_sha256 <> $2 RETURNING client",
-                )
-                .bind(client)
-                .bind(url_sha256)
-                .fetch_optional(&mut *c)
-                .await?;
-                if let Some((client,)) = gone {
-                    release_held(c, &client, &now).await?;
-                    enabled.push(client);
-                }
-            }
-            Ok(enabled)
-        }
-
         fn to_delivery(r: &Row) -> Result<crate::lifecycle::Delivery, LedgerError> {
             use sqlx::Row;
             Ok(crate::lifecycle::Delivery {
@@ -628,54 +546,6 @@ macro_rules! lifecycle_store {
                 created_at: r.try_get("created_at")?,
                 window_start: r.try_get("window_start")?,
             })
-        }
-
-        /// Writes the event of a transition just applied (and its outbox row when the
-        /// client has a webhook), on the transition's own connection.
-        async fn write_event(
-            c: &mut Conn,
-            e: &crate::lifecycle::NewEvent<'_>,
-            hooks: &std::collections::HashSet<String>,
-        ) -> Result<(), LedgerError> {
-            let r = e.row;
-            let (seq,): (i64,) =
-                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM order_events WHERE order_id = $1")
-                    .bind(&r.0)
-                    .fetch_one(&mut *c)
-                    .await?;
-            let id = crate::lifecycle::new_event_id();
-            let at = crate::rfc3339(time::OffsetDateTime::now_utc());
-            sqlx::query(
-                "INSERT INTO order_events (event_id, order_id, client, seq, kind, state, status, source, vendor_status, vendor_order_id, tracking, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(&id)
-            .bind(&r.0)
-            .bind(&r.1)
-            .bind(seq)
-            .bind(e.kind.as_str())
-            .bind(&r.3)
-            .bind(&e.status)
-            .bind(e.source.as_str())
-            .bind(&r.5)
-            .bind(&r.4)
-            .bind(e.tracking)
-            .bind(&at)
-            .execute(&mut *c)
-            .await?;
-            if hooks.contains(&r.1) {
-                sqlx::query(
-                    "INSERT INTO webhook_outbox (event_id, order_id, client, seq, payload, status, attempts, next_attempt_at, created_at, window_start) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
-                )
-                .bind(&id)
-                .bind(&r.0)
-                .bind(&r.1)
-                .bind(seq)
-                .bind(e.payload(&id, seq, &at))
-                .bind(&at)
-                .execute(&mut *c)
-                .await?;
-            }
-            Ok(())
         }
 
         fn to_event(r: &Row) -> Result<crate::lifecycle::Event, LedgerError> {
@@ -700,6 +570,176 @@ macro_rules! lifecycle_store {
                     .map_err(|e| LedgerError::db(format!("stored tracking: {e}")))?,
                 at: r.try_get("at")?,
             })
+        }
+    };
+}
+
+/// The lifecycle writes over a sqlx connection (PostgreSQL; `$skip_locked` is its
+/// `FOR UPDATE SKIP LOCKED`). SQLite has its own (`crate::sqlite_writes`).
+macro_rules! lifecycle_writes {
+    ($skip_locked:literal) => {
+        /// Due: pending, its time come, not leased (or leased by a process whose replica
+        /// lease is gone: killed or stopped, so the row is taken over at once), its
+        /// client's endpoint not disabled, and no earlier pending event of its order.
+        async fn write_claim(
+            c: &mut Conn,
+            d: &crate::lifecycle::Claim,
+        ) -> Result<Vec<crate::lifecycle::Delivery>, LedgerError> {
+            let rows = sqlx::query(claim_sql!($skip_locked))
+                .bind(&d.until)
+                .bind(crate::rfc3339(d.now))
+                .bind(d.limit)
+                .bind(&d.holder)
+                .bind(ts(d.now))
+                .fetch_all(c)
+                .await?;
+            rows.iter().map(to_delivery).collect()
+        }
+
+        async fn write_attempted(
+            c: &mut Conn,
+            event_id: &str,
+            outcome: &crate::lifecycle::Attempted,
+        ) -> Result<bool, LedgerError> {
+            use crate::lifecycle::Attempted;
+            let at = crate::rfc3339(time::OffsetDateTime::now_utc());
+            let a = outcome.columns(at.clone());
+            let n = sqlx::query(crate::lifecycle::ATTEMPTED)
+                .bind(a.status)
+                .bind(&a.next)
+                .bind(a.error)
+                .bind(&a.delivered_at)
+                .bind(event_id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected();
+            if let (1, Attempted::Gone { error, url_sha256 }) = (n, outcome) {
+                sqlx::query(crate::lifecycle::DISABLE_ENDPOINT)
+                    .bind(url_sha256)
+                    .bind(&at)
+                    .bind(error)
+                    .bind(event_id)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Ok(n == 1)
+        }
+
+        async fn write_release_claim(c: &mut Conn, event_id: &str) -> Result<bool, LedgerError> {
+            let n = sqlx::query(crate::lifecycle::RELEASE_CLAIM)
+                .bind(event_id)
+                .execute(c)
+                .await?
+                .rows_affected();
+            Ok(n == 1)
+        }
+
+        /// Makes a client's held deliveries due now with a fresh window; how many.
+        async fn release_held(c: &mut Conn, client: &str, now: &str) -> Result<u64, LedgerError> {
+            Ok(sqlx::query(crate::lifecycle::RELEASE_HELD)
+                .bind(now)
+                .bind(client)
+                .execute(c)
+                .await?
+                .rows_affected())
+        }
+
+        async fn write_redeliver(c: &mut Conn, ids: &[String]) -> Result<u64, LedgerError> {
+            let now = crate::rfc3339(time::OffsetDateTime::now_utc());
+            let mut n = 0;
+            if ids.is_empty() {
+                let gone: Vec<(String,)> = sqlx::query_as(crate::lifecycle::ENABLE_ALL)
+                    .fetch_all(&mut *c)
+                    .await?;
+                for (client,) in gone {
+                    n += release_held(c, &client, &now).await?;
+                }
+                n += sqlx::query(crate::lifecycle::REDELIVER_ALL)
+                    .bind(&now)
+                    .execute(c)
+                    .await?
+                    .rows_affected();
+                return Ok(n);
+            }
+            for id in ids {
+                let gone: Option<(String,)> = sqlx::query_as(crate::lifecycle::ENABLE_OF_EVENT)
+                    .bind(id)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                if let Some((client,)) = gone {
+                    n += release_held(c, &client, &now).await?;
+                }
+                n += sqlx::query(crate::lifecycle::REDELIVER_ONE)
+                    .bind(&now)
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected();
+            }
+            Ok(n)
+        }
+
+        async fn write_reenable_changed(
+            c: &mut Conn,
+            current: &[(String, String)],
+        ) -> Result<Vec<String>, LedgerError> {
+            let now = crate::rfc3339(time::OffsetDateTime::now_utc());
+            let mut enabled = Vec::new();
+            for (client, url_sha256) in current {
+                let gone: Option<(String,)> = sqlx::query_as(crate::lifecycle::ENABLE_CHANGED)
+                    .bind(client)
+                    .bind(url_sha256)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                if let Some((client,)) = gone {
+                    release_held(c, &client, &now).await?;
+                    enabled.push(client);
+                }
+            }
+            Ok(enabled)
+        }
+
+        /// Writes the event of a transition just applied (and its outbox row when the
+        /// client has a webhook), on the transition's own connection.
+        async fn write_event(
+            c: &mut Conn,
+            e: &crate::lifecycle::NewEvent<'_>,
+            hooks: &std::collections::HashSet<String>,
+        ) -> Result<(), LedgerError> {
+            let r = e.row;
+            let (seq,): (i64,) = sqlx::query_as(crate::lifecycle::NEXT_SEQ)
+                .bind(&r.0)
+                .fetch_one(&mut *c)
+                .await?;
+            let id = crate::lifecycle::new_event_id();
+            let at = crate::rfc3339(time::OffsetDateTime::now_utc());
+            sqlx::query(crate::lifecycle::INSERT_EVENT)
+                .bind(&id)
+                .bind(&r.0)
+                .bind(&r.1)
+                .bind(seq)
+                .bind(e.kind.as_str())
+                .bind(&r.3)
+                .bind(&e.status)
+                .bind(e.source.as_str())
+                .bind(&r.5)
+                .bind(&r.4)
+                .bind(e.tracking)
+                .bind(&at)
+                .execute(&mut *c)
+                .await?;
+            if hooks.contains(&r.1) {
+                sqlx::query(crate::lifecycle::INSERT_OUTBOX)
+                    .bind(&id)
+                    .bind(&r.0)
+                    .bind(&r.1)
+                    .bind(seq)
+                    .bind(e.payload(&id, seq, &at))
+                    .bind(&at)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Ok(())
         }
     };
 }

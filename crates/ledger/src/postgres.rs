@@ -22,7 +22,7 @@ type Row = sqlx::postgres::PgRow;
 type Db = sqlx::Postgres;
 
 pub struct PgLedger {
-    writer: Writer<Db>,
+    writer: Writer<Conn>,
     hooks: crate::lifecycle::Hooks,
     pool: PgPool,
     /// This process's name in `orders.holder` and `replica_leases` (see `crate::lease`).
@@ -82,7 +82,7 @@ impl PgLedger {
             .await
             .map_err(|e| LedgerError::db(format!("migrating the PostgreSQL ledger: {e}")))?;
         Ok(PgLedger {
-            writer: Writer::start(pool.clone(), "BEGIN", max_batch),
+            writer: crate::batch::start(pool.clone(), "BEGIN", max_batch),
             holder: crate::lease::new_holder(),
             hooks: Default::default(),
             pool,
@@ -100,6 +100,9 @@ impl PgLedger {
     }
 }
 
-lifecycle_store!(PgLedger, "FOR UPDATE OF o SKIP LOCKED");
-sync_store!(PgLedger, "FOR UPDATE OF o SKIP LOCKED");
+lifecycle_store!(PgLedger);
+lifecycle_writes!("FOR UPDATE OF o SKIP LOCKED");
+sync_store!(PgLedger);
+sync_writes!("FOR UPDATE OF o SKIP LOCKED");
 ledger_store!(PgLedger);
+ledger_writes!();

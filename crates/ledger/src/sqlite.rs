@@ -4,6 +4,10 @@
 //! transaction ever has to upgrade a read lock (the source of `SQLITE_BUSY` under WAL).
 //! With `FULL`, each batch's commit fsyncs the WAL once, for all its writes.
 //!
+//! The write connection is the writer thread's own (rusqlite, `crate::sqlite_writer`):
+//! a batch's statements run on that thread without a hop per statement. Migrations run
+//! first, through sqlx (which records them), on a connection closed right after.
+//!
 //! Reads go through a pool of several connections. SQLite admits one writer at a time
 //! anyway; with several writing connections, the losers wait in SQLite's busy handler,
 //! which sleeps in steps of 1 to 100 ms, and that was the tail of the load run (p99 tens
@@ -13,19 +17,20 @@ use std::time::Duration;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use time::OffsetDateTime;
 
 use crate::batch::Writer;
 use crate::record::{Begin, Finish, NewRecord, Record, RecordState};
+use crate::sqlite_writes::*;
 use crate::{Durability, LedgerError};
 use crate::{Resolution, ResolutionRow, ResolvedAs};
 
-type Conn = sqlx::SqliteConnection;
+/// What the writes run on (see `crate::sqlite_writes`).
+type Conn = rusqlite::Connection;
 type Row = sqlx::sqlite::SqliteRow;
 type Db = sqlx::Sqlite;
 
 pub struct SqliteLedger {
-    writer: Writer<Db>,
+    writer: Writer<Conn>,
     hooks: crate::lifecycle::Hooks,
     reads: SqlitePool,
     /// This process's name in `orders.holder` and `replica_leases` (see `crate::lease`).
@@ -33,15 +38,6 @@ pub struct SqliteLedger {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// Timestamps are stored as fixed-width RFC 3339 text, so text order is time order.
-fn ts(t: OffsetDateTime) -> String {
-    crate::rfc3339(t)
-}
-
-fn now() -> String {
-    ts(OffsetDateTime::now_utc())
-}
 
 fn read_ts(r: &Row, col: &str) -> Result<String, LedgerError> {
     use sqlx::Row;
@@ -74,22 +70,24 @@ impl SqliteLedger {
                 Durability::Relaxed => SqliteSynchronous::Normal,
             })
             .busy_timeout(Duration::from_secs(5));
-        let writes = SqlitePoolOptions::new()
+        let migrate = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts.clone())
             .await?;
         MIGRATOR
-            .run(&writes)
+            .run(&migrate)
             .await
             .map_err(|e| LedgerError::db(format!("migrating the SQLite ledger: {e}")))?;
+        migrate.close().await;
+        let writer = crate::sqlite_writer::start(path, durability, max_batch)?;
         let reads = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
         Ok(SqliteLedger {
-            writer: Writer::start(writes, "BEGIN IMMEDIATE", max_batch),
+            writer,
             holder: crate::lease::new_holder(),
             hooks: Default::default(),
             reads,
@@ -106,8 +104,8 @@ impl SqliteLedger {
     }
 }
 
-lifecycle_store!(SqliteLedger, "");
-sync_store!(SqliteLedger, "");
+lifecycle_store!(SqliteLedger);
+sync_store!(SqliteLedger);
 ledger_store!(SqliteLedger);
 
 #[cfg(test)]
@@ -119,11 +117,7 @@ mod tests {
     async fn writer_synchronous(l: &SqliteLedger) -> i64 {
         l.writer
             .submit((), |c, _| {
-                Box::pin(async move {
-                    Ok(sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
-                        .fetch_one(c)
-                        .await?)
-                })
+                Box::pin(async move { Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?) })
             })
             .await
             .unwrap()

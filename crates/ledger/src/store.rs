@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::LedgerError;
-use crate::lifecycle::EventSource;
-use crate::record::{Finish, RecordState};
+use crate::lifecycle::{EventKind, EventSource};
+use crate::record::{Begin, Finish, Record, RecordState};
 
 /// The record columns, as a macro so queries stay `&'static str` (sqlx audits dynamic SQL).
 macro_rules! cols {
@@ -99,6 +99,62 @@ impl FinishWrite {
     }
 }
 
+impl FinishWrite {
+    /// The guarded statements to try, in order, with the event each one's transition
+    /// makes: from in flight (the outcome), then from `unknown` (`order.settled`).
+    pub fn guards(&self) -> Result<Vec<(&'static str, EventKind)>, LedgerError> {
+        let state = RecordState::parse(self.state)
+            .ok_or_else(|| LedgerError::Invalid(format!("state {}", self.state)))?;
+        let all = [
+            (
+                self.from_flight,
+                FINISH_FROM_FLIGHT,
+                EventKind::of_outcome(state),
+            ),
+            (self.from_unknown, FINISH_FROM_UNKNOWN, EventKind::Settled),
+        ];
+        Ok(all
+            .into_iter()
+            .filter(|g| g.0)
+            .map(|(_, sql, kind)| (sql, kind))
+            .collect())
+    }
+}
+
+/// What a taken key's record means for a new `begin` with `body_hash`; `Err(rec)` when it
+/// is a `failed` + `never_sent` record that the caller should try to re-arm.
+pub(crate) fn classify(rec: Record, body_hash: &str) -> Result<Begin, Record> {
+    if rec.body_hash != body_hash {
+        return Ok(Begin::Conflict(rec));
+    }
+    match rec.state {
+        RecordState::Received | RecordState::Sending => Ok(Begin::InProgress(rec)),
+        RecordState::Unknown => Ok(Begin::Unknown(rec)),
+        RecordState::Failed if rec.never_sent => Err(rec),
+        RecordState::Accepted | RecordState::Rejected | RecordState::Failed => {
+            Ok(Begin::Replay(rec))
+        }
+    }
+}
+
+/// `begin` after its re-arm attempts kept losing (retries failing and re-arming under it).
+pub(crate) fn unsettled(last: Option<Record>) -> Result<Begin, LedgerError> {
+    match last {
+        Some(rec) => Ok(Begin::InProgress(rec)),
+        None => Err(LedgerError::db("begin did not settle")),
+    }
+}
+
+/// A stored JSON column (`response`, `lookup`, `tracking`).
+pub(crate) fn parse_stored(
+    text: Option<&str>,
+    what: &str,
+) -> Result<Option<serde_json::Value>, LedgerError> {
+    text.map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| LedgerError::db(format!("stored {what}: {e}")))
+}
+
 /// `finish` to `unknown`: only from in flight.
 pub(crate) const FINISH_UNKNOWN: (bool, bool) = (true, false);
 /// `finish` to a terminal state: from `unknown` too, since the process that made the call
@@ -126,6 +182,67 @@ pub(crate) const FINISH_FROM_UNKNOWN: &str = concat!(
     "WHERE id = $8 AND state = 'unknown'",
     touched_cols!()
 );
+
+pub(crate) const INSERT_ORDER: &str = concat!(
+    "INSERT INTO orders (id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, attempts, never_sent, trace_id, created_at, updated_at, holder) ",
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $12, $13, $14) ",
+    "ON CONFLICT (client, idem_key) DO NOTHING RETURNING ",
+    cols!()
+);
+
+pub(crate) const REARM: &str = concat!(
+    "UPDATE orders SET state = $1, attempts = attempts + $2, never_sent = FALSE, ",
+    "http_status = NULL, response = NULL, vendor_order_id = NULL, vendor_status = NULL, note = NULL, updated_at = $3, holder = $5 ",
+    "WHERE id = $4 AND state = 'failed' AND never_sent = TRUE RETURNING ",
+    cols!()
+);
+
+pub(crate) const MARK_SENDING: &str = "UPDATE orders SET state = 'sending', attempts = attempts + 1, updated_at = $1, holder = $3 WHERE id = $2 AND state = 'received'";
+
+pub(crate) const SET_UNKNOWN: &str = concat!(
+    "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE id = $3 AND state IN ('received', 'sending')",
+    touched_cols!()
+);
+
+pub(crate) const RESOLVE_NOT_PLACED: &str = concat!(
+    "UPDATE orders SET state = 'failed', never_sent = TRUE, http_status = 503, response = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
+    touched_cols!()
+);
+
+pub(crate) const RESOLVE_PLACED: &str = concat!(
+    "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
+    touched_cols!()
+);
+
+pub(crate) const INSERT_RESOLUTION: &str = "INSERT INTO order_resolutions (order_id, resolution, vendor_order_id, operator, reason, resolved_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub(crate) const LINK_VENDOR_ORDER: &str = "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'";
+
+pub(crate) const SET_RECONCILE_INFO: &str =
+    "UPDATE orders SET replay_token = $1, lookup = $2, updated_at = $3 WHERE id = $4";
+
+pub(crate) const RECOVER_BEFORE: &str = concat!(
+    "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE state IN ('received', 'sending') AND updated_at <= $3",
+    touched_cols!()
+);
+
+pub(crate) const REMEMBER_ACCOUNT: &str = concat!(
+    "INSERT INTO customer_accounts (client, connection, customer_ref, fingerprint, kind, vendor_id, order_id, created_at) ",
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+);
+
+pub(crate) const RENEW_LEASE: &str = "INSERT INTO replica_leases (holder, expires_at) VALUES ($1, $2) ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at";
+
+pub(crate) const RELEASE_LEASE: &str = "DELETE FROM replica_leases WHERE holder = $1";
+
+pub(crate) const RECOVER_EXPIRED: &str = concat!(
+    "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 ",
+    "WHERE state IN ('received', 'sending') AND holder IS NOT NULL AND holder <> $3 ",
+    "AND NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.holder = orders.holder AND l.expires_at > $4)",
+    touched_cols!()
+);
+
+pub(crate) const PRUNE_LEASES: &str = "DELETE FROM replica_leases WHERE expires_at < $1";
 
 /// The backend module names its connection `Conn`, its row `Row` and its database `Db`,
 /// and provides `ts`, `now` and `read_ts`; the store keeps its batch writer in `writer`.
@@ -497,6 +614,49 @@ macro_rules! ledger_store {
             row.as_ref().map(to_record).transpose()
         }
 
+        fn to_record(r: &Row) -> Result<Record, LedgerError> {
+            use sqlx::Row;
+            let state: String = r.try_get("state")?;
+            let response: Option<String> = r.try_get("response")?;
+            let lookup: Option<String> = r.try_get("lookup")?;
+            let tracking: Option<String> = r.try_get("tracking")?;
+            let http_status: Option<i32> = r.try_get("http_status")?;
+            Ok(Record {
+                id: r.try_get("id")?,
+                client: r.try_get("client")?,
+                order_ref: r.try_get("order_ref")?,
+                idem_key: r.try_get("idem_key")?,
+                body_hash: r.try_get("body_hash")?,
+                route: r.try_get("route")?,
+                connection: r.try_get("connection")?,
+                vendor: r.try_get("vendor")?,
+                state: RecordState::parse(&state)
+                    .ok_or_else(|| LedgerError::db(format!("unknown state {state}")))?,
+                vendor_order_id: r.try_get("vendor_order_id")?,
+                vendor_status: r.try_get("vendor_status")?,
+                attempts: r.try_get("attempts")?,
+                http_status: http_status.and_then(|s| u16::try_from(s).ok()),
+                response: crate::store::parse_stored(response.as_deref(), "response")?,
+                response_text: response,
+                never_sent: r.try_get("never_sent")?,
+                trace_id: r.try_get("trace_id")?,
+                created_at: read_ts(r, "created_at")?,
+                updated_at: read_ts(r, "updated_at")?,
+                replay_token: r.try_get("replay_token")?,
+                lookup: crate::store::parse_stored(lookup.as_deref(), "lookup")?,
+                note: r.try_get("note")?,
+                status: r.try_get("status")?,
+                tracking: crate::store::parse_stored(tracking.as_deref(), "tracking")?,
+                sync_next_at: r.try_get("sync_next_at")?,
+            })
+        }
+    };
+}
+
+/// The writes over a sqlx connection (PostgreSQL), each a `write_*` function as the
+/// methods of `ledger_store!` queue them. SQLite has its own (`crate::sqlite_writes`).
+macro_rules! ledger_writes {
+    () => {
         async fn write_begin(
             c: &mut Conn,
             n: &NewRecord,
@@ -509,28 +669,23 @@ macro_rules! ledger_store {
             } else {
                 (RecordState::Received, 0_i64)
             };
-            let inserted = sqlx::query(concat!(
-                "INSERT INTO orders (id, client, order_ref, idem_key, body_hash, route, connection, vendor, state, attempts, never_sent, trace_id, created_at, updated_at, holder) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $12, $13, $14) ",
-                "ON CONFLICT (client, idem_key) DO NOTHING RETURNING ",
-                cols!()
-            ))
-            .bind(&n.id)
-            .bind(&n.client)
-            .bind(&n.order_ref)
-            .bind(&n.idem_key)
-            .bind(&n.body_hash)
-            .bind(&n.route)
-            .bind(&n.connection)
-            .bind(&n.vendor)
-            .bind(state.as_str())
-            .bind(attempts)
-            .bind(&n.trace_id)
-            .bind(ts.clone())
-            .bind(ts)
-            .bind(holder)
-            .fetch_optional(&mut *c)
-            .await?;
+            let inserted = sqlx::query(crate::store::INSERT_ORDER)
+                .bind(&n.id)
+                .bind(&n.client)
+                .bind(&n.order_ref)
+                .bind(&n.idem_key)
+                .bind(&n.body_hash)
+                .bind(&n.route)
+                .bind(&n.connection)
+                .bind(&n.vendor)
+                .bind(state.as_str())
+                .bind(attempts)
+                .bind(&n.trace_id)
+                .bind(ts.clone())
+                .bind(ts)
+                .bind(holder)
+                .fetch_optional(&mut *c)
+                .await?;
             match inserted {
                 Some(row) => Ok(Begin::Started(to_record(&row)?)),
                 None => classify_holder(c, n, state, attempts, holder).await,
@@ -548,35 +703,23 @@ macro_rules! ledger_store {
         ) -> Result<Begin, LedgerError> {
             let mut last = None;
             for _ in 0..4 {
-                let Some(rec) = one(&mut *c, crate::store::BY_KEY, &n.client, &n.idem_key).await? else {
+                let Some(rec) = one(&mut *c, crate::store::BY_KEY, &n.client, &n.idem_key).await?
+                else {
                     return Err(LedgerError::db(
                         "the record holding this idempotency key vanished",
                     ));
                 };
-                if rec.body_hash != n.body_hash {
-                    return Ok(Begin::Conflict(rec));
-                }
-                match rec.state {
-                    RecordState::Received | RecordState::Sending => {
-                        return Ok(Begin::InProgress(rec));
-                    }
-                    RecordState::Unknown => return Ok(Begin::Unknown(rec)),
-                    RecordState::Failed if rec.never_sent => {
+                match crate::store::classify(rec, &n.body_hash) {
+                    Ok(begin) => return Ok(begin),
+                    Err(rec) => {
                         if let Some(r) = write_rearm(c, &rec.id, state, attempts, holder).await? {
                             return Ok(Begin::Retry(r));
                         }
                         last = Some(rec);
                     }
-                    RecordState::Accepted | RecordState::Rejected | RecordState::Failed => {
-                        return Ok(Begin::Replay(rec));
-                    }
                 }
             }
-            // Only reached when retries keep failing and re-arming under us.
-            match last {
-                Some(rec) => Ok(Begin::InProgress(rec)),
-                None => Err(LedgerError::db("begin did not settle")),
-            }
+            crate::store::unsettled(last)
         }
 
         /// `failed` + `never_sent` -> `state`, in one guarded UPDATE: one winner.
@@ -587,19 +730,14 @@ macro_rules! ledger_store {
             extra_attempts: i64,
             holder: &str,
         ) -> Result<Option<Record>, LedgerError> {
-            let row = sqlx::query(concat!(
-                "UPDATE orders SET state = $1, attempts = attempts + $2, never_sent = FALSE, ",
-                "http_status = NULL, response = NULL, vendor_order_id = NULL, vendor_status = NULL, note = NULL, updated_at = $3, holder = $5 ",
-                "WHERE id = $4 AND state = 'failed' AND never_sent = TRUE RETURNING ",
-                cols!()
-            ))
-            .bind(state.as_str())
-            .bind(extra_attempts)
-            .bind(now())
-            .bind(id)
-            .bind(holder)
-            .fetch_optional(c)
-            .await?;
+            let row = sqlx::query(crate::store::REARM)
+                .bind(state.as_str())
+                .bind(extra_attempts)
+                .bind(now())
+                .bind(id)
+                .bind(holder)
+                .fetch_optional(c)
+                .await?;
             row.as_ref().map(to_record).transpose()
         }
 
@@ -608,15 +746,13 @@ macro_rules! ledger_store {
             id: &str,
             holder: &str,
         ) -> Result<bool, LedgerError> {
-            let n = sqlx::query(
-                "UPDATE orders SET state = 'sending', attempts = attempts + 1, updated_at = $1, holder = $3 WHERE id = $2 AND state = 'received'",
-            )
-            .bind(now())
-            .bind(id)
-            .bind(holder)
-            .execute(c)
-            .await?
-            .rows_affected();
+            let n = sqlx::query(crate::store::MARK_SENDING)
+                .bind(now())
+                .bind(id)
+                .bind(holder)
+                .execute(c)
+                .await?
+                .rows_affected();
             Ok(n == 1)
         }
 
@@ -624,14 +760,8 @@ macro_rules! ledger_store {
             c: &mut Conn,
             w: &crate::store::FinishWrite,
         ) -> Result<bool, LedgerError> {
-            use crate::lifecycle::{EventKind, NewEvent};
-            let state = RecordState::parse(w.state)
-                .ok_or_else(|| LedgerError::Invalid(format!("state {}", w.state)))?;
-            let guards = [
-                (w.from_flight, crate::store::FINISH_FROM_FLIGHT, EventKind::of_outcome(state)),
-                (w.from_unknown, crate::store::FINISH_FROM_UNKNOWN, EventKind::Settled),
-            ];
-            for (_, sql, kind) in guards.into_iter().filter(|g| g.0) {
+            use crate::lifecycle::NewEvent;
+            for (sql, kind) in w.guards()? {
                 let row: Option<crate::lifecycle::Touched> = sqlx::query_as(sql)
                     .bind(w.state)
                     .bind(w.http_status)
@@ -665,15 +795,12 @@ macro_rules! ledger_store {
             hooks: &std::collections::HashSet<String>,
         ) -> Result<bool, LedgerError> {
             use crate::lifecycle::{EventKind, EventSource, NewEvent};
-            let row: Option<crate::lifecycle::Touched> = sqlx::query_as(concat!(
-                "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE id = $3 AND state IN ('received', 'sending')",
-                touched_cols!()
-            ))
-            .bind(reason)
-            .bind(now())
-            .bind(id)
-            .fetch_optional(&mut *c)
-            .await?;
+            let row: Option<crate::lifecycle::Touched> = sqlx::query_as(crate::store::SET_UNKNOWN)
+                .bind(reason)
+                .bind(now())
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?;
             let Some(row) = row else { return Ok(false) };
             let e = NewEvent::new(&row, EventKind::Unknown, EventSource::Create);
             write_event(c, &e, hooks).await?;
@@ -685,26 +812,24 @@ macro_rules! ledger_store {
             use crate::lifecycle::{EventKind, EventSource, NewEvent};
             let ts = now();
             let row: Option<crate::lifecycle::Touched> = match &d.response {
-                Some(response) => sqlx::query_as(concat!(
-                    "UPDATE orders SET state = 'failed', never_sent = TRUE, http_status = 503, response = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
-                    touched_cols!()
-                ))
-                .bind(response)
-                .bind(crate::RESOLVED_NOTE)
-                .bind(ts)
-                .bind(&d.id)
-                .fetch_optional(&mut *c)
-                .await?,
-                None => sqlx::query_as(concat!(
-                    "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
-                    touched_cols!()
-                ))
-                .bind(&d.vendor_order_id)
-                .bind(crate::LINKED_NOTE)
-                .bind(ts)
-                .bind(&d.id)
-                .fetch_optional(&mut *c)
-                .await?,
+                Some(response) => {
+                    sqlx::query_as(crate::store::RESOLVE_NOT_PLACED)
+                        .bind(response)
+                        .bind(crate::RESOLVED_NOTE)
+                        .bind(ts)
+                        .bind(&d.id)
+                        .fetch_optional(&mut *c)
+                        .await?
+                }
+                None => {
+                    sqlx::query_as(crate::store::RESOLVE_PLACED)
+                        .bind(&d.vendor_order_id)
+                        .bind(crate::LINKED_NOTE)
+                        .bind(ts)
+                        .bind(&d.id)
+                        .fetch_optional(&mut *c)
+                        .await?
+                }
             };
             let Some(row) = row else { return Ok(false) };
             // `placed` only links the vendor's id: the record stays `unknown` until a
@@ -714,17 +839,15 @@ macro_rules! ledger_store {
                     .with_resolution(d.resolution);
                 write_event(c, &e, &d.hooks).await?;
             }
-            sqlx::query(
-                "INSERT INTO order_resolutions (order_id, resolution, vendor_order_id, operator, reason, resolved_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&d.id)
-            .bind(d.resolution)
-            .bind(&d.vendor_order_id)
-            .bind(&d.operator)
-            .bind(&d.reason)
-            .bind(&d.at)
-            .execute(&mut *c)
-            .await?;
+            sqlx::query(crate::store::INSERT_RESOLUTION)
+                .bind(&d.id)
+                .bind(d.resolution)
+                .bind(&d.vendor_order_id)
+                .bind(&d.operator)
+                .bind(&d.reason)
+                .bind(&d.at)
+                .execute(&mut *c)
+                .await?;
             Ok(true)
         }
 
@@ -733,16 +856,14 @@ macro_rules! ledger_store {
             id: &str,
             vendor_order_id: &str,
         ) -> Result<bool, LedgerError> {
-            let n = sqlx::query(
-                "UPDATE orders SET vendor_order_id = $1, note = $2, updated_at = $3 WHERE id = $4 AND state = 'unknown'",
-            )
-            .bind(vendor_order_id)
-            .bind(crate::LINKED_NOTE)
-            .bind(now())
-            .bind(id)
-            .execute(c)
-            .await?
-            .rows_affected();
+            let n = sqlx::query(crate::store::LINK_VENDOR_ORDER)
+                .bind(vendor_order_id)
+                .bind(crate::LINKED_NOTE)
+                .bind(now())
+                .bind(id)
+                .execute(c)
+                .await?
+                .rows_affected();
             Ok(n == 1)
         }
 
@@ -752,16 +873,14 @@ macro_rules! ledger_store {
             replay_token: Option<&str>,
             lookup: Option<&str>,
         ) -> Result<bool, LedgerError> {
-            let n = sqlx::query(
-                "UPDATE orders SET replay_token = $1, lookup = $2, updated_at = $3 WHERE id = $4",
-            )
-            .bind(replay_token)
-            .bind(lookup)
-            .bind(now())
-            .bind(id)
-            .execute(c)
-            .await?
-            .rows_affected();
+            let n = sqlx::query(crate::store::SET_RECONCILE_INFO)
+                .bind(replay_token)
+                .bind(lookup)
+                .bind(now())
+                .bind(id)
+                .execute(c)
+                .await?
+                .rows_affected();
             Ok(n == 1)
         }
 
@@ -785,15 +904,12 @@ macro_rules! ledger_store {
             note: &str,
             hooks: &std::collections::HashSet<String>,
         ) -> Result<u64, LedgerError> {
-            let rows: Vec<crate::lifecycle::Touched> = sqlx::query_as(concat!(
-                "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 WHERE state IN ('received', 'sending') AND updated_at <= $3",
-                touched_cols!()
-            ))
-            .bind(note)
-            .bind(now())
-            .bind(ts(cutoff))
-            .fetch_all(&mut *c)
-            .await?;
+            let rows: Vec<crate::lifecycle::Touched> = sqlx::query_as(crate::store::RECOVER_BEFORE)
+                .bind(note)
+                .bind(now())
+                .bind(ts(cutoff))
+                .fetch_all(&mut *c)
+                .await?;
             recovered_events(c, &rows, hooks).await
         }
 
@@ -802,20 +918,17 @@ macro_rules! ledger_store {
             key: &crate::AccountKey,
             a: &crate::KnownAccount,
         ) -> Result<(), LedgerError> {
-            sqlx::query(concat!(
-                "INSERT INTO customer_accounts (client, connection, customer_ref, fingerprint, kind, vendor_id, order_id, created_at) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
-            ))
-            .bind(&key.client)
-            .bind(&key.connection)
-            .bind(&key.customer_ref)
-            .bind(&key.fingerprint)
-            .bind(&a.kind)
-            .bind(&a.vendor_id)
-            .bind(&a.order_id)
-            .bind(crate::rfc3339(time::OffsetDateTime::now_utc()))
-            .execute(c)
-            .await?;
+            sqlx::query(crate::store::REMEMBER_ACCOUNT)
+                .bind(&key.client)
+                .bind(&key.connection)
+                .bind(&key.customer_ref)
+                .bind(&key.fingerprint)
+                .bind(&a.kind)
+                .bind(&a.vendor_id)
+                .bind(&a.order_id)
+                .bind(crate::rfc3339(time::OffsetDateTime::now_utc()))
+                .execute(c)
+                .await?;
             Ok(())
         }
 
@@ -824,18 +937,16 @@ macro_rules! ledger_store {
             holder: &str,
             until: time::OffsetDateTime,
         ) -> Result<(), LedgerError> {
-            sqlx::query(
-                "INSERT INTO replica_leases (holder, expires_at) VALUES ($1, $2) ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at",
-            )
-            .bind(holder)
-            .bind(ts(until))
-            .execute(c)
-            .await?;
+            sqlx::query(crate::store::RENEW_LEASE)
+                .bind(holder)
+                .bind(ts(until))
+                .execute(c)
+                .await?;
             Ok(())
         }
 
         async fn write_release_lease(c: &mut Conn, holder: &str) -> Result<(), LedgerError> {
-            sqlx::query("DELETE FROM replica_leases WHERE holder = $1")
+            sqlx::query(crate::store::RELEASE_LEASE)
                 .bind(holder)
                 .execute(c)
                 .await?;
@@ -849,74 +960,21 @@ macro_rules! ledger_store {
             hooks: &std::collections::HashSet<String>,
         ) -> Result<u64, LedgerError> {
             let now_ts = time::OffsetDateTime::now_utc();
-            let rows: Vec<crate::lifecycle::Touched> = sqlx::query_as(concat!(
-                "UPDATE orders SET state = 'unknown', note = $1, updated_at = $2 ",
-                "WHERE state IN ('received', 'sending') AND holder IS NOT NULL AND holder <> $3 ",
-                "AND NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.holder = orders.holder AND l.expires_at > $4)",
-                touched_cols!()
-            ))
-            .bind(note)
-            .bind(now())
-            .bind(me)
-            .bind(ts(now_ts))
-            .fetch_all(&mut *c)
-            .await?;
+            let rows: Vec<crate::lifecycle::Touched> =
+                sqlx::query_as(crate::store::RECOVER_EXPIRED)
+                    .bind(note)
+                    .bind(now())
+                    .bind(me)
+                    .bind(ts(now_ts))
+                    .fetch_all(&mut *c)
+                    .await?;
             let n = recovered_events(c, &rows, hooks).await?;
             // A holder's row is only needed while it may still hold records in flight.
-            sqlx::query("DELETE FROM replica_leases WHERE expires_at < $1")
+            sqlx::query(crate::store::PRUNE_LEASES)
                 .bind(ts(now_ts - time::Duration::days(1)))
                 .execute(c)
                 .await?;
             Ok(n)
-        }
-
-        fn to_record(r: &Row) -> Result<Record, LedgerError> {
-            use sqlx::Row;
-            let state: String = r.try_get("state")?;
-            let response: Option<String> = r.try_get("response")?;
-            let lookup: Option<String> = r.try_get("lookup")?;
-            let tracking: Option<String> = r.try_get("tracking")?;
-            let http_status: Option<i32> = r.try_get("http_status")?;
-            Ok(Record {
-                id: r.try_get("id")?,
-                client: r.try_get("client")?,
-                order_ref: r.try_get("order_ref")?,
-                idem_key: r.try_get("idem_key")?,
-                body_hash: r.try_get("body_hash")?,
-                route: r.try_get("route")?,
-                connection: r.try_get("connection")?,
-                vendor: r.try_get("vendor")?,
-                state: RecordState::parse(&state)
-                    .ok_or_else(|| LedgerError::db(format!("unknown state {state}")))?,
-                vendor_order_id: r.try_get("vendor_order_id")?,
-                vendor_status: r.try_get("vendor_status")?,
-                attempts: r.try_get("attempts")?,
-                http_status: http_status.and_then(|s| u16::try_from(s).ok()),
-                response: response
-                    .as_deref()
-                    .map(serde_json::from_str)
-                    .transpose()
-                    .map_err(|e| LedgerError::db(format!("stored response: {e}")))?,
-                response_text: response,
-                never_sent: r.try_get("never_sent")?,
-                trace_id: r.try_get("trace_id")?,
-                created_at: read_ts(r, "created_at")?,
-                updated_at: read_ts(r, "updated_at")?,
-                replay_token: r.try_get("replay_token")?,
-                lookup: lookup
-                    .as_deref()
-                    .map(serde_json::from_str)
-                    .transpose()
-                    .map_err(|e| LedgerError::db(format!("stored lookup: {e}")))?,
-                note: r.try_get("note")?,
-                status: r.try_get("status")?,
-                tracking: tracking
-                    .as_deref()
-                    .map(serde_json::from_str)
-                    .transpose()
-                    .map_err(|e| LedgerError::db(format!("stored tracking: {e}")))?,
-                sync_next_at: r.try_get("sync_next_at")?,
-            })
         }
     };
 }

@@ -61,6 +61,41 @@ pub enum NextSync {
 }
 
 /// A `record_status` as the writer runs it (owned, serialised before queueing).
+/// Claims followed orders whose read is due; `$skip` is PostgreSQL's row locking.
+macro_rules! claim_sync_sql {
+    ($skip:literal) => {
+        concat!(
+            "UPDATE orders SET sync_lease_until = $1 WHERE id IN (",
+            "SELECT o.id FROM orders o WHERE o.sync_next_at IS NOT NULL AND o.sync_next_at <= $2 ",
+            "AND o.state = 'accepted' AND o.lookup IS NOT NULL ",
+            "AND (o.sync_lease_until IS NULL OR o.sync_lease_until <= $2) ",
+            "ORDER BY o.sync_next_at, o.id LIMIT $3 ",
+            $skip,
+            ") RETURNING id, client, connection, vendor, lookup, status, vendor_status, tracking, sync_step, sync_until"
+        )
+    };
+}
+
+pub(crate) const STATUS_CHANGE: &str = concat!(
+    "UPDATE orders SET status = $1, vendor_status = $2, tracking = $3, updated_at = $4 ",
+    "WHERE id = $5 AND state = 'accepted' AND NOT (COALESCE(status, '') = $1 ",
+    "AND COALESCE(vendor_status, '') = $2 AND COALESCE(tracking, '') = COALESCE($3, ''))",
+    touched_cols!()
+);
+
+pub(crate) const SCHEDULE: &str = "UPDATE orders SET sync_next_at = $1, sync_step = COALESCE($2, sync_step), sync_lease_until = NULL WHERE id = $3";
+
+impl NextSync {
+    /// `sync_next_at` and `sync_step` as the schedule write sets them; `None`: no write.
+    pub(crate) fn columns(&self) -> Option<(Option<String>, Option<i64>)> {
+        match *self {
+            NextSync::Keep => None,
+            NextSync::Stop => Some((None, None)),
+            NextSync::At { at, step } => Some((Some(crate::rfc3339(at)), Some(step))),
+        }
+    }
+}
+
 pub(crate) struct StatusWrite {
     pub id: String,
     pub update: Option<(String, String, Option<String>)>,
@@ -70,7 +105,7 @@ pub(crate) struct StatusWrite {
 
 /// Claim and record, per backend (`Conn`, `Row`, `now` as in `ledger_store!`).
 macro_rules! sync_store {
-    ($store:ident, $skip_locked:literal) => {
+    ($store:ident) => {
         impl $store {
             pub(crate) async fn claim_sync(
                 &self,
@@ -96,12 +131,12 @@ macro_rules! sync_store {
             ) -> Result<bool, LedgerError> {
                 let update = update
                     .map(|u| {
-                        let tracking = u
-                            .tracking
-                            .as_ref()
-                            .map(serde_json::to_string)
-                            .transpose()
-                            .map_err(|e| LedgerError::Invalid(format!("tracking: {e}")))?;
+                        let tracking =
+                            u.tracking
+                                .as_ref()
+                                .map(serde_json::to_string)
+                                .transpose()
+                                .map_err(|e| LedgerError::Invalid(format!("tracking: {e}")))?;
                         Ok::<_, LedgerError>((u.status, u.vendor_status, tracking))
                     })
                     .transpose()?;
@@ -116,38 +151,18 @@ macro_rules! sync_store {
                     .await
             }
         }
+    };
+}
 
-        async fn write_claim_sync(
-            c: &mut Conn,
-            now: &str,
-            until: &str,
-            limit: i64,
-        ) -> Result<Vec<crate::sync::SyncDue>, LedgerError> {
-            let rows = sqlx::query(concat!(
-                "UPDATE orders SET sync_lease_until = $1 WHERE id IN (",
-                "SELECT o.id FROM orders o WHERE o.sync_next_at IS NOT NULL AND o.sync_next_at <= $2 ",
-                "AND o.state = 'accepted' AND o.lookup IS NOT NULL ",
-                "AND (o.sync_lease_until IS NULL OR o.sync_lease_until <= $2) ",
-                "ORDER BY o.sync_next_at, o.id LIMIT $3 ",
-                $skip_locked,
-                ") RETURNING id, client, connection, vendor, lookup, status, vendor_status, tracking, sync_step, sync_until"
-            ))
-            .bind(until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(c)
-            .await?;
-            rows.iter().map(to_sync_due).collect()
-        }
-
+/// The status sync's writes over a sqlx connection (PostgreSQL; `$skip_locked` as in
+/// `lifecycle_writes!`). SQLite has its own (`crate::sqlite_writes`).
+macro_rules! sync_writes {
+    ($skip_locked:literal) => {
         fn to_sync_due(r: &Row) -> Result<crate::sync::SyncDue, LedgerError> {
             use sqlx::Row;
             let json = |col: &str| -> Result<Option<serde_json::Value>, LedgerError> {
                 let t: Option<String> = r.try_get(col)?;
-                t.as_deref()
-                    .map(serde_json::from_str)
-                    .transpose()
-                    .map_err(|e| LedgerError::db(format!("stored {col}: {e}")))
+                crate::store::parse_stored(t.as_deref(), col)
             };
             let until: Option<String> = r.try_get("sync_until")?;
             Ok(crate::sync::SyncDue {
@@ -164,6 +179,21 @@ macro_rules! sync_store {
             })
         }
 
+        async fn write_claim_sync(
+            c: &mut Conn,
+            now: &str,
+            until: &str,
+            limit: i64,
+        ) -> Result<Vec<crate::sync::SyncDue>, LedgerError> {
+            let rows = sqlx::query(claim_sync_sql!($skip_locked))
+                .bind(until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(c)
+                .await?;
+            rows.iter().map(to_sync_due).collect()
+        }
+
         /// The read's change (if anything the caller sees changed) with its event, then
         /// the schedule, in the batch's transaction. Returns whether the order changed.
         async fn write_status(
@@ -173,19 +203,15 @@ macro_rules! sync_store {
             use crate::lifecycle::{EventKind, EventSource, NewEvent};
             let mut changed = false;
             if let Some((status, vendor_status, tracking)) = &w.update {
-                let row: Option<crate::lifecycle::Touched> = sqlx::query_as(concat!(
-                    "UPDATE orders SET status = $1, vendor_status = $2, tracking = $3, updated_at = $4 ",
-                    "WHERE id = $5 AND state = 'accepted' AND NOT (COALESCE(status, '') = $1 ",
-                    "AND COALESCE(vendor_status, '') = $2 AND COALESCE(tracking, '') = COALESCE($3, ''))",
-                    touched_cols!()
-                ))
-                .bind(status)
-                .bind(vendor_status)
-                .bind(tracking)
-                .bind(now())
-                .bind(&w.id)
-                .fetch_optional(&mut *c)
-                .await?;
+                let row: Option<crate::lifecycle::Touched> =
+                    sqlx::query_as(crate::sync::STATUS_CHANGE)
+                        .bind(status)
+                        .bind(vendor_status)
+                        .bind(tracking)
+                        .bind(now())
+                        .bind(&w.id)
+                        .fetch_optional(&mut *c)
+                        .await?;
                 if let Some(row) = row {
                     let mut e = NewEvent::new(&row, EventKind::StatusChanged, EventSource::Sync);
                     e.status = Some(status.clone());
@@ -194,19 +220,15 @@ macro_rules! sync_store {
                     changed = true;
                 }
             }
-            let (next, step) = match w.next {
-                crate::sync::NextSync::Keep => return Ok(changed),
-                crate::sync::NextSync::Stop => (None, None),
-                crate::sync::NextSync::At { at, step } => (Some(crate::rfc3339(at)), Some(step)),
+            let Some((next, step)) = w.next.columns() else {
+                return Ok(changed);
             };
-            sqlx::query(
-                "UPDATE orders SET sync_next_at = $1, sync_step = COALESCE($2, sync_step), sync_lease_until = NULL WHERE id = $3",
-            )
-            .bind(next)
-            .bind(step)
-            .bind(&w.id)
-            .execute(&mut *c)
-            .await?;
+            sqlx::query(crate::sync::SCHEDULE)
+                .bind(next)
+                .bind(step)
+                .bind(&w.id)
+                .execute(&mut *c)
+                .await?;
             Ok(changed)
         }
     };
