@@ -81,8 +81,8 @@ fn classify_holder(
             ));
         };
         match crate::store::classify(rec, &n.body_hash) {
-            Ok(begin) => return Ok(begin),
-            Err(rec) => {
+            crate::store::Taken::Is(begin) => return Ok(begin),
+            crate::store::Taken::MayRearm(rec) => {
                 let rearmed = row(
                     c,
                     crate::store::REARM,

@@ -121,18 +121,25 @@ impl FinishWrite {
     }
 }
 
-/// What a taken key's record means for a new `begin` with `body_hash`; `Err(rec)` when it
-/// is a `failed` + `never_sent` record that the caller should try to re-arm.
-pub(crate) fn classify(rec: Record, body_hash: &str) -> Result<Begin, Record> {
+/// What a taken key's record means for a new `begin`.
+pub(crate) enum Taken {
+    /// The answer to the `begin`.
+    Is(Begin),
+    /// A `failed` + `never_sent` record: the caller tries to re-arm it.
+    MayRearm(Record),
+}
+
+/// What the record holding a key means for a new `begin` with `body_hash`.
+pub(crate) fn classify(rec: Record, body_hash: &str) -> Taken {
     if rec.body_hash != body_hash {
-        return Ok(Begin::Conflict(rec));
+        return Taken::Is(Begin::Conflict(rec));
     }
     match rec.state {
-        RecordState::Received | RecordState::Sending => Ok(Begin::InProgress(rec)),
-        RecordState::Unknown => Ok(Begin::Unknown(rec)),
-        RecordState::Failed if rec.never_sent => Err(rec),
+        RecordState::Received | RecordState::Sending => Taken::Is(Begin::InProgress(rec)),
+        RecordState::Unknown => Taken::Is(Begin::Unknown(rec)),
+        RecordState::Failed if rec.never_sent => Taken::MayRearm(rec),
         RecordState::Accepted | RecordState::Rejected | RecordState::Failed => {
-            Ok(Begin::Replay(rec))
+            Taken::Is(Begin::Replay(rec))
         }
     }
 }
@@ -710,8 +717,8 @@ macro_rules! ledger_writes {
                     ));
                 };
                 match crate::store::classify(rec, &n.body_hash) {
-                    Ok(begin) => return Ok(begin),
-                    Err(rec) => {
+                    crate::store::Taken::Is(begin) => return Ok(begin),
+                    crate::store::Taken::MayRearm(rec) => {
                         if let Some(r) = write_rearm(c, &rec.id, state, attempts, holder).await? {
                             return Ok(Begin::Retry(r));
                         }
