@@ -606,27 +606,11 @@ async fn probes_metrics_and_active_config() {
             .as_u16(),
         200
     );
-    let cfg: Value = g
-        .http
-        .get(g.admin("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cfg: Value = common::get_json(&g.http, &g.admin("/config"), None).await;
     assert_eq!(cfg["version"].as_str().unwrap().len(), 16);
     let (_, order) = examples(vendors()[0]).remove(0);
     g.post("/v1/orders", &order).await;
-    let metrics = g
-        .http
-        .get(g.admin("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::get_text(&g.http, &g.admin("/metrics")).await;
     assert!(metrics.contains("orders_total"), "{metrics}");
     for name in [
         "vendor_calls_total",
@@ -978,15 +962,7 @@ async fn a_retry_of_an_unknown_adobe_order_is_reconciled_by_correlation_id() {
     assert_eq!(again, placed);
     let unknown = g.admin_json("/orders/unknown").await;
     assert_eq!(unknown["count"], 0, "{unknown}");
-    let metrics = g
-        .http
-        .get(g.admin("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::get_text(&g.http, &g.admin("/metrics")).await;
     assert!(
         metrics.contains(
             "orders_reconciled_total{connection=\"adobe-vipmp-sandbox\",result=\"accepted\"} 1"

@@ -338,15 +338,7 @@ async fn reload_under_load() {
     assert!(n > 20, "too few orders flowed: {n}");
     assert!(bad.is_empty(), "orders failed during reloads: {bad:?}");
     assert_eq!((applied, refused), (14, 6));
-    let metrics = g
-        .http
-        .get(g.admin("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::get_text(&g.http, &g.admin("/metrics")).await;
     assert!(
         metrics.contains("config_reload_total{result=\"applied\"}"),
         "{metrics}"

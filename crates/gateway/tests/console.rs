@@ -306,15 +306,7 @@ async fn the_webhook_deliveries_page_shows_a_disabled_endpoint() {
         assert!(tokio::time::Instant::now() < deadline, "not disabled");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let html = g
-        .http
-        .get(g.admin("/webhooks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = common::get_text(&g.http, &g.admin("/webhooks")).await;
     assert!(html.contains("webhooks-disabled"), "{html}");
     assert!(html.contains(r#"data-client="dev""#), "{html}");
     assert!(html.contains("410 Gone"), "{html}");

@@ -43,17 +43,12 @@ async fn post(http: &reqwest::Client, api: u16, order: &Value) -> Result<(u16, V
 }
 
 async fn record(http: &reqwest::Client, api: u16, order_ref: &str) -> Vec<Value> {
-    let v: Value = http
-        .get(format!(
-            "http://127.0.0.1:{api}/v1/orders?orderRef={order_ref}"
-        ))
-        .bearer_auth("dev-key")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = common::get_json(
+        http,
+        &format!("http://127.0.0.1:{api}/v1/orders?orderRef={order_ref}"),
+        Some("dev-key"),
+    )
+    .await;
     v["orders"].as_array().cloned().unwrap_or_default()
 }
 
@@ -174,14 +169,12 @@ async fn kill_9_with_100_orders_in_flight_loses_and_duplicates_nothing() {
     assert_eq!(juniper_unknown + juniper_accepted, PER_VENDOR as u64);
 
     // Operators see exactly the unsettled ones.
-    let unknown: Value = http
-        .get(format!("http://127.0.0.1:{admin}/orders/unknown"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown: Value = common::get_json(
+        &http,
+        &format!("http://127.0.0.1:{admin}/orders/unknown"),
+        None,
+    )
+    .await;
     assert_eq!(unknown["count"], juniper_unknown, "{unknown}");
 }
 

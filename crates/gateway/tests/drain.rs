@@ -28,14 +28,8 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
     let requests_at_sim = || {
         let http = http.clone();
         async move {
-            let stats: Value = http
-                .get(format!("http://127.0.0.1:{sim}/_sim/stats"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let stats: Value =
+                common::get_json(&http, &format!("http://127.0.0.1:{sim}/_sim/stats"), None).await;
             stats["counters"]["requests"].as_u64().unwrap_or(0)
         }
     };
@@ -116,15 +110,12 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
     again.wait_ready().await;
     let api = again.api();
     for id in ids {
-        let rec: Value = http
-            .get(format!("http://127.0.0.1:{api}/v1/orders/{id}"))
-            .bearer_auth("dev-key")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let rec: Value = common::get_json(
+            &http,
+            &format!("http://127.0.0.1:{api}/v1/orders/{id}"),
+            Some("dev-key"),
+        )
+        .await;
         assert_eq!(rec["state"], "accepted", "{rec}");
     }
 }

@@ -276,15 +276,7 @@ async fn unknown_orders_are_paged_and_reading_them_leaves_the_gauge_alone() {
     let sim = g.sim_for("juniper");
     let order = page_sample("juniper");
     let gauge = || async {
-        let text = g
-            .http
-            .get(g.admin("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = common::get_text(&g.http, &g.admin("/metrics")).await;
         text.lines()
             .find(|l| l.starts_with("orders_unknown "))
             .map(str::to_owned)

@@ -191,14 +191,7 @@ async fn a_pending_adobe_order_becomes_fulfilled_and_the_caller_is_told() {
             ("order.status_changed".to_owned(), "fulfilled".to_owned())
         ]
     );
-    let metrics = http
-        .get(format!("http://127.0.0.1:{}/metrics", p.admin()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::get_text(&http, &format!("http://127.0.0.1:{}/metrics", p.admin())).await;
     assert!(
         metrics.contains(
             r#"order_sync_lookups_total{connection="adobe-vipmp-sandbox",result="changed"} 1"#

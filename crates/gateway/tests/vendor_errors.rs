@@ -104,15 +104,7 @@ async fn juniper_error_classes_end_to_end() {
     let (s, _, b) = post_fresh(&g, &order, 5).await;
     assert_eq!((s, b["code"].as_str()), (502, Some("vendor_failed")), "{b}");
     let id = b["context"]["orderId"].as_str().map(str::to_owned);
-    let unknown: Value = g
-        .http
-        .get(g.admin("/orders/unknown"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown: Value = common::get_json(&g.http, &g.admin("/orders/unknown"), None).await;
     assert!(
         unknown["orders"]
             .as_array()
@@ -234,15 +226,7 @@ async fn every_impilo_page_message_end_to_end() {
             "{message} was not understood"
         );
     }
-    let unknown: Value = g
-        .http
-        .get(g.admin("/orders/unknown"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown: Value = common::get_json(&g.http, &g.admin("/orders/unknown"), None).await;
     assert_eq!(
         unknown["count"], 0,
         "a refused order was recorded unknown: {unknown}"
@@ -297,15 +281,7 @@ async fn axim_error_classes_end_to_end() {
             "{b}"
         );
     }
-    let unknown: Value = g
-        .http
-        .get(g.admin("/orders/unknown"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown: Value = common::get_json(&g.http, &g.admin("/orders/unknown"), None).await;
     assert_eq!(
         unknown["count"], 1,
         "only the 500 is an unknown outcome: {unknown}"

@@ -205,19 +205,15 @@ impl Bin {
 
     /// The ledger's event ids of an order.
     async fn event_ids(&self, order_id: &str) -> Vec<String> {
-        let v: Value = self
-            .http
-            .get(format!(
+        let v: Value = common::get_json(
+            &self.http,
+            &format!(
                 "http://127.0.0.1:{}/v1/orders/{order_id}/events",
                 self.proc.api()
-            ))
-            .bearer_auth("dev-key")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            ),
+            Some("dev-key"),
+        )
+        .await;
         v["events"]
             .as_array()
             .unwrap()
@@ -227,27 +223,21 @@ impl Bin {
     }
 
     async fn admin_json(&self, path: &str) -> Value {
-        self.http
-            .get(format!("http://127.0.0.1:{}{path}", self.proc.admin()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        common::get_json(
+            &self.http,
+            &format!("http://127.0.0.1:{}{path}", self.proc.admin()),
+            None,
+        )
+        .await
     }
 
     /// The value of one metric line (`name{client="dev"}`), if exported.
     async fn metric(&self, series: &str) -> Option<f64> {
-        let text = self
-            .http
-            .get(format!("http://127.0.0.1:{}/metrics", self.proc.admin()))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = common::get_text(
+            &self.http,
+            &format!("http://127.0.0.1:{}/metrics", self.proc.admin()),
+        )
+        .await;
         text.lines()
             .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
     }

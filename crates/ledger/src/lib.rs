@@ -460,6 +460,15 @@ impl Ledger {
         dispatch!(self, l => l.events(client, order_id).await)
     }
 
+    /// A client's record and its events as of one moment (one snapshot), or `None`.
+    pub async fn record_with_events(
+        &self,
+        client: &str,
+        id: &str,
+    ) -> Result<Option<(Record, Vec<Event>)>, LedgerError> {
+        dispatch!(self, l => l.record_with_events(client, id).await)
+    }
+
     /// An order's webhook deliveries (outbox rows), in event order.
     pub async fn outbox_of_order(&self, order_id: &str) -> Result<Vec<Delivery>, LedgerError> {
         dispatch!(self, l => l.outbox_of_order(order_id).await)

@@ -250,6 +250,8 @@ macro_rules! claim_sql {
     };
 }
 
+pub(crate) const EVENTS_OF_ORDER: &str = "SELECT event_id, order_id, seq, kind, state, status, source, vendor_status, vendor_order_id, tracking, at FROM order_events WHERE client = $1 AND order_id = $2 ORDER BY seq";
+
 // The lifecycle writes' SQL, run by both engines (sqlx for PostgreSQL, rusqlite for SQLite).
 pub(crate) const ATTEMPTED: &str = "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, delivered_at = $4, lease_until = NULL, lease_holder = NULL WHERE event_id = $5 AND status = 'pending'";
 
@@ -505,14 +507,35 @@ macro_rules! lifecycle_store {
                 client: &str,
                 order_id: &str,
             ) -> Result<Vec<crate::lifecycle::Event>, LedgerError> {
-                let rows = sqlx::query(
-                    "SELECT event_id, order_id, seq, kind, state, status, source, vendor_status, vendor_order_id, tracking, at FROM order_events WHERE client = $1 AND order_id = $2 ORDER BY seq",
-                )
-                .bind(client)
-                .bind(order_id)
-                .fetch_all(self.reads())
-                .await?;
+                let rows = sqlx::query(crate::lifecycle::EVENTS_OF_ORDER)
+                    .bind(client)
+                    .bind(order_id)
+                    .fetch_all(self.reads())
+                    .await?;
                 rows.iter().map(to_event).collect()
+            }
+
+            /// A client's record and its events as of one moment (one read transaction,
+            /// a snapshot on both engines), so the status, the record and the history
+            /// agree even while a write lands between the two reads.
+            pub(crate) async fn record_with_events(
+                &self,
+                client: &str,
+                id: &str,
+            ) -> Result<Option<(Record, Vec<crate::lifecycle::Event>)>, LedgerError> {
+                let mut tx = self.reads().begin().await?;
+                snapshot(&mut tx).await?;
+                let Some(rec) = one(&mut *tx, crate::store::BY_CLIENT_AND_ID, client, id).await? else {
+                    return Ok(None);
+                };
+                let rows = sqlx::query(crate::lifecycle::EVENTS_OF_ORDER)
+                    .bind(client)
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                let events = rows.iter().map(to_event).collect::<Result<_, _>>()?;
+                Ok(Some((rec, events)))
             }
 
             pub(crate) async fn outbox_of_order(
@@ -532,20 +555,7 @@ macro_rules! lifecycle_store {
         }
 
         fn to_delivery(r: &Row) -> Result<crate::lifecycle::Delivery, LedgerError> {
-            use sqlx::Row;
-            Ok(crate::lifecycle::Delivery {
-                event_id: r.try_get("event_id")?,
-                order_id: r.try_get("order_id")?,
-                client: r.try_get("client")?,
-                seq: r.try_get("seq")?,
-                payload: r.try_get("payload")?,
-                status: r.try_get("status")?,
-                attempts: r.try_get("attempts")?,
-                next_attempt_at: r.try_get("next_attempt_at")?,
-                last_error: r.try_get("last_error")?,
-                created_at: r.try_get("created_at")?,
-                window_start: r.try_get("window_start")?,
-            })
+            crate::store::delivery_from(r)
         }
 
         fn to_event(r: &Row) -> Result<crate::lifecycle::Event, LedgerError> {

@@ -42,6 +42,15 @@ fn now() -> OffsetDateTime {
         .unwrap_or(t)
 }
 
+/// `READ COMMITTED` (the default) lets each statement see newer commits: one snapshot
+/// for the whole transaction takes `REPEATABLE READ`.
+async fn snapshot(tx: &mut sqlx::Transaction<'_, Db>) -> Result<(), LedgerError> {
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 fn read_ts(r: &Row, col: &str) -> Result<String, LedgerError> {
     use sqlx::Row;
     let t: OffsetDateTime = r.try_get(col)?;

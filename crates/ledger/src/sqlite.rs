@@ -39,6 +39,11 @@ pub struct SqliteLedger {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// A read transaction is already a snapshot in WAL mode (from its first read on).
+async fn snapshot(_tx: &mut sqlx::Transaction<'_, Db>) -> Result<(), LedgerError> {
+    Ok(())
+}
+
 fn read_ts(r: &Row, col: &str) -> Result<String, LedgerError> {
     use sqlx::Row;
     Ok(r.try_get(col)?)

@@ -500,71 +500,38 @@ fn to_touched(r: &rusqlite::Row<'_>) -> Result<Touched, LedgerError> {
 }
 
 fn to_delivery(r: &rusqlite::Row<'_>) -> Result<Delivery, LedgerError> {
-    Ok(Delivery {
-        event_id: r.get("event_id")?,
-        order_id: r.get("order_id")?,
-        client: r.get("client")?,
-        seq: r.get("seq")?,
-        payload: r.get("payload")?,
-        status: r.get("status")?,
-        attempts: r.get("attempts")?,
-        next_attempt_at: r.get("next_attempt_at")?,
-        last_error: r.get("last_error")?,
-        created_at: r.get("created_at")?,
-        window_start: r.get("window_start")?,
-    })
+    crate::store::delivery_from(&RowCols(r))
 }
 
 fn to_record(r: &rusqlite::Row<'_>) -> Result<Record, LedgerError> {
-    let state: String = r.get("state")?;
-    let response: Option<String> = r.get("response")?;
-    let lookup: Option<String> = r.get("lookup")?;
-    let tracking: Option<String> = r.get("tracking")?;
-    let http_status: Option<i32> = r.get("http_status")?;
-    Ok(Record {
-        id: r.get("id")?,
-        client: r.get("client")?,
-        order_ref: r.get("order_ref")?,
-        idem_key: r.get("idem_key")?,
-        body_hash: r.get("body_hash")?,
-        route: r.get("route")?,
-        connection: r.get("connection")?,
-        vendor: r.get("vendor")?,
-        state: RecordState::parse(&state)
-            .ok_or_else(|| LedgerError::db(format!("unknown state {state}")))?,
-        vendor_order_id: r.get("vendor_order_id")?,
-        vendor_status: r.get("vendor_status")?,
-        attempts: r.get("attempts")?,
-        http_status: http_status.and_then(|s| u16::try_from(s).ok()),
-        response: crate::store::parse_stored(response.as_deref(), "response")?,
-        response_text: response,
-        never_sent: r.get("never_sent")?,
-        trace_id: r.get("trace_id")?,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
-        replay_token: r.get("replay_token")?,
-        lookup: crate::store::parse_stored(lookup.as_deref(), "lookup")?,
-        note: r.get("note")?,
-        status: r.get("status")?,
-        tracking: crate::store::parse_stored(tracking.as_deref(), "tracking")?,
-        sync_next_at: r.get("sync_next_at")?,
-    })
+    crate::store::record_from(&RowCols(r))
 }
 
 fn to_sync_due(r: &rusqlite::Row<'_>) -> Result<SyncDue, LedgerError> {
-    let lookup: Option<String> = r.get("lookup")?;
-    let tracking: Option<String> = r.get("tracking")?;
-    let until: Option<String> = r.get("sync_until")?;
-    Ok(SyncDue {
-        id: r.get("id")?,
-        client: r.get("client")?,
-        connection: r.get("connection")?,
-        vendor: r.get("vendor")?,
-        handle: crate::store::parse_stored(lookup.as_deref(), "lookup")?.unwrap_or_default(),
-        status: r.get("status")?,
-        vendor_status: r.get("vendor_status")?,
-        tracking: crate::store::parse_stored(tracking.as_deref(), "tracking")?,
-        step: r.get("sync_step")?,
-        until: until.unwrap_or_default(),
-    })
+    crate::store::sync_due_from(&RowCols(r))
+}
+
+/// A rusqlite row read through the shared row mappings (`crate::store::record_from`...).
+/// SQLite stores timestamps as RFC 3339 text, so `time` is `text`.
+struct RowCols<'a, 'r>(&'a rusqlite::Row<'r>);
+
+impl crate::store::Cols for RowCols<'_, '_> {
+    fn text(&self, col: &str) -> Result<String, LedgerError> {
+        Ok(self.0.get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, LedgerError> {
+        Ok(self.0.get(col)?)
+    }
+    fn int(&self, col: &str) -> Result<i64, LedgerError> {
+        Ok(self.0.get(col)?)
+    }
+    fn opt_i32(&self, col: &str) -> Result<Option<i32>, LedgerError> {
+        Ok(self.0.get(col)?)
+    }
+    fn flag(&self, col: &str) -> Result<bool, LedgerError> {
+        Ok(self.0.get(col)?)
+    }
+    fn time(&self, col: &str) -> Result<String, LedgerError> {
+        self.text(col)
+    }
 }

@@ -20,6 +20,12 @@ macro_rules! cols {
     };
 }
 
+pub(crate) const BY_CLIENT_AND_ID: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM orders WHERE client = $1 AND id = $2"
+);
+
 pub(crate) const BY_KEY: &str = concat!(
     "SELECT ",
     cols!(),
@@ -160,6 +166,87 @@ pub(crate) fn parse_stored(
     text.map(serde_json::from_str)
         .transpose()
         .map_err(|e| LedgerError::db(format!("stored {what}: {e}")))
+}
+
+/// One row's columns, whichever driver read it (sqlx for reads and for PostgreSQL's
+/// writes, rusqlite for SQLite's writes), so a row becomes a record in one place.
+pub(crate) trait Cols {
+    fn text(&self, col: &str) -> Result<String, LedgerError>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, LedgerError>;
+    fn int(&self, col: &str) -> Result<i64, LedgerError>;
+    fn opt_i32(&self, col: &str) -> Result<Option<i32>, LedgerError>;
+    fn flag(&self, col: &str) -> Result<bool, LedgerError>;
+    /// A timestamp as UTC RFC 3339 text (PostgreSQL stores `timestamptz`).
+    fn time(&self, col: &str) -> Result<String, LedgerError>;
+}
+
+/// An `orders` row (`cols!()`) as a record.
+pub(crate) fn record_from(r: &impl Cols) -> Result<Record, LedgerError> {
+    let state = r.text("state")?;
+    let response = r.opt_text("response")?;
+    Ok(Record {
+        id: r.text("id")?,
+        client: r.text("client")?,
+        order_ref: r.text("order_ref")?,
+        idem_key: r.text("idem_key")?,
+        body_hash: r.text("body_hash")?,
+        route: r.text("route")?,
+        connection: r.text("connection")?,
+        vendor: r.text("vendor")?,
+        state: RecordState::parse(&state)
+            .ok_or_else(|| LedgerError::db(format!("unknown state {state}")))?,
+        vendor_order_id: r.opt_text("vendor_order_id")?,
+        vendor_status: r.opt_text("vendor_status")?,
+        attempts: r.int("attempts")?,
+        http_status: r
+            .opt_i32("http_status")?
+            .and_then(|s| u16::try_from(s).ok()),
+        response: parse_stored(response.as_deref(), "response")?,
+        response_text: response,
+        never_sent: r.flag("never_sent")?,
+        trace_id: r.opt_text("trace_id")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        replay_token: r.opt_text("replay_token")?,
+        lookup: parse_stored(r.opt_text("lookup")?.as_deref(), "lookup")?,
+        note: r.opt_text("note")?,
+        status: r.opt_text("status")?,
+        tracking: parse_stored(r.opt_text("tracking")?.as_deref(), "tracking")?,
+        sync_next_at: r.opt_text("sync_next_at")?,
+    })
+}
+
+/// A `webhook_outbox` row (`delivery_cols!()`).
+pub(crate) fn delivery_from(r: &impl Cols) -> Result<crate::lifecycle::Delivery, LedgerError> {
+    Ok(crate::lifecycle::Delivery {
+        event_id: r.text("event_id")?,
+        order_id: r.text("order_id")?,
+        client: r.text("client")?,
+        seq: r.int("seq")?,
+        payload: r.text("payload")?,
+        status: r.text("status")?,
+        attempts: r.int("attempts")?,
+        next_attempt_at: r.text("next_attempt_at")?,
+        last_error: r.opt_text("last_error")?,
+        created_at: r.text("created_at")?,
+        window_start: r.text("window_start")?,
+    })
+}
+
+/// A claimed followed order (`claim_sync_sql!`).
+pub(crate) fn sync_due_from(r: &impl Cols) -> Result<crate::sync::SyncDue, LedgerError> {
+    Ok(crate::sync::SyncDue {
+        id: r.text("id")?,
+        client: r.text("client")?,
+        connection: r.text("connection")?,
+        vendor: r.text("vendor")?,
+        handle: parse_stored(r.opt_text("lookup")?.as_deref(), "lookup")?.unwrap_or_default(),
+        status: r.opt_text("status")?,
+        vendor_status: r.opt_text("vendor_status")?,
+        tracking: parse_stored(r.opt_text("tracking")?.as_deref(), "tracking")?,
+        step: r.int("sync_step")?,
+        until: r.opt_text("sync_until")?.unwrap_or_default(),
+    })
 }
 
 /// `finish` to `unknown`: only from in flight.
@@ -531,13 +618,7 @@ macro_rules! ledger_store {
                 client: &str,
                 id: &str,
             ) -> Result<Option<Record>, LedgerError> {
-                one(
-                    self.reads(),
-                    concat!("SELECT ", cols!(), " FROM orders WHERE client = $1 AND id = $2"),
-                    client,
-                    id,
-                )
-                .await
+                one(self.reads(), crate::store::BY_CLIENT_AND_ID, client, id).await
             }
 
             pub(crate) async fn find_by_ref(
@@ -622,40 +703,28 @@ macro_rules! ledger_store {
         }
 
         fn to_record(r: &Row) -> Result<Record, LedgerError> {
-            use sqlx::Row;
-            let state: String = r.try_get("state")?;
-            let response: Option<String> = r.try_get("response")?;
-            let lookup: Option<String> = r.try_get("lookup")?;
-            let tracking: Option<String> = r.try_get("tracking")?;
-            let http_status: Option<i32> = r.try_get("http_status")?;
-            Ok(Record {
-                id: r.try_get("id")?,
-                client: r.try_get("client")?,
-                order_ref: r.try_get("order_ref")?,
-                idem_key: r.try_get("idem_key")?,
-                body_hash: r.try_get("body_hash")?,
-                route: r.try_get("route")?,
-                connection: r.try_get("connection")?,
-                vendor: r.try_get("vendor")?,
-                state: RecordState::parse(&state)
-                    .ok_or_else(|| LedgerError::db(format!("unknown state {state}")))?,
-                vendor_order_id: r.try_get("vendor_order_id")?,
-                vendor_status: r.try_get("vendor_status")?,
-                attempts: r.try_get("attempts")?,
-                http_status: http_status.and_then(|s| u16::try_from(s).ok()),
-                response: crate::store::parse_stored(response.as_deref(), "response")?,
-                response_text: response,
-                never_sent: r.try_get("never_sent")?,
-                trace_id: r.try_get("trace_id")?,
-                created_at: read_ts(r, "created_at")?,
-                updated_at: read_ts(r, "updated_at")?,
-                replay_token: r.try_get("replay_token")?,
-                lookup: crate::store::parse_stored(lookup.as_deref(), "lookup")?,
-                note: r.try_get("note")?,
-                status: r.try_get("status")?,
-                tracking: crate::store::parse_stored(tracking.as_deref(), "tracking")?,
-                sync_next_at: r.try_get("sync_next_at")?,
-            })
+            crate::store::record_from(r)
+        }
+
+        impl crate::store::Cols for Row {
+            fn text(&self, col: &str) -> Result<String, LedgerError> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn opt_text(&self, col: &str) -> Result<Option<String>, LedgerError> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn int(&self, col: &str) -> Result<i64, LedgerError> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn opt_i32(&self, col: &str) -> Result<Option<i32>, LedgerError> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn flag(&self, col: &str) -> Result<bool, LedgerError> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn time(&self, col: &str) -> Result<String, LedgerError> {
+                read_ts(self, col)
+            }
         }
     };
 }

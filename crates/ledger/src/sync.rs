@@ -159,24 +159,7 @@ macro_rules! sync_store {
 macro_rules! sync_writes {
     ($skip_locked:literal) => {
         fn to_sync_due(r: &Row) -> Result<crate::sync::SyncDue, LedgerError> {
-            use sqlx::Row;
-            let json = |col: &str| -> Result<Option<serde_json::Value>, LedgerError> {
-                let t: Option<String> = r.try_get(col)?;
-                crate::store::parse_stored(t.as_deref(), col)
-            };
-            let until: Option<String> = r.try_get("sync_until")?;
-            Ok(crate::sync::SyncDue {
-                id: r.try_get("id")?,
-                client: r.try_get("client")?,
-                connection: r.try_get("connection")?,
-                vendor: r.try_get("vendor")?,
-                handle: json("lookup")?.unwrap_or_default(),
-                status: r.try_get("status")?,
-                vendor_status: r.try_get("vendor_status")?,
-                tracking: json("tracking")?,
-                step: r.try_get("sync_step")?,
-                until: until.unwrap_or_default(),
-            })
+            crate::store::sync_due_from(r)
         }
 
         async fn write_claim_sync(

@@ -137,23 +137,15 @@ async fn read(
     id: &str,
 ) -> Result<(Record, Vec<Event>), Response> {
     let client = authenticate(state, headers).map_err(problem_response)?;
-    let rec = match state.ledger.get(&client.0, id).await {
-        Ok(Some(rec)) => rec,
-        Ok(None) => {
-            return Err(ApiProblem::new(
-                ProblemCode::NotFound,
-                "no order with this id for this client",
-            )
-            .into_response());
-        }
-        Err(e) => return Err(order_flow::ledger_down(&e)),
-    };
-    let events = state
-        .ledger
-        .events(&client.0, id)
-        .await
-        .map_err(|e| order_flow::ledger_down(&e))?;
-    Ok((rec, events))
+    match state.ledger.record_with_events(&client.0, id).await {
+        Ok(Some(both)) => Ok(both),
+        Ok(None) => Err(ApiProblem::new(
+            ProblemCode::NotFound,
+            "no order with this id for this client",
+        )
+        .into_response()),
+        Err(e) => Err(order_flow::ledger_down(&e)),
+    }
 }
 
 /// The canonical status: the latest event's that names one (a sync may have moved it

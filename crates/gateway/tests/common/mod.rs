@@ -94,29 +94,14 @@ impl Gateway {
         format!("http://{}{path}", self.running.admin_addr)
     }
 
-    /// A JSON page of the admin listener (e.g. `/orders/unknown`).
     /// `GET path` on the API as the sandbox client `dev`, as JSON.
     pub async fn api_json(&self, path: &str) -> Value {
-        self.http
-            .get(self.url(path))
-            .bearer_auth("dev-key")
-            .send()
-            .await
-            .expect("API request")
-            .json()
-            .await
-            .expect("API JSON")
+        get_json(&self.http, &self.url(path), Some("dev-key")).await
     }
 
+    /// A JSON page of the admin listener (e.g. `/orders/unknown`).
     pub async fn admin_json(&self, path: &str) -> Value {
-        self.http
-            .get(self.admin(path))
-            .send()
-            .await
-            .expect("admin request")
-            .json()
-            .await
-            .expect("admin JSON")
+        get_json(&self.http, &self.admin(path), None).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
@@ -354,4 +339,24 @@ pub fn config_with_webhook(dir: &std::path::Path, url: &str, secret: &str) -> st
             .contains("webhook:")
     );
     config
+}
+
+/// `GET url` (with `key` as the bearer token when given); the test fails on a transport error.
+pub async fn get(http: &reqwest::Client, url: &str, key: Option<&str>) -> reqwest::Response {
+    let req = http.get(url);
+    let req = match key {
+        Some(k) => req.bearer_auth(k),
+        None => req,
+    };
+    req.send().await.expect("GET request")
+}
+
+/// `GET url` as text (metrics, console pages).
+pub async fn get_text(http: &reqwest::Client, url: &str) -> String {
+    get(http, url, None).await.text().await.expect("GET body")
+}
+
+/// `GET url` as JSON.
+pub async fn get_json(http: &reqwest::Client, url: &str, key: Option<&str>) -> Value {
+    get(http, url, key).await.json().await.expect("GET JSON")
 }
