@@ -60,6 +60,26 @@ pub struct Capabilities {
     pub subscription_refs: Support,
 }
 
+impl Capabilities {
+    /// Everything supported: a vendor that refuses a few things spells only those
+    /// (`Capabilities { quotes: Support::Refused(".."), ..Capabilities::ALL }`).
+    pub const ALL: Capabilities = Capabilities {
+        renewals: Support::Supported,
+        return_orders: Support::Supported,
+        quotes: Support::Supported,
+        return_quotes: Support::Supported,
+        return_of: Support::Supported,
+        recurring: Support::Supported,
+        carrier_choice: Support::Supported,
+        return_labels: Support::Supported,
+        site_delivery: Support::Supported,
+        address_refs: Support::Supported,
+        return_lines: Support::Supported,
+        serial_numbers: Support::Supported,
+        subscription_refs: Support::Supported,
+    };
+}
+
 /// Every concept of `order` the vendor cannot honour, as `unsupported` errors at the
 /// caller's fields (order level first, then each line), in the order a caller reads them.
 /// Blank optional text counts as absent, as in every translator (see [`crate::text`]).
@@ -153,21 +173,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: Capabilities = Capabilities {
-        renewals: Support::Supported,
-        return_orders: Support::Supported,
-        quotes: Support::Supported,
-        return_quotes: Support::Supported,
-        return_of: Support::Supported,
-        recurring: Support::Supported,
-        carrier_choice: Support::Supported,
-        return_labels: Support::Supported,
-        site_delivery: Support::Supported,
-        address_refs: Support::Supported,
-        return_lines: Support::Supported,
-        serial_numbers: Support::Supported,
-        subscription_refs: Support::Supported,
-    };
     const NONE: Capabilities = Capabilities {
         renewals: Support::Refused("no renewals"),
         return_orders: Support::Refused("no returns"),
@@ -223,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_vendor_that_honours_everything_refuses_nothing() {
-        assert!(refused(&ALL, &everything()).is_empty());
+        assert!(refused(&Capabilities::ALL, &everything()).is_empty());
     }
 
     #[test]
@@ -256,7 +261,7 @@ mod tests {
     fn a_quoted_return_is_asked_only_where_quotes_are_supported() {
         let quotes_but_not_of_returns = Capabilities {
             return_quotes: Support::Refused("cannot preview a return"),
-            ..ALL
+            ..Capabilities::ALL
         };
         assert_eq!(
             refused(&quotes_but_not_of_returns, &everything()),

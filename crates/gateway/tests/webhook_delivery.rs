@@ -58,26 +58,15 @@ impl Receiver {
                     let (hits, mode, key) = (hits.clone(), mode.clone(), key.clone());
                     let delay = delay.load(std::sync::atomic::Ordering::SeqCst);
                     async move {
-                        let h = |n: &str| {
-                            headers
-                                .get(n)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
-                        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                        let verified = key.verify(
-                            &h("webhook-id"),
-                            &h("webhook-timestamp"),
-                            &h("webhook-signature"),
-                            body.as_bytes(),
-                            now,
-                            300,
-                        );
+                        let verified = common::signed_by(&key, &headers, &body);
                         let m = mode.load(std::sync::atomic::Ordering::SeqCst);
                         let answered = (m != HOLD).then_some(m);
                         hits.lock().unwrap().push(Hit {
-                            id: h("webhook-id"),
+                            id: headers
+                                .get("webhook-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_owned(),
                             body,
                             verified,
                             answered,

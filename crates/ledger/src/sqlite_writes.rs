@@ -27,11 +27,7 @@ pub(crate) async fn write_begin(
     holder: &str,
 ) -> Result<Begin, LedgerError> {
     let ts = now();
-    let (state, attempts) = if send_now {
-        (RecordState::Sending, 1_i64)
-    } else {
-        (RecordState::Received, 0_i64)
-    };
+    let (state, attempts) = crate::store::begin_state(send_now);
     let inserted = row(
         c,
         crate::store::INSERT_ORDER,

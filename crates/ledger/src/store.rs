@@ -150,6 +150,16 @@ pub(crate) fn classify(rec: Record, body_hash: &str) -> Taken {
     }
 }
 
+/// The state and attempt count a `begin` records: `sending` with its first attempt
+/// when the caller sends now, else `received` with none.
+pub(crate) fn begin_state(send_now: bool) -> (RecordState, i64) {
+    if send_now {
+        (RecordState::Sending, 1)
+    } else {
+        (RecordState::Received, 0)
+    }
+}
+
 /// `begin` after its re-arm attempts kept losing (retries failing and re-arming under it).
 pub(crate) fn unsettled(last: Option<Record>) -> Result<Begin, LedgerError> {
     match last {
@@ -740,11 +750,7 @@ macro_rules! ledger_writes {
             holder: &str,
         ) -> Result<Begin, LedgerError> {
             let ts = now();
-            let (state, attempts) = if send_now {
-                (RecordState::Sending, 1_i64)
-            } else {
-                (RecordState::Received, 0_i64)
-            };
+            let (state, attempts) = crate::store::begin_state(send_now);
             let inserted = sqlx::query(crate::store::INSERT_ORDER)
                 .bind(&n.id)
                 .bind(&n.client)

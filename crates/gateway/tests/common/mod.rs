@@ -360,3 +360,28 @@ pub async fn get_text(http: &reqwest::Client, url: &str) -> String {
 pub async fn get_json(http: &reqwest::Client, url: &str, key: Option<&str>) -> Value {
     get(http, url, key).await.json().await.expect("GET JSON")
 }
+
+/// Whether a webhook delivery's Standard Webhooks headers sign `body` with `key`, now
+/// (a 300 s tolerance). A missing header does not verify.
+pub fn signed_by(
+    key: &gateway::webhook_sign::SigningKey,
+    headers: &axum::http::HeaderMap,
+    body: &str,
+) -> bool {
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    key.verify(
+        &h("webhook-id"),
+        &h("webhook-timestamp"),
+        &h("webhook-signature"),
+        body.as_bytes(),
+        now,
+        300,
+    )
+}

@@ -31,19 +31,8 @@ pub const KIND: &str = "adobe-vipmp";
 /// licences: the shipping concepts are on the README's ignored list, and which lines a
 /// return or a renewal may hold is the translator's rule.
 pub const CAPABILITIES: Capabilities = Capabilities {
-    renewals: Support::Supported,
-    return_orders: Support::Supported,
-    quotes: Support::Supported,
     return_quotes: Support::Refused("Adobe cannot preview a return"),
-    return_of: Support::Supported,
-    recurring: Support::Supported,
-    carrier_choice: Support::Supported,
-    return_labels: Support::Supported,
-    site_delivery: Support::Supported,
-    address_refs: Support::Supported,
-    return_lines: Support::Supported,
-    serial_numbers: Support::Supported,
-    subscription_refs: Support::Supported,
+    ..Capabilities::ALL
 };
 
 pub fn connector() -> Arc<dyn Connector> {
