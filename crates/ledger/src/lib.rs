@@ -20,6 +20,7 @@ pub mod metric_names;
 mod postgres;
 mod record;
 mod sqlite;
+mod sqlite_checkpoint;
 mod sqlite_writer;
 mod sqlite_writes;
 

@@ -142,4 +142,86 @@ mod tests {
         }
         assert_eq!(Durability::default(), Durability::Durable);
     }
+
+    /// Claiming due status reads walks only the followed orders (`orders_sync_due`): a
+    /// plan over `state = 'accepted'` read and sorted the whole ledger at every poll, on
+    /// the writer thread.
+    #[tokio::test]
+    async fn claiming_sync_reads_does_not_scan_the_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db").display().to_string();
+        let l = SqliteLedger::open(&path, Durability::Durable, 64)
+            .await
+            .unwrap();
+        let plan: Vec<String> = l
+            .writer
+            .submit((), |c, _| {
+                Box::pin(async move {
+                    let sql = format!("EXPLAIN QUERY PLAN {CLAIM_SYNC}");
+                    let mut stmt = c.prepare(&sql)?;
+                    let rows = stmt.query_map(("a", "b", 1), |r| r.get::<_, String>(3))?;
+                    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                })
+            })
+            .await
+            .unwrap();
+        let plan = plan.join(" | ");
+        assert!(plan.contains("orders_sync_due"), "{plan}");
+        assert!(!plan.contains("orders_by_state_id"), "{plan}");
+        // Ties of `sync_next_at` are ordered by id, not the whole set.
+        assert!(!plan.contains("TEMP B-TREE FOR ORDER BY"), "{plan}");
+        l.close().await;
+    }
+
+    /// The writer never stalls on a routine checkpoint: its connection folds the WAL in
+    /// only past `WRITER_AUTOCHECKPOINT` pages, and the checkpoint thread copies a few
+    /// committed writes into the database file without any help from the writer.
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_off_the_writer_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db").display().to_string();
+        let l = SqliteLedger::open(&path, Durability::Durable, 64)
+            .await
+            .unwrap();
+        let autocheckpoint: u32 = l
+            .writer
+            .submit((), |c, _| {
+                Box::pin(
+                    async move { Ok(c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?) },
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            autocheckpoint,
+            crate::sqlite_checkpoint::WRITER_AUTOCHECKPOINT
+        );
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        // A few hundred pages: well under the writer's own threshold.
+        for i in 0..40 {
+            l.writer
+                .submit(i, |c, i| {
+                    Box::pin(async move {
+                        let holder = format!("{i:04}-{}", "h".repeat(3000));
+                        c.execute(
+                            "INSERT INTO replica_leases (holder, expires_at) VALUES (?1, ?2)",
+                            (holder, "2026-12-03T00:00:00Z"),
+                        )?;
+                        Ok(())
+                    })
+                })
+                .await
+                .unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while size() <= before {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the database file never grew: nothing checkpointed the WAL"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        l.close().await;
+    }
 }

@@ -43,8 +43,10 @@ impl Opener {
         };
         // WAL is a property of the file, set by the migration's connection; these two are
         // per connection (deferred foreign keys are checked at COMMIT).
+        // The routine checkpoints run on their own thread (`crate::sqlite_checkpoint`).
         c.execute_batch(&format!(
-            "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+            "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = {};",
+            crate::sqlite_checkpoint::WRITER_AUTOCHECKPOINT
         ))?;
         c.set_prepared_statement_cache_capacity(64);
         Ok(c)
@@ -56,6 +58,7 @@ impl Opener {
 struct ThreadWriter {
     conn: Option<Connection>,
     opener: Opener,
+    checkpoints: crate::sqlite_checkpoint::Nudge,
 }
 
 /// Opens the write connection (failing here, not on the first write, when the file
@@ -77,6 +80,7 @@ pub(crate) fn start(
     let task = ThreadWriter {
         conn: Some(conn),
         opener,
+        checkpoints: crate::sqlite_checkpoint::start(path)?,
     };
     std::thread::Builder::new()
         .name("ledger-writer".into())
@@ -104,6 +108,9 @@ impl Attempt<Connection> for ThreadWriter {
                     .map_err(|e| Failure::Write(e, true)),
                 _ => in_transaction(&mut conn, jobs).await,
             };
+            if r.is_ok() {
+                self.checkpoints.committed();
+            }
             if matches!(r, Ok(()) | Err(Failure::Write(_, true))) {
                 self.conn = Some(conn);
             }

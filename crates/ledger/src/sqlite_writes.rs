@@ -408,13 +408,16 @@ pub(crate) async fn write_reenable_changed(
     Ok(enabled)
 }
 
+/// SQLite's claim of due status reads, on the followed orders' own index.
+pub(crate) const CLAIM_SYNC: &str = claim_sync_sql!("INDEXED BY orders_sync_due ", "");
+
 pub(crate) async fn write_claim_sync(
     c: &mut Connection,
     now: &str,
     until: &str,
     limit: i64,
 ) -> Result<Vec<SyncDue>, LedgerError> {
-    rows(c, claim_sync_sql!(""), &[&until, &now, &limit], to_sync_due)
+    rows(c, CLAIM_SYNC, &[&until, &now, &limit], to_sync_due)
 }
 
 /// The read's change (if anything the caller sees changed) with its event, then the
