@@ -11,9 +11,13 @@ use std::sync::Arc;
 use order_model::CanonicalOrder;
 use serde_json::{Value, json};
 
-use crate::{Connector, PreparedRoute, RouteConfig, TranslateContext, VendorResponse};
+use crate::{
+    Connector, PreparedRoute, RouteConfig, TranslateContext, VendorRequest, VendorResponse,
+};
 
 pub mod generated;
+#[cfg(feature = "sim")]
+pub mod sim_http;
 
 /// Set to rewrite the golden files from what the code produces (then review the diff).
 pub const UPDATE_GOLDEN: &str = "UPDATE_GOLDEN";
@@ -102,6 +106,27 @@ impl VendorKit {
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
+    }
+
+    /// The example order `examples/orders/<kind>/<name>.json`: the tests that need one
+    /// particular example name it rather than search the list each time.
+    pub fn example(&self, name: &str) -> CanonicalOrder {
+        let all = self.examples();
+        let names: Vec<String> = all.iter().map(|(n, _)| n.clone()).collect();
+        all.into_iter()
+            .find_map(|(n, o)| (n == name).then_some(o))
+            .unwrap_or_else(|| panic!("no example {name:?} among {names:?}"))
+    }
+
+    /// `order` translated by `route` under [`VendorKit::with_ctx`]'s context, for tests
+    /// whose order must translate (a refusal panics with its field errors).
+    pub fn translated(
+        &self,
+        route: &Arc<dyn PreparedRoute>,
+        order: &CanonicalOrder,
+    ) -> VendorRequest {
+        self.with_ctx(order, |ctx| route.translate(order, ctx))
+            .unwrap_or_else(|errors| panic!("{}: refused: {errors:#?}", order.order_ref))
     }
 
     fn golden(&self) -> PathBuf {
@@ -198,7 +223,7 @@ macro_rules! vendor_golden_tests {
 
 /// A vendor crate's `tests/common/mod.rs`: `connector::vendor_test_helpers!(vendor_x::connector());`
 /// defines `kit()`, `route()`, `route_with(settings, defaults)`, `with_ctx(order, f)`,
-/// `examples()` and `order(json)` for that vendor (the crate needs `order-model` and
+/// `examples()`, `example(name)`, `translated(route, order)` and `order(json)` for that vendor (the crate needs `order-model` and
 /// `serde_json`, as every vendor crate has).
 #[macro_export]
 macro_rules! vendor_test_helpers {
@@ -223,6 +248,15 @@ macro_rules! vendor_test_helpers {
         }
         pub fn examples() -> Vec<(String, ::order_model::CanonicalOrder)> {
             kit().examples()
+        }
+        pub fn example(name: &str) -> ::order_model::CanonicalOrder {
+            kit().example(name)
+        }
+        pub fn translated(
+            route: &::std::sync::Arc<dyn $crate::PreparedRoute>,
+            order: &::order_model::CanonicalOrder,
+        ) -> $crate::VendorRequest {
+            kit().translated(route, order)
         }
         pub fn order(v: ::serde_json::Value) -> ::order_model::CanonicalOrder {
             match ::order_model::parse_order(&v) {

@@ -13,10 +13,7 @@ fn resp(status: u16, body: serde_json::Value) -> VendorResponse {
 
 #[test]
 fn statuses_and_previews() {
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-new")
-        .unwrap();
+    let o = common::example("page-sample-new");
     let r = common::route();
     for (code, want) in [
         ("1000", OrderStatus::Fulfilled),
@@ -50,10 +47,7 @@ fn statuses_and_previews() {
 
 #[test]
 fn error_codes() {
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-new")
-        .unwrap();
+    let o = common::example("page-sample-new");
     let r = common::route();
     let f = |status: u16, code: &str, details: serde_json::Value| {
         r.interpret(

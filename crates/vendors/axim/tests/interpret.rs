@@ -29,10 +29,7 @@ fn success_envelope_and_every_status() {
         );
     }
     // No status echoed: the status that was sent (the example's option, else the route default).
-    let (_, returned) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "returned-line-refund")
-        .unwrap();
+    let returned = common::example("returned-line-refund");
     let v = r
         .interpret(
             &returned,
@@ -46,10 +43,7 @@ fn success_envelope_and_every_status() {
         v.vendor_status, "cancelled",
         "the example sends orderStatus cancelled"
     );
-    let (_, plain) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "new-addresses-discounts-eur")
-        .unwrap();
+    let plain = common::example("new-addresses-discounts-eur");
     let v = r
         .interpret(
             &plain,
@@ -121,10 +115,7 @@ fn failures() {
 
 #[test]
 fn empty_bodies_and_redacted_messages() {
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "new-addresses-discounts-eur")
-        .unwrap();
+    let o = common::example("new-addresses-discounts-eur");
     let r = common::route();
     let f = r.interpret(&o, &VendorResponse::new(200, "")).unwrap_err();
     assert_eq!(

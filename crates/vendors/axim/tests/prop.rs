@@ -107,7 +107,7 @@ order: {doc}");
             "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": price, "discounts": [{"amount": discount}]}]});
         let order = order_model::parse_order(&doc).unwrap();
         let route = common::route();
-        let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+        let req = common::translated(&route, &order);
         let text = String::from_utf8(req.body.unwrap().to_vec()).unwrap();
         let norm = |s: &str| s.parse::<Decimal>().unwrap().normalize().to_string();
         for (field, value) in [("price", &price), ("taxAmount", &tax), ("shippingCost", &cost), ("refundedAmount", &refunded), ("discountedAmount", &discount), ("discountAmount", &discount)] {

@@ -19,10 +19,7 @@ fn base() -> Value {
 fn body(v: Value) -> Value {
     let o = common::order(v);
     let route = common::route();
-    common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap()
+    common::translated(&route, &o).body_json().unwrap()
 }
 
 fn errors(v: Value) -> Vec<(String, String)> {
@@ -120,7 +117,7 @@ fn money_reaches_the_wire_exactly() {
     v["payment"]["tax"] = json!("0.30");
     let o = common::order(v);
     let route = common::route();
-    let req = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap();
+    let req = common::translated(&route, &o);
     let text = String::from_utf8(req.body.unwrap().to_vec()).unwrap();
     assert!(text.contains("\"price\":31.84"), "{text}");
     assert!(text.contains("\"taxAmount\":0.3"), "{text}");
@@ -133,10 +130,7 @@ fn the_order_ref_label_is_a_connection_setting_and_bad_config_is_located() {
         json!({"orderRefLabel": "externalRef"}),
         json!({"orderStatus": "pending"}),
     );
-    let b = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap();
+    let b = common::translated(&route, &o).body_json().unwrap();
     assert_eq!(b["metaFields"][0]["label"], "externalRef");
     let catalog = std::collections::BTreeMap::from([(
         "A".to_owned(),
@@ -216,14 +210,7 @@ fn vendor_options_are_typed_and_located() {
     v["vendorOptions"] = json!({"axim": {"fulfilledItems": [{"fulfilledAt": "2022-10-20", "items": [{"options": [{"name": "Size", "value": "L"}], "sku": "AX-WIDGET-10", "quantity": 0, "lineItemId": "1", "metaField": {"code": "bin", "value": "A1"}}], "carrier": "UPS", "trackingNumber": "1Z", "trackingUrl": "https://track.example.com/1Z"}]}});
     let o = common::order(v);
     let route = common::route();
-    let text = String::from_utf8(
-        common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-            .unwrap()
-            .body
-            .unwrap()
-            .to_vec(),
-    )
-    .unwrap();
+    let text = String::from_utf8(common::translated(&route, &o).body.unwrap().to_vec()).unwrap();
     assert!(text.contains(r#""fulfilledItems":[{"items":[{"lineItemId":"1","quantity":0,"metaField":{"code":"bin","value":"A1"},"sku":"AX-WIDGET-10","options":[{"name":"Size","value":"L"}]}],"carrier":"UPS","trackingNumber":"1Z","trackingUrl":"https://track.example.com/1Z","fulfilledAt":"2022-10-20"}]"#), "{text}");
 }
 

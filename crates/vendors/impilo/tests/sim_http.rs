@@ -13,7 +13,8 @@ mod common;
 
 use std::sync::Arc;
 
-use connector::sim::{Fault, RunningSim, SimControl, serve};
+use connector::sim::{Fault, RunningSim, SimControl};
+use connector::testkit::sim_http;
 use connector::{
     FailureClass, Outcome, PreparedRoute, VendorFailure, VendorRequest, VendorResponse,
 };
@@ -23,33 +24,17 @@ use vendor_impilo::messages as m;
 use vendor_impilo::sim::{self as isim, DEFAULT_API_KEY};
 
 async fn start() -> RunningSim {
-    let control = SimControl::new();
-    let router = isim::router(&json!({}), control.clone()).unwrap();
-    serve(router, "127.0.0.1:0".parse().unwrap(), control)
-        .await
-        .unwrap()
+    sim_http::start(isim::router, &json!({})).await
 }
 
+/// `req` with the API key under test, when one is given.
 async fn send(sim: &RunningSim, req: &VendorRequest, key: Option<&str>) -> VendorResponse {
-    let client = reqwest::Client::new();
-    let url = format!("{}{}", sim.base_url(), req.path);
-    let mut b = client.request(req.method.clone(), url);
-    for (k, v) in &req.headers {
-        b = b.header(k.as_str(), v);
-    }
-    if let Some(k) = key {
-        b = b.header("Impilo-API-Key", k);
-    }
-    if let Some(body) = &req.body {
-        b = b.body(body.to_vec());
-    }
-    let r = b.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.bytes().await.unwrap();
-    let mut resp = VendorResponse::new(status, body);
-    resp.headers = headers;
-    resp
+    let b = sim_http::request(&reqwest::Client::new(), sim, req);
+    sim_http::response(match key {
+        Some(k) => b.header("Impilo-API-Key", k),
+        None => b,
+    })
+    .await
 }
 
 fn raw(body: &[u8]) -> VendorRequest {
@@ -624,11 +609,7 @@ async fn msg_resource_forbidden() {
 
 #[tokio::test]
 async fn custom_api_key_setting() {
-    let control = SimControl::new();
-    let router = isim::router(&json!({"apiKey": "k-123"}), control.clone()).unwrap();
-    let sim = serve(router, "127.0.0.1:0".parse().unwrap(), control)
-        .await
-        .unwrap();
+    let sim = sim_http::start(isim::router, &json!({"apiKey": "k-123"})).await;
     let o = common::order(common::base());
     assert_eq!(
         send(&sim, &translate(&o), Some(DEFAULT_API_KEY))

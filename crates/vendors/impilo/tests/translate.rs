@@ -191,10 +191,7 @@ fn route_default_shipping_option_applies() {
     let mut v = common::base();
     set(&mut v, "/lines/0/direction", json!("return"));
     let o = common::order(v.clone());
-    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap();
+    let body = common::translated(&route, &o).body_json().unwrap();
     assert_eq!(body["shippingOption"], "overnight");
 }
 

@@ -66,10 +66,7 @@ fn every_status_maps() {
 
 #[test]
 fn a_400_is_a_rejection_with_a_redacted_detail() {
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-one-time")
-        .unwrap();
+    let o = common::example("page-sample-one-time");
     let f = common::route()
         .interpret(
             &o,

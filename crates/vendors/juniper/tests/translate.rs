@@ -29,7 +29,7 @@ fn has(errs: &[(String, String)], pointer: &str, code: &str) -> bool {
 fn the_base_order_translates() {
     let o = common::order(base());
     let route = common::route();
-    let req = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap();
+    let req = common::translated(&route, &o);
     let body = req.body_json().unwrap();
     assert_eq!(body["daysSupply"], 30, "route default");
     assert_eq!(body["shippingMethod"], "STANDARD", "default speed");
@@ -123,10 +123,7 @@ fn days_supply_needs_an_option_or_a_route_default() {
     let mut v = base();
     v["vendorOptions"] = json!({"juniper": {"daysSupply": 60}});
     let o = common::order(v);
-    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap();
+    let body = common::translated(&route, &o).body_json().unwrap();
     assert_eq!(body["daysSupply"], 60);
 }
 
@@ -143,10 +140,7 @@ fn a_different_recipient_cannot_be_expressed() {
 fn the_zip_field_name_is_a_connection_setting() {
     let o = common::order(base());
     let route = common::route_with(json!({"zipField": "zipCode"}), json!({"daysSupply": 30}));
-    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap();
+    let body = common::translated(&route, &o).body_json().unwrap();
     assert_eq!(body["customer"]["address"]["zipCode"], "62701");
     assert!(body["customer"]["address"].get("zip").is_none());
 }
@@ -182,10 +176,7 @@ fn bad_route_config_is_reported_with_pointers() {
 fn body(v: Value) -> Value {
     let o = common::order(v);
     let route = common::route();
-    common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap()
+    common::translated(&route, &o).body_json().unwrap()
 }
 
 /// Issue 19 item 7: one whitespace rule: trim, then validate. `" CA "` and `" 94301"`
