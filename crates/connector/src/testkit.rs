@@ -129,6 +129,19 @@ impl VendorKit {
             .unwrap_or_else(|errors| panic!("{}: refused: {errors:#?}", order.order_ref))
     }
 
+    /// The (pointer, code) of each field error `route` refuses `order` with, for tests
+    /// that expect a refusal (a translation panics with its body).
+    pub fn refusal_codes(
+        &self,
+        route: &Arc<dyn PreparedRoute>,
+        order: &CanonicalOrder,
+    ) -> Vec<(String, String)> {
+        match self.with_ctx(order, |ctx| route.translate(order, ctx)) {
+            Ok(req) => panic!("{}: translated to {:?}", order.order_ref, req.body_json()),
+            Err(errors) => errors.into_iter().map(|e| (e.pointer, e.code)).collect(),
+        }
+    }
+
     fn golden(&self) -> PathBuf {
         self.crate_dir.join("tests/golden")
     }
@@ -189,6 +202,11 @@ impl VendorKit {
     }
 }
 
+/// Whether `errors` (from [`VendorKit::refusal_codes`]) hold one at `pointer` with `code`.
+pub fn has_code(errors: &[(String, String)], pointer: &str, code: &str) -> bool {
+    errors.iter().any(|(p, c)| p == pointer && c == code)
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -221,9 +239,42 @@ macro_rules! vendor_golden_tests {
     };
 }
 
+/// A vendor crate's `tests/prop.rs` (after `mod common;` and its order strategy): the
+/// property [`generated::translates_or_refuses`] over 256 orders of `$strategy`, whose
+/// translated bodies `$accepts` checks, and [`generated::assert_fair_share`] of the same
+/// strategy. A macro because it writes the `#[test]` items themselves (the crate needs
+/// `proptest`, as every vendor crate has).
+#[macro_export]
+macro_rules! generated_order_tests {
+    ($strategy:expr, $accepts:expr) => {
+        ::proptest::proptest! {
+            #![proptest_config(::proptest::prelude::ProptestConfig::with_cases(256))]
+            #[test]
+            fn translates_to_an_accepted_body_or_refuses(doc in $strategy) {
+                $crate::testkit::generated::translates_or_refuses(
+                    &common::kit(),
+                    common::route().as_ref(),
+                    &doc,
+                    $accepts,
+                )?;
+            }
+        }
+
+        #[test]
+        fn a_fair_share_of_generated_orders_translates() {
+            $crate::testkit::generated::assert_fair_share(
+                &common::kit(),
+                common::route().as_ref(),
+                $strategy,
+            );
+        }
+    };
+}
+
 /// A vendor crate's `tests/common/mod.rs`: `connector::vendor_test_helpers!(vendor_x::connector());`
 /// defines `kit()`, `route()`, `route_with(settings, defaults)`, `with_ctx(order, f)`,
-/// `examples()`, `example(name)`, `translated(route, order)` and `order(json)` for that vendor (the crate needs `order-model` and
+/// `examples()`, `example(name)`, `translated(route, order)`, `refusal_codes(order)` and
+/// `order(json)` for that vendor (the crate needs `order-model` and
 /// `serde_json`, as every vendor crate has).
 #[macro_export]
 macro_rules! vendor_test_helpers {
@@ -248,6 +299,10 @@ macro_rules! vendor_test_helpers {
         }
         pub fn examples() -> Vec<(String, ::order_model::CanonicalOrder)> {
             kit().examples()
+        }
+        pub fn refusal_codes(order: &::order_model::CanonicalOrder) -> Vec<(String, String)> {
+            let kit = kit();
+            kit.refusal_codes(&kit.route(), order)
         }
         pub fn example(name: &str) -> ::order_model::CanonicalOrder {
             kit().example(name)
