@@ -5,17 +5,9 @@
 
 mod common;
 
-use common::{Gateway, default_config_in, examples};
+use common::{Gateway, default_config_in, page_sample};
 use connector::sim::Fault;
 use serde_json::{Value, json};
-
-pub fn page_sample(vendor: &str) -> Value {
-    examples(vendor)
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .map(|(_, o)| o)
-        .expect("a page-sample example")
-}
 
 /// A Juniper order the vendor created whose answer was cut: recorded `unknown`.
 async fn unknown_order(g: &Gateway, order_ref: &str) -> (Value, String) {
@@ -108,12 +100,11 @@ async fn an_operator_resolves_an_unknown_order_through_the_admin_endpoint() {
 fn check_config_validates_operators() {
     let dir = tempfile::tempdir().unwrap();
     let config = default_config_in(dir.path());
-    let text = std::fs::read_to_string(&config).unwrap();
-    let text = text.replace(
+    common::edit_config(
+        &config,
         "  - id: sandbox-operator\n",
         "  - id: sandbox-operator\n    keySha256: not-a-hash\n  - id: sandbox-operator\n",
     );
-    std::fs::write(&config, text).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"))
         .arg("check-config")
         .arg(&config)
@@ -221,12 +212,11 @@ async fn the_webhook_deliveries_page_lists_failures_and_redelivers_them() {
     let dir = tempfile::tempdir().unwrap();
     let config =
         common::config_with_webhook(dir.path(), &url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    let text = std::fs::read_to_string(&config).unwrap().replace(
+    common::edit_config(
+        &config,
         "\nclients:\n",
         "\nwebhooks: {windowSecs: 1, firstBackoffMs: 100, maxBackoffSecs: 1}\n\nclients:\n",
     );
-    assert!(text.contains("windowSecs: 1"));
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config).await;
     let (_, order) = common::examples("juniper").remove(0);
     let (status, _, placed) = g.post("/v1/orders", &order).await;

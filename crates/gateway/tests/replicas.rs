@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Gateway, Proc, default_config_edited, examples, hosted_sim};
+use common::{Gateway, Proc, default_config_edited, hosted_sim};
 use connector::sim::{Fault, RunningSim};
 use serde_json::{Value, json};
 
@@ -87,10 +87,7 @@ async fn wait_for_state(gw: &Gateway, order_ref: &str, state: &str, within: Dura
 }
 
 fn order(r: &str) -> Value {
-    let (_, mut o) = examples("juniper")
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .unwrap();
+    let mut o = common::page_sample("juniper");
     o["orderRef"] = json!(r);
     o
 }

@@ -47,6 +47,20 @@ pub fn default_config_edited(dir: &Path, edit: impl FnOnce(String) -> String) ->
     path
 }
 
+/// Rewrites the config file at `path` in place: its one `from` becomes `to`. Asserts
+/// `from` stands there exactly once, so a test whose edit no longer applies (the shipped
+/// config changed shape) fails instead of quietly testing the unedited config.
+pub fn edit_config(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read config");
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "{}: {from:?} should stand once",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write config");
+}
+
 pub struct Gateway {
     pub running: Running,
     pub dir: tempfile::TempDir,
@@ -153,6 +167,44 @@ pub fn examples(vendor: &str) -> Vec<(String, Value)> {
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// The vendor's example of the page's own sample order (`page-sample*.json`): the order
+/// tests place when any valid order of that vendor will do.
+pub fn page_sample(vendor: &str) -> Value {
+    examples(vendor)
+        .into_iter()
+        .find(|(n, _)| n.starts_with("page-sample"))
+        .map(|(_, o)| o)
+        .expect("a page-sample example")
+}
+
+/// `POST {api}/v1/orders` as the sandbox client `dev` (`api` is the listener's base URL,
+/// for a gateway run as a process): the status and the answer (`Null` when not JSON), or
+/// why no answer came (the gateway was killed mid-call).
+pub async fn try_post_order(
+    http: &reqwest::Client,
+    api: &str,
+    order: &Value,
+) -> Result<(u16, Value), String> {
+    let r = http
+        .post(format!("{api}/v1/orders"))
+        .bearer_auth("dev-key")
+        .json(order)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+/// [`try_post_order`] to a gateway that stays up: the status and the JSON answer.
+pub async fn post_order(http: &reqwest::Client, api: &str, order: &Value) -> (u16, Value) {
+    let (status, body) = try_post_order(http, api, order)
+        .await
+        .expect("POST /v1/orders");
+    assert!(!body.is_null(), "the {status} answer is not JSON");
+    (status, body)
 }
 
 /// Every registered vendor: a vendor added to the registry is tested here automatically.
