@@ -403,6 +403,19 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
+/// A simulator's settings object as `T` (`Null` is `T::default()`), or the error
+/// `check-config` reports at that simulator's settings.
+pub fn parse_settings<T: serde::de::DeserializeOwned + Default>(
+    vendor: &'static str,
+    settings: &Value,
+) -> Result<T, SimSettingsError> {
+    if settings.is_null() {
+        return Ok(T::default());
+    }
+    serde_json::from_value(settings.clone())
+        .map_err(|source| SimSettingsError::Shape { vendor, source })
+}
+
 /// A running simulator on loopback.
 pub struct RunningSim {
     pub addr: SocketAddr,
