@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Gateway, examples, repo, vendors};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_order-gateway"))
@@ -228,7 +228,7 @@ async fn preview_explains_the_rules_up_to_the_first_match() {
 #[tokio::test]
 async fn preview_explains_why_no_rule_matched() {
     let g = Gateway::start().await;
-    let order = json!({"orderRef": "explain-1", "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]});
+    let order = common::unroutable_order("explain-1");
     let (status, _, body) = g.post("/v1/orders/preview", &order).await;
     assert_eq!(status, 422);
     assert_eq!(body["code"], "no_route");
