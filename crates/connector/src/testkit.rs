@@ -364,8 +364,9 @@ pub fn path_pointer(path: &str) -> String {
         .collect()
 }
 
-/// Sets `value` at `pointer`, creating objects on the way (array indexes must exist).
-fn set_at(doc: &mut Value, pointer: &str, value: Value) {
+/// Sets `value` at `pointer` in a test's order document, creating objects on the way
+/// (an array index must exist, or be the next one: it appends).
+pub fn set_at(doc: &mut Value, pointer: &str, value: Value) {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
     if !parent.is_empty() && doc.pointer(parent).is_none() {
         set_at(doc, parent, json!({}));

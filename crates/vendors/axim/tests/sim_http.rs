@@ -267,12 +267,8 @@ async fn drifted_answers_are_reported_and_still_read() {
         vec![Drift::new(DriftKind::MissingField, "data.id")]
     );
     // An orderStatus outside the page's list.
-    s.control.push_fault(Fault::Reshape {
-        path: None,
-        add: [("/data/orderStatus".to_owned(), json!("on_hold"))].into(),
-        drop: vec![],
-        rename: Default::default(),
-    });
+    s.control
+        .push_fault(Fault::set_field("/data/orderStatus", json!("on_hold")));
     let resp = post(&s, Some("axim-sandbox-token"), req.body.unwrap().to_vec()).await;
     let out = route.interpret_checked(&order, &resp);
     assert!(out.result.is_ok());

@@ -528,12 +528,8 @@ async fn drifted_answers_are_reported_and_still_read() {
         ]
     );
     // A status outside the crate's list, and an error body of another shape.
-    sim.control.push_fault(Fault::Reshape {
-        path: None,
-        add: [("/currentStatus".to_owned(), json!("TELEPORTED"))].into(),
-        drop: vec![],
-        rename: Default::default(),
-    });
+    sim.control
+        .push_fault(Fault::set_field("/currentStatus", json!("TELEPORTED")));
     let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
     let out = route().interpret_checked(&o, &resp);
     assert!(out.result.is_ok());

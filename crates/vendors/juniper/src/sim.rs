@@ -153,13 +153,9 @@ const STEPS: [Status; 5] = [
 /// The order as it reads `created.elapsed()` after its create: one step per
 /// `every_secs`, tracking once shipped (a fixed number per order id).
 fn advanced(mut o: Value, created: tokio::time::Instant, every_secs: u64) -> Value {
-    if every_secs == 0 {
+    let Some(i) = connector::sim::step_reached(created, every_secs, STEPS.len()) else {
         return o;
-    }
-    let steps = created.elapsed().as_secs() / every_secs;
-    let i = usize::try_from(steps)
-        .unwrap_or(usize::MAX)
-        .min(STEPS.len() - 1);
+    };
     let status = &STEPS[i];
     o["status"] = json!(status.as_str());
     if matches!(status, Status::Shipped | Status::Fulfilled) {

@@ -9,6 +9,19 @@ mod common;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+/// Mostly one of two valid values, at times any text of the pattern `other`, now and then
+/// absent.
+fn mostly_valid(
+    a: &'static str,
+    b: &'static str,
+    other: &'static str,
+) -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(
+        0.95,
+        prop_oneof![4 => Just(a.to_owned()), 4 => Just(b.to_owned()), 1 => other],
+    )
+}
+
 fn arb_order() -> impl Strategy<Value = Value> {
     let sku = prop_oneof![
         3 => Just("JH-WBW"),
@@ -24,22 +37,8 @@ fn arb_order() -> impl Strategy<Value = Value> {
         prop::option::weighted(0.2, prop_oneof![3 => Just("item"), 1 => Just("kit")]),
     );
     let lines = prop::collection::vec(line, 1..4);
-    let region = prop::option::weighted(
-        0.95,
-        prop_oneof![
-            4 => Just("CA".to_owned()),
-            4 => Just("NY".to_owned()),
-            1 => "[A-Z]{1,3}"
-        ],
-    );
-    let zip = prop::option::weighted(
-        0.95,
-        prop_oneof![
-            4 => Just("94301".to_owned()),
-            4 => Just("94301-1234".to_owned()),
-            1 => "[0-9]{3,6}"
-        ],
-    );
+    let region = mostly_valid("CA", "NY", "[A-Z]{1,3}");
+    let zip = mostly_valid("94301", "94301-1234", "[0-9]{3,6}");
     let country = prop_oneof![9 => Just("US"), 1 => Just("CA")];
     let speed = prop::option::of(prop_oneof![
         Just("standard"),

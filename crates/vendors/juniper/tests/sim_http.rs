@@ -266,12 +266,8 @@ async fn drifted_answers_are_reported_and_still_read() {
             Drift::new(DriftKind::UnknownField, "loyaltyPoints"),
         ]
     );
-    s.control.push_fault(Fault::Reshape {
-        path: None,
-        add: [("/status".to_owned(), json!("ON_HOLD"))].into(),
-        drop: vec![],
-        rename: Default::default(),
-    });
+    s.control
+        .push_fault(Fault::set_field("/status", json!("ON_HOLD")));
     let r = send(&http, &s, &tok, &req).await;
     let out = route.interpret_checked(&order, &r);
     assert_eq!(out.result.unwrap().status, OrderStatus::Unknown);
