@@ -66,3 +66,14 @@ pub async fn client_credentials(http: &reqwest::Client, url: &str, form: &[(&str
     assert_eq!(r.status().as_u16(), 200, "token grant at {url}");
     r.json().await.unwrap()
 }
+
+/// Asserts the answer's status, showing its body when it is another (`what` names the
+/// case: an example, a field).
+pub fn assert_status(resp: &VendorResponse, want: u16, what: &str) {
+    assert_eq!(
+        resp.status,
+        want,
+        "{what}: {}",
+        String::from_utf8_lossy(&resp.body)
+    );
+}

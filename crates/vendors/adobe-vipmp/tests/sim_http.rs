@@ -191,7 +191,7 @@ async fn a_line_without_currency_code_is_refused_by_the_sim() {
     )
     .with_header(http::HeaderName::from_static("x-correlation-id"), "c-1");
     let r = send(&s, Some(&tok), "adobe-sandbox", &req, "r-1").await;
-    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    sim_http::assert_status(&r, 400, "the answer");
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["code"], "1122");
 }

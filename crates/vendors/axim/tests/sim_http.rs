@@ -28,19 +28,20 @@ async fn post(s: &RunningSim, token: Option<&str>, body: Vec<u8>) -> VendorRespo
     sim_http::response(create(s, token, body)).await
 }
 
+/// A translated create call `req`, with the sandbox token.
+async fn send(s: &RunningSim, req: &VendorRequest) -> VendorResponse {
+    let b = sim_http::request(&reqwest::Client::new(), s, req);
+    sim_http::response(b.header("accessToken", "axim-sandbox-token")).await
+}
+
 #[tokio::test]
 async fn every_example_is_recorded_and_read_back() {
     let s = sim().await;
     let route = common::route();
     for (name, order) in common::examples() {
         let req = common::translated(&route, &order);
-        let resp = post(&s, Some("axim-sandbox-token"), req.body.unwrap().to_vec()).await;
-        assert_eq!(
-            resp.status,
-            200,
-            "{name}: {}",
-            String::from_utf8_lossy(&resp.body)
-        );
+        let resp = send(&s, &req).await;
+        sim_http::assert_status(&resp, 200, &name);
         let v = route.interpret(&order, &resp).unwrap();
         let id = v.vendor_order_id.unwrap();
         assert_eq!(id.len(), 24);
@@ -235,12 +236,7 @@ async fn drifted_answers_are_reported_and_still_read() {
         drop: vec!["/message".to_owned()],
         rename: [("/data/orderStatus".to_owned(), "/data/status".to_owned())].into(),
     });
-    let resp = post(
-        &s,
-        Some("axim-sandbox-token"),
-        req.body.clone().unwrap().to_vec(),
-    )
-    .await;
+    let resp = send(&s, &req).await;
     let out = route.interpret_checked(&order, &resp);
     assert!(out.result.unwrap().vendor_order_id.is_some());
     assert_eq!(
@@ -254,12 +250,7 @@ async fn drifted_answers_are_reported_and_still_read() {
         drop: vec![],
         rename: [("/data/id".to_owned(), "/data/_id".to_owned())].into(),
     });
-    let resp = post(
-        &s,
-        Some("axim-sandbox-token"),
-        req.body.clone().unwrap().to_vec(),
-    )
-    .await;
+    let resp = send(&s, &req).await;
     let out = route.interpret_checked(&order, &resp);
     assert!(out.result.is_err());
     assert_eq!(
@@ -269,7 +260,7 @@ async fn drifted_answers_are_reported_and_still_read() {
     // An orderStatus outside the page's list.
     s.control
         .push_fault(Fault::set_field("/data/orderStatus", json!("on_hold")));
-    let resp = post(&s, Some("axim-sandbox-token"), req.body.unwrap().to_vec()).await;
+    let resp = send(&s, &req).await;
     let out = route.interpret_checked(&order, &resp);
     assert!(out.result.is_ok());
     assert_eq!(

@@ -1,12 +1,7 @@
 //! Arbitrary schema-valid canonical orders routed to Impilo either translate to a body the
 //! simulator's `validate_create` accepts, or come back as FieldErrors. Never a panic.
 #![cfg(feature = "sim")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::type_complexity
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

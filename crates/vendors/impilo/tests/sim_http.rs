@@ -69,7 +69,7 @@ async fn raw_case(body: Value, want: &str, order: Value) -> VendorFailure {
         Some(DEFAULT_API_KEY),
     )
     .await;
-    assert_eq!(resp.status, 400, "{}", String::from_utf8_lossy(&resp.body));
+    sim_http::assert_status(&resp, 400, "the answer");
     assert_eq!(message(&resp), want);
     assert_eq!(sim.control.count("orders_created"), 0);
     route()
@@ -82,7 +82,7 @@ async fn order_case(order: Value, want: &str) -> VendorFailure {
     let sim = start().await;
     let o = common::order(order.clone());
     let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
-    assert_eq!(resp.status, 400, "{}", String::from_utf8_lossy(&resp.body));
+    sim_http::assert_status(&resp, 400, "the answer");
     assert_eq!(message(&resp), want);
     route().interpret(&o, &resp).unwrap_err()
 }
@@ -627,12 +627,7 @@ async fn every_example_round_trips() {
     for (name, o) in common::examples() {
         let req = translate(&o);
         let resp = send(&sim, &req, Some(DEFAULT_API_KEY)).await;
-        assert_eq!(
-            resp.status,
-            201,
-            "{name}: {}",
-            String::from_utf8_lossy(&resp.body)
-        );
+        sim_http::assert_status(&resp, 201, &name);
         let body: Value = serde_json::from_slice(&resp.body).unwrap();
         assert!(body["id"].is_u64(), "{name}");
         assert_eq!(body["externalOrderIds"], json!([o.order_ref]), "{name}");

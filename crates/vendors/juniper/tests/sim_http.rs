@@ -56,12 +56,7 @@ async fn every_example_is_accepted_priced_and_read_back() {
     for (name, order) in common::examples() {
         let req = common::translated(&route, &order);
         let resp = send(&http, &s, &tok, &req).await;
-        assert_eq!(
-            resp.status,
-            201,
-            "{name}: {}",
-            String::from_utf8_lossy(&resp.body)
-        );
+        sim_http::assert_status(&resp, 201, &name);
         let raw: Value = serde_json::from_slice(&resp.body).unwrap();
         if order
             .recurrence
