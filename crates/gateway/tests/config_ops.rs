@@ -393,14 +393,20 @@ async fn watched(
     (g, w, before)
 }
 
+/// [`watched`] on the default config in a new temp dir, and that config's path.
+async fn watched_default() -> (Gateway, gateway::watch::ConfigWatcher, String, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::default_config_in(dir.path());
+    let (g, w, before) = watched(dir, &cfg).await;
+    (g, w, before, cfg)
+}
+
 /// A refused edit is tried once per change: the watcher must not react to its own reads
 /// of the file (it used to re-read a refused config about three times a second).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_edit_is_not_retried_until_the_file_changes_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::default_config_in(dir.path());
+    let (g, _watcher, before, cfg) = watched_default().await;
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let (g, _watcher, before) = watched(dir, &cfg).await;
     let error = || g.running.state.last_reload_error.lock().unwrap().clone();
 
     std::fs::write(
@@ -493,10 +499,8 @@ async fn a_log_file_written_next_to_the_config_causes_no_reload() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_config_file_is_not_a_refused_reload() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::default_config_in(dir.path());
+    let (g, _watcher, before, cfg) = watched_default().await;
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let (g, _watcher, before) = watched(dir, &cfg).await;
 
     // Mid-replacement: the path briefly is not a readable file (a directory here, which
     // fails to read even as root).
