@@ -32,6 +32,14 @@ async fn token(http: &reqwest::Client, s: &RunningSim) -> String {
     v["access_token"].as_str().unwrap().to_owned()
 }
 
+/// A simulator with `settings`, a client, and a token the simulator issued it.
+async fn signed_in(settings: Value) -> (RunningSim, reqwest::Client, String) {
+    let s = sim(settings).await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &s).await;
+    (s, http, tok)
+}
+
 /// `req` as the outbound stack sends it, with the bearer token `tok`.
 async fn send(
     http: &reqwest::Client,
@@ -49,9 +57,7 @@ fn raw(body: Vec<u8>) -> VendorRequest {
 
 #[tokio::test]
 async fn every_example_is_accepted_priced_and_read_back() {
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let route = common::route();
     for (name, order) in common::examples() {
         let req = common::translated(&route, &order);
@@ -88,9 +94,7 @@ async fn every_example_is_accepted_priced_and_read_back() {
 
 #[tokio::test]
 async fn the_page_sample_is_priced_with_the_partner_discount() {
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let route = common::route();
     let order = common::example("page-sample-one-time");
     let req = common::translated(&route, &order);
@@ -144,9 +148,7 @@ async fn without_a_valid_token_the_answer_is_401() {
 
 #[tokio::test]
 async fn tokens_really_expire() {
-    let s = sim(json!({"tokenLifetimeSecs": 1})).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(json!({"tokenLifetimeSecs": 1})).await;
     let (_, o) = common::examples().remove(0);
     let req = common::translated(&common::route(), &o);
     assert_eq!(send(&http, &s, &tok, &req).await.status, 201);
@@ -156,9 +158,7 @@ async fn tokens_really_expire() {
 
 #[tokio::test]
 async fn field_rules_answer_422_in_juniper_shape_and_map_back() {
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let body = json!({
         "customer": {"sourceId": "1", "firstName": "A", "lastName": "B", "email": "nope",
                      "address": {"line1": "x", "city": "c", "state": "CAL", "zip": "1234"}},
@@ -205,9 +205,7 @@ async fn field_rules_answer_422_in_juniper_shape_and_map_back() {
 
 #[tokio::test]
 async fn an_unknown_product_is_a_400_rejection() {
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let catalog = std::collections::BTreeMap::from([(
         "JH-WBW".to_owned(),
         json!({"productId": 99999, "packDescription": "Ghost"}),
@@ -239,9 +237,7 @@ async fn an_unknown_product_is_a_400_rejection() {
 async fn drifted_answers_are_reported_and_still_read() {
     use connector::sim::Fault;
     use connector::{Drift, DriftKind};
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let route = common::route();
     let (_, order) = common::examples().into_iter().next().unwrap();
     let req = common::translated(&route, &order);
