@@ -202,6 +202,12 @@ impl VendorKit {
     }
 }
 
+/// A vendor answer with `status` and the JSON `body`, as the interpret tests feed them
+/// to a route.
+pub fn json_answer(status: u16, body: Value) -> VendorResponse {
+    VendorResponse::new(status, serde_json::to_vec(&body).unwrap())
+}
+
 /// Whether `errors` (from [`VendorKit::refusal_codes`]) hold one at `pointer` with `code`.
 pub fn has_code(errors: &[(String, String)], pointer: &str, code: &str) -> bool {
     errors.iter().any(|(p, c)| p == pointer && c == code)
