@@ -61,6 +61,17 @@ impl VendorFailure {
             retry_after: None,
         }
     }
+    /// A success status whose body cannot be read: the order probably exists, so the
+    /// outcome is unknown (and reconciliation looks it up).
+    pub fn unreadable_success(http_status: u16) -> Self {
+        VendorFailure::new(
+            FailureClass::BadResponse {
+                outcome: Outcome::Unknown,
+            },
+            http_status,
+        )
+    }
+
     pub fn code(mut self, code: &'static str) -> Self {
         self.code = Some(code);
         self

@@ -16,6 +16,7 @@ pub mod lookup;
 pub mod redact;
 pub mod request;
 pub mod retry_after;
+pub mod route_config;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod sync;

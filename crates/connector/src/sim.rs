@@ -98,6 +98,17 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The next answer (on any path) with the field at `pointer` set to `value`: the
+    /// drift tests' "a field the contract does not know" or "a value outside its list".
+    pub fn set_field(pointer: &str, value: Value) -> Fault {
+        Fault::Reshape {
+            path: None,
+            add: [(pointer.to_owned(), value)].into(),
+            drop: Vec::new(),
+            rename: BTreeMap::new(),
+        }
+    }
+
     fn path(&self) -> Option<&str> {
         match self {
             Fault::Status { path, .. }
@@ -401,6 +412,34 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")
+}
+
+/// A simulator's settings object as `T` (`Null` is `T::default()`), or the error
+/// `check-config` reports at that simulator's settings.
+pub fn parse_settings<T: serde::de::DeserializeOwned + Default>(
+    vendor: &'static str,
+    settings: &Value,
+) -> Result<T, SimSettingsError> {
+    if settings.is_null() {
+        return Ok(T::default());
+    }
+    serde_json::from_value(settings.clone())
+        .map_err(|source| SimSettingsError::Shape { vendor, source })
+}
+
+/// How far along a simulated order is, for simulators that advance their orders over
+/// time: one step per `every_secs` since `created`, at most the last of `steps` steps;
+/// `None` when the simulator does not advance orders (`every_secs` 0).
+pub fn step_reached(created: tokio::time::Instant, every_secs: u64, steps: usize) -> Option<usize> {
+    if every_secs == 0 {
+        return None;
+    }
+    let n = created.elapsed().as_secs() / every_secs;
+    Some(
+        usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .min(steps.saturating_sub(1)),
+    )
 }
 
 /// A running simulator on loopback.

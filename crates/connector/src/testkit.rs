@@ -11,9 +11,13 @@ use std::sync::Arc;
 use order_model::CanonicalOrder;
 use serde_json::{Value, json};
 
-use crate::{Connector, PreparedRoute, RouteConfig, TranslateContext, VendorResponse};
+use crate::{
+    Connector, PreparedRoute, RouteConfig, TranslateContext, VendorRequest, VendorResponse,
+};
 
 pub mod generated;
+#[cfg(feature = "sim")]
+pub mod sim_http;
 
 /// Set to rewrite the golden files from what the code produces (then review the diff).
 pub const UPDATE_GOLDEN: &str = "UPDATE_GOLDEN";
@@ -104,6 +108,40 @@ impl VendorKit {
         v
     }
 
+    /// The example order `examples/orders/<kind>/<name>.json`: the tests that need one
+    /// particular example name it rather than search the list each time.
+    pub fn example(&self, name: &str) -> CanonicalOrder {
+        let all = self.examples();
+        let names: Vec<String> = all.iter().map(|(n, _)| n.clone()).collect();
+        all.into_iter()
+            .find_map(|(n, o)| (n == name).then_some(o))
+            .unwrap_or_else(|| panic!("no example {name:?} among {names:?}"))
+    }
+
+    /// `order` translated by `route` under [`VendorKit::with_ctx`]'s context, for tests
+    /// whose order must translate (a refusal panics with its field errors).
+    pub fn translated(
+        &self,
+        route: &Arc<dyn PreparedRoute>,
+        order: &CanonicalOrder,
+    ) -> VendorRequest {
+        self.with_ctx(order, |ctx| route.translate(order, ctx))
+            .unwrap_or_else(|errors| panic!("{}: refused: {errors:#?}", order.order_ref))
+    }
+
+    /// The (pointer, code) of each field error `route` refuses `order` with, for tests
+    /// that expect a refusal (a translation panics with its body).
+    pub fn refusal_codes(
+        &self,
+        route: &Arc<dyn PreparedRoute>,
+        order: &CanonicalOrder,
+    ) -> Vec<(String, String)> {
+        match self.with_ctx(order, |ctx| route.translate(order, ctx)) {
+            Ok(req) => panic!("{}: translated to {:?}", order.order_ref, req.body_json()),
+            Err(errors) => errors.into_iter().map(|e| (e.pointer, e.code)).collect(),
+        }
+    }
+
     fn golden(&self) -> PathBuf {
         self.crate_dir.join("tests/golden")
     }
@@ -164,6 +202,17 @@ impl VendorKit {
     }
 }
 
+/// A vendor answer with `status` and the JSON `body`, as the interpret tests feed them
+/// to a route.
+pub fn json_answer(status: u16, body: Value) -> VendorResponse {
+    VendorResponse::new(status, serde_json::to_vec(&body).unwrap())
+}
+
+/// Whether `errors` (from [`VendorKit::refusal_codes`]) hold one at `pointer` with `code`.
+pub fn has_code(errors: &[(String, String)], pointer: &str, code: &str) -> bool {
+    errors.iter().any(|(p, c)| p == pointer && c == code)
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -196,9 +245,42 @@ macro_rules! vendor_golden_tests {
     };
 }
 
+/// A vendor crate's `tests/prop.rs` (after `mod common;` and its order strategy): the
+/// property [`generated::translates_or_refuses`] over 256 orders of `$strategy`, whose
+/// translated bodies `$accepts` checks, and [`generated::assert_fair_share`] of the same
+/// strategy. A macro because it writes the `#[test]` items themselves (the crate needs
+/// `proptest`, as every vendor crate has).
+#[macro_export]
+macro_rules! generated_order_tests {
+    ($strategy:expr, $accepts:expr) => {
+        ::proptest::proptest! {
+            #![proptest_config(::proptest::prelude::ProptestConfig::with_cases(256))]
+            #[test]
+            fn translates_to_an_accepted_body_or_refuses(doc in $strategy) {
+                $crate::testkit::generated::translates_or_refuses(
+                    &common::kit(),
+                    common::route().as_ref(),
+                    &doc,
+                    $accepts,
+                )?;
+            }
+        }
+
+        #[test]
+        fn a_fair_share_of_generated_orders_translates() {
+            $crate::testkit::generated::assert_fair_share(
+                &common::kit(),
+                common::route().as_ref(),
+                $strategy,
+            );
+        }
+    };
+}
+
 /// A vendor crate's `tests/common/mod.rs`: `connector::vendor_test_helpers!(vendor_x::connector());`
 /// defines `kit()`, `route()`, `route_with(settings, defaults)`, `with_ctx(order, f)`,
-/// `examples()` and `order(json)` for that vendor (the crate needs `order-model` and
+/// `examples()`, `example(name)`, `translated(route, order)`, `refusal_codes(order)` and
+/// `order(json)` for that vendor (the crate needs `order-model` and
 /// `serde_json`, as every vendor crate has).
 #[macro_export]
 macro_rules! vendor_test_helpers {
@@ -223,6 +305,19 @@ macro_rules! vendor_test_helpers {
         }
         pub fn examples() -> Vec<(String, ::order_model::CanonicalOrder)> {
             kit().examples()
+        }
+        pub fn refusal_codes(order: &::order_model::CanonicalOrder) -> Vec<(String, String)> {
+            let kit = kit();
+            kit.refusal_codes(&kit.route(), order)
+        }
+        pub fn example(name: &str) -> ::order_model::CanonicalOrder {
+            kit().example(name)
+        }
+        pub fn translated(
+            route: &::std::sync::Arc<dyn $crate::PreparedRoute>,
+            order: &::order_model::CanonicalOrder,
+        ) -> $crate::VendorRequest {
+            kit().translated(route, order)
         }
         pub fn order(v: ::serde_json::Value) -> ::order_model::CanonicalOrder {
             match ::order_model::parse_order(&v) {
@@ -275,8 +370,9 @@ pub fn path_pointer(path: &str) -> String {
         .collect()
 }
 
-/// Sets `value` at `pointer`, creating objects on the way (array indexes must exist).
-fn set_at(doc: &mut Value, pointer: &str, value: Value) {
+/// Sets `value` at `pointer` in a test's order document, creating objects on the way
+/// (an array index must exist, or be the next one: it appends).
+pub fn set_at(doc: &mut Value, pointer: &str, value: Value) {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
     if !parent.is_empty() && doc.pointer(parent).is_none() {
         set_at(doc, parent, json!({}));

@@ -155,14 +155,7 @@ async fn every_example_previews_to_its_vendor_with_secrets_masked() {
 #[tokio::test]
 async fn the_preview_shows_the_exact_body_bytes() {
     let g = Gateway::start().await;
-    let order = json!({
-        "orderRef": "money-preview-1",
-        "customer": {"ref": "acme-corp", "accounts": {"axim": "6328113ba105cf37af7f623b"}},
-        "shipTo": {"addressRef": "63356b3b3a6353a69043680c"},
-        "billTo": {"addressRef": "63356b3b3a6353a69043680b"},
-        "payment": {"status": "paid", "tax": "9999999999999999.999999"},
-        "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "0.000001"}]
-    });
+    let order = common::extreme_money_order("money-preview-1");
     let resp = g
         .http
         .post(g.url("/v1/orders/preview"))
@@ -214,16 +207,12 @@ async fn a_new_patient_comes_back_as_a_vendor_ref() {
 async fn an_opted_in_route_reuses_the_patient_impilo_created() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::default_config_edited(dir.path(), |t| {
-        t.replace(
+        common::replaced(
+            &t,
             "    connection: impilo-sandbox\n",
             "    connection: impilo-sandbox\n    rememberCreatedAccounts: true\n",
         )
     });
-    assert!(
-        std::fs::read_to_string(&config)
-            .unwrap()
-            .contains("rememberCreatedAccounts")
-    );
     let g = Gateway::start_with(dir, config).await;
     let sim = g.sim_for("impilo");
     let (_, order) = examples("impilo")
@@ -505,7 +494,7 @@ async fn same_ref_different_body_is_409() {
 #[tokio::test]
 async fn an_order_no_route_takes_is_422_no_route_with_reasons() {
     let g = Gateway::start().await;
-    let order = json!({"orderRef": "nr-1", "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]});
+    let order = common::unroutable_order("nr-1");
     let (status, headers, body) = g.post("/v1/orders", &order).await;
     assert_eq!(status, 422);
     assert_problem(&headers, &body, "no_route");
@@ -550,15 +539,11 @@ async fn lines_for_two_routes_are_422_split_required() {
     // Two routes to one connection, split by sku: an order with both kinds of line.
     let dir = tempfile::tempdir().unwrap();
     let config = common::default_config_in(dir.path());
-    let text = std::fs::read_to_string(&config).unwrap().replace(
+    common::edit_config(
+        &config,
         "  - name: impilo\n    when:\n      skus: [\"IMP-*\"]\n    connection: impilo-sandbox\n    catalogFile: catalogs/impilo.json\n",
         "  - name: impilo-items\n    when:\n      skus: [\"IMP-ITEM-*\"]\n    connection: impilo-sandbox\n    catalogFile: catalogs/impilo.json\n  - name: impilo-kits\n    when:\n      skus: [\"IMP-KIT-*\"]\n    connection: impilo-sandbox\n    catalogFile: catalogs/impilo.json\n",
     );
-    assert!(
-        text.contains("impilo-kits"),
-        "the default config's impilo route changed shape"
-    );
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config).await;
     let order = json!({
         "orderRef": "split-1",
@@ -681,12 +666,11 @@ async fn two_hundred_identical_posts_create_exactly_one_vendor_order() {
 async fn juniper_answering_too_late() -> (Gateway, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let config = common::default_config_in(dir.path());
-    let text = std::fs::read_to_string(&config).unwrap().replace(
+    common::edit_config(
+        &config,
         "        clientSecret: juniper-sandbox-secret\n",
         "        clientSecret: juniper-sandbox-secret\n      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 2000}\n",
     );
-    assert!(text.contains("attemptMs: 300"));
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config.clone()).await;
     g.sim_for("juniper")
         .control
@@ -851,12 +835,11 @@ async fn an_idempotent_vendor_timeout_is_retried_with_the_same_correlation_id() 
     }
     let dir = tempfile::tempdir().unwrap();
     let config = common::default_config_in(dir.path());
-    let text = std::fs::read_to_string(&config).unwrap().replace(
+    common::edit_config(
+        &config,
         "      headers:\n        X-Api-Key: adobe-sandbox\n",
         "      headers:\n        X-Api-Key: adobe-sandbox\n      timeouts: {connectMs: 500, attemptMs: 400, overallMs: 5000}\n",
     );
-    assert!(text.contains("attemptMs: 400"));
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config).await;
     let sim = g.sim_for("adobe-vipmp");
     // The first attempt creates the order, then answers after the client gave up.
@@ -864,10 +847,7 @@ async fn an_idempotent_vendor_timeout_is_retried_with_the_same_correlation_id() 
         path: Some("/v3/customers/".into()),
         ms: 1500,
     });
-    let (_, order) = examples("adobe-vipmp")
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .unwrap();
+    let order = common::page_sample("adobe-vipmp");
     let (status, _, body) = g.post("/v1/orders", &order).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
@@ -885,16 +865,9 @@ async fn an_idempotent_vendor_timeout_is_retried_with_the_same_correlation_id() 
         .last_headers("/v3/customers/9876543210/orders")
         .unwrap();
     assert_eq!(headers["x-correlation-id"].len(), 36);
-    let rec: Value = g
-        .http
-        .get(g.url(&format!("/v1/orders/{}", body["id"].as_str().unwrap())))
-        .bearer_auth("dev-key")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rec = g
+        .api_json(&format!("/v1/orders/{}", body["id"].as_str().unwrap()))
+        .await;
     assert_eq!(
         (rec["state"].as_str(), rec["attempts"].as_i64()),
         (Some("accepted"), Some(1))
@@ -909,22 +882,18 @@ async fn a_retry_of_an_unknown_adobe_order_is_reconciled_by_correlation_id() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::default_config_in(dir.path());
     // One attempt only, so the call ends `unknown` instead of being retried inside it.
-    let text = std::fs::read_to_string(&config).unwrap().replace(
+    common::edit_config(
+        &config,
         "      headers:\n        X-Api-Key: adobe-sandbox\n",
         "      headers:\n        X-Api-Key: adobe-sandbox\n      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 2000}\n      retry: {maxAttempts: 1}\n",
     );
-    assert!(text.contains("maxAttempts: 1"));
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config).await;
     let sim = g.sim_for("adobe-vipmp");
     sim.control.push_fault(connector::sim::Fault::DelayAfter {
         path: Some("/v3/customers/".into()),
         ms: 1000,
     });
-    let (_, order) = examples("adobe-vipmp")
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .unwrap();
+    let order = common::page_sample("adobe-vipmp");
     let (status, headers, body) = g.post("/v1/orders", &order).await;
     assert_eq!(status, 504, "{body}");
     assert_problem(&headers, &body, "vendor_timeout");
@@ -995,7 +964,7 @@ fn assert_concerns_only_dev(body: &Value) {
 #[tokio::test]
 async fn a_no_route_answer_names_no_other_client_and_no_route_patterns() {
     let g = gateway_with_a_second_client().await;
-    let order = json!({"orderRef": "nr-2", "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]});
+    let order = common::unroutable_order("nr-2");
     for path in ["/v1/orders", "/v1/orders/preview"] {
         let (status, headers, body) = g.post(path, &order).await;
         assert_eq!(status, 422, "{path}: {body}");

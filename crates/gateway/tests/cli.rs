@@ -100,14 +100,7 @@ fn translate_prints_a_vendor_request_for_every_example_offline() {
 #[test]
 fn translate_shows_the_exact_body_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let order = serde_json::json!({
-        "orderRef": "money-1",
-        "customer": {"ref": "acme-corp", "accounts": {"axim": "6328113ba105cf37af7f623b"}},
-        "shipTo": {"addressRef": "63356b3b3a6353a69043680c"},
-        "billTo": {"addressRef": "63356b3b3a6353a69043680b"},
-        "payment": {"status": "paid", "tax": "9999999999999999.999999"},
-        "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "0.000001"}]
-    });
+    let order = common::extreme_money_order("money-1");
     let path = dir.path().join("money.json");
     std::fs::write(&path, serde_json::to_vec(&order).unwrap()).unwrap();
     let out = translate_file(&path);

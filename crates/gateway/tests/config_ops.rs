@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Gateway, examples, repo, vendors};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_order-gateway"))
@@ -228,7 +228,7 @@ async fn preview_explains_the_rules_up_to_the_first_match() {
 #[tokio::test]
 async fn preview_explains_why_no_rule_matched() {
     let g = Gateway::start().await;
-    let order = json!({"orderRef": "explain-1", "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]});
+    let order = common::unroutable_order("explain-1");
     let (status, _, body) = g.post("/v1/orders/preview", &order).await;
     assert_eq!(status, 422);
     assert_eq!(body["code"], "no_route");
@@ -393,14 +393,20 @@ async fn watched(
     (g, w, before)
 }
 
+/// [`watched`] on the default config in a new temp dir, and that config's path.
+async fn watched_default() -> (Gateway, gateway::watch::ConfigWatcher, String, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::default_config_in(dir.path());
+    let (g, w, before) = watched(dir, &cfg).await;
+    (g, w, before, cfg)
+}
+
 /// A refused edit is tried once per change: the watcher must not react to its own reads
 /// of the file (it used to re-read a refused config about three times a second).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_edit_is_not_retried_until_the_file_changes_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::default_config_in(dir.path());
+    let (g, _watcher, before, cfg) = watched_default().await;
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let (g, _watcher, before) = watched(dir, &cfg).await;
     let error = || g.running.state.last_reload_error.lock().unwrap().clone();
 
     std::fs::write(
@@ -493,10 +499,8 @@ async fn a_log_file_written_next_to_the_config_causes_no_reload() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_config_file_is_not_a_refused_reload() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = common::default_config_in(dir.path());
+    let (g, _watcher, before, cfg) = watched_default().await;
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let (g, _watcher, before) = watched(dir, &cfg).await;
 
     // Mid-replacement: the path briefly is not a readable file (a directory here, which
     // fails to read even as root).

@@ -5,17 +5,12 @@
 
 mod common;
 
-use common::{Gateway, default_config_in, examples};
+use std::path::Path;
+
+use axum::http::StatusCode;
+use common::{Gateway, default_config_in, page_sample};
 use connector::sim::Fault;
 use serde_json::{Value, json};
-
-pub fn page_sample(vendor: &str) -> Value {
-    examples(vendor)
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .map(|(_, o)| o)
-        .expect("a page-sample example")
-}
 
 /// A Juniper order the vendor created whose answer was cut: recorded `unknown`.
 async fn unknown_order(g: &Gateway, order_ref: &str) -> (Value, String) {
@@ -108,12 +103,11 @@ async fn an_operator_resolves_an_unknown_order_through_the_admin_endpoint() {
 fn check_config_validates_operators() {
     let dir = tempfile::tempdir().unwrap();
     let config = default_config_in(dir.path());
-    let text = std::fs::read_to_string(&config).unwrap();
-    let text = text.replace(
+    common::edit_config(
+        &config,
         "  - id: sandbox-operator\n",
         "  - id: sandbox-operator\n    keySha256: not-a-hash\n  - id: sandbox-operator\n",
     );
-    std::fs::write(&config, text).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-gateway"))
         .arg("check-config")
         .arg(&config)
@@ -212,25 +206,38 @@ async fn the_console_resolve_form_needs_its_csrf_token_and_an_operator_key() {
     assert_eq!(g.admin_json("/orders/unknown").await["total"], 0);
 }
 
+/// A gateway (its config edited by `edit` first) whose `dev` client's webhook receiver
+/// answers every delivery with `status`, with a Juniper order placed (so its deliveries
+/// are under way), and the receiver's URL.
+async fn placed_with_receiver_answering(
+    status: StatusCode,
+    edit: impl FnOnce(&Path),
+) -> (Gateway, String) {
+    let url = common::hook_receiver(move |_, _| status).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        common::config_with_webhook(dir.path(), &url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    edit(&config);
+    let g = Gateway::start_with(dir, config).await;
+    let (_, order) = common::examples("juniper").remove(0);
+    let (status, _, placed) = g.post("/v1/orders", &order).await;
+    assert_eq!(status, 201, "{placed}");
+    (g, url)
+}
+
 /// The Webhook deliveries page lists a failed delivery (a receiver answering 503 past a
 /// one-second window) with its id and error, never the payload; its redeliver form needs
 /// the page's CSRF token and an operator key, and puts the delivery back to pending.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webhook_deliveries_page_lists_failures_and_redelivers_them() {
-    let url = common::hook_receiver(|_, _| axum::http::StatusCode::SERVICE_UNAVAILABLE).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        common::config_with_webhook(dir.path(), &url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "\nclients:\n",
-        "\nwebhooks: {windowSecs: 1, firstBackoffMs: 100, maxBackoffSecs: 1}\n\nclients:\n",
-    );
-    assert!(text.contains("windowSecs: 1"));
-    std::fs::write(&config, text).unwrap();
-    let g = Gateway::start_with(dir, config).await;
-    let (_, order) = common::examples("juniper").remove(0);
-    let (status, _, placed) = g.post("/v1/orders", &order).await;
-    assert_eq!(status, 201, "{placed}");
+    let (g, _) = placed_with_receiver_answering(StatusCode::SERVICE_UNAVAILABLE, |config| {
+        common::edit_config(
+            config,
+            "\nclients:\n",
+            "\nwebhooks: {windowSecs: 1, firstBackoffMs: 100, maxBackoffSecs: 1}\n\nclients:\n",
+        );
+    })
+    .await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     let event_id = loop {
         let f = g.admin_json("/webhooks/failed").await;
@@ -293,14 +300,7 @@ async fn the_webhook_deliveries_page_lists_failures_and_redelivers_them() {
 /// deliveries; never the URL), with the form that enables it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webhook_deliveries_page_shows_a_disabled_endpoint() {
-    let url = common::hook_receiver(|_, _| axum::http::StatusCode::GONE).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        common::config_with_webhook(dir.path(), &url, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    let g = Gateway::start_with(dir, config).await;
-    let (_, order) = common::examples("juniper").remove(0);
-    let (status, _, placed) = g.post("/v1/orders", &order).await;
-    assert_eq!(status, 201, "{placed}");
+    let (g, url) = placed_with_receiver_answering(StatusCode::GONE, |_| {}).await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     while g.admin_json("/webhooks/disabled").await["count"] != 1 {
         assert!(tokio::time::Instant::now() < deadline, "not disabled");

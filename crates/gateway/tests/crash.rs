@@ -10,19 +10,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Proc, default_config_edited, examples, hosted_sim};
+use common::{Proc, default_config_edited, hosted_sim, page_sample};
 use connector::sim::{Fault, RunningSim};
 use serde_json::{Value, json};
 
 const PER_VENDOR: usize = 50;
-
-fn page_sample(vendor: &str) -> Value {
-    examples(vendor)
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .map(|(_, o)| o)
-        .expect("a page-sample example")
-}
 
 fn with_ref(order: &Value, r: &str) -> Value {
     let mut o = order.clone();
@@ -31,15 +23,7 @@ fn with_ref(order: &Value, r: &str) -> Value {
 }
 
 async fn post(http: &reqwest::Client, api: u16, order: &Value) -> Result<(u16, Value), String> {
-    let r = http
-        .post(format!("http://127.0.0.1:{api}/v1/orders"))
-        .bearer_auth("dev-key")
-        .json(order)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = r.status().as_u16();
-    Ok((status, r.json().await.unwrap_or(Value::Null)))
+    common::try_post_order(http, &format!("http://127.0.0.1:{api}"), order).await
 }
 
 async fn record(http: &reqwest::Client, api: u16, order_ref: &str) -> Vec<Value> {

@@ -13,10 +13,7 @@ use serde_json::Value;
 async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
     let dir = tempfile::tempdir().unwrap();
     let config = default_config_in(dir.path());
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("drainDelaySecs: 0", "drainDelaySecs: 1");
-    std::fs::write(&config, text).unwrap();
+    common::edit_config(&config, "drainDelaySecs: 0", "drainDelaySecs: 1");
     let mut proc = Proc::spawn(&config);
     let http = reqwest::Client::new();
     proc.wait_ready().await;
@@ -47,15 +44,7 @@ async fn sigterm_drains_in_flight_orders_and_readiness_goes_false_first() {
         order["orderRef"] = Value::String(format!("drain-{i}"));
         let http = http.clone();
         inflight.push(tokio::spawn(async move {
-            let r = http
-                .post(format!("http://127.0.0.1:{api}/v1/orders"))
-                .bearer_auth("dev-key")
-                .json(&order)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap())
+            common::post_order(&http, &format!("http://127.0.0.1:{api}"), &order).await
         }));
     }
     // SIGTERM once every order has reached the (slow) vendor: observed, not slept for.

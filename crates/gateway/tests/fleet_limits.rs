@@ -272,12 +272,11 @@ async fn a_flooding_client_is_held_to_its_quota_and_the_other_still_gets_through
         "",
     );
     // Two clients with quotas: the shipped `dev` and a `noisy` one (key `noisy-key`).
-    let text = std::fs::read_to_string(&path).unwrap().replace(
+    common::edit_config(
+        &path,
         "  - id: dev\n    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n",
         "  - id: dev\n    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n    limits: {ratePerSec: 10, burst: 3}\n  - id: noisy\n    keySha256: 74fe201963018d00550fa41ac5cdc12fada5e665a9de133d46990cbfe355a18e\n    limits: {ratePerSec: 5, burst: 1}\n",
     );
-    assert!(text.contains("id: noisy"));
-    std::fs::write(&path, text).unwrap();
     let gw = Gateway::start_with(dir, path).await;
     let port = gw.running.api_addr.port();
     let t0 = Instant::now();

@@ -7,30 +7,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Gateway, Proc, default_config_edited, default_config_in, examples, hosted_sim};
+use common::{
+    Gateway, Proc, default_config_edited, default_config_in, examples, hosted_sim, page_sample,
+};
 use connector::sim::Fault;
 use serde_json::{Value, json};
-
-fn page_sample(vendor: &str) -> Value {
-    examples(vendor)
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .map(|(_, o)| o)
-        .expect("a page-sample example")
-}
 
 /// The default config with `extra` added to one connection's `outbound` (after the line
 /// that ends its auth block).
 fn config_with(dir: &std::path::Path, after_line: &str, extra: &str) -> std::path::PathBuf {
     let config = default_config_in(dir);
-    let text = std::fs::read_to_string(&config).unwrap();
     let line = format!("{after_line}\n");
-    assert!(text.contains(&line), "no line {after_line:?}");
-    std::fs::write(
-        &config,
-        text.replacen(&line, &format!("{line}{extra}\n"), 1),
-    )
-    .unwrap();
+    common::edit_config(&config, &line, &format!("{line}{extra}\n"));
     config
 }
 
@@ -182,15 +170,8 @@ async fn a_crash_during_the_token_fetch_leaves_an_order_the_retry_places() {
     let mut proc = Proc::spawn(&config);
     proc.wait_ready().await;
     let api = proc.api();
-    let r = http
-        .post(format!("http://127.0.0.1:{api}/v1/orders"))
-        .bearer_auth("dev-key")
-        .json(&order)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.unwrap();
+    let (status, body) =
+        common::post_order(&http, &format!("http://127.0.0.1:{api}"), &order).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(juniper.control.count("orders_created"), 1);
 }
@@ -377,12 +358,11 @@ async fn operators_resolve_unknown_orders_with_checked_ids() {
         "        clientSecret: juniper-sandbox-secret",
         "      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 2000}",
     );
-    let text = std::fs::read_to_string(&config).unwrap().replacen(
+    common::edit_config(
+        &config,
         "        token: axim-sandbox-token\n",
         "        token: axim-sandbox-token\n      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 2000}\n",
-        1,
     );
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config.clone()).await;
     let juniper = g.sim_for("juniper");
     let too_late = Fault::AbortAfter {
@@ -625,7 +605,6 @@ async fn every_vendor_under_every_fault_answers_what_happened() {
     let dir = tempfile::tempdir().unwrap();
     let tight = "      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 5000}\n      retry: {maxAttempts: 2, baseBackoffMs: 10, maxBackoffMs: 20}";
     let config = default_config_in(dir.path());
-    let mut text = std::fs::read_to_string(&config).unwrap();
     for line in [
         "        clientSecret: juniper-sandbox-secret",
         "        token: axim-sandbox-token",
@@ -633,10 +612,8 @@ async fn every_vendor_under_every_fault_answers_what_happened() {
         "        token: impilo-sandbox-key",
     ] {
         let l = format!("{line}\n");
-        assert!(text.contains(&l), "{line}");
-        text = text.replacen(&l, &format!("{l}{tight}\n"), 1);
+        common::edit_config(&config, &l, &format!("{l}{tight}\n"));
     }
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config).await;
     let late = || Fault::DelayAfter {
         path: None,

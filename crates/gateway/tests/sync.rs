@@ -13,26 +13,23 @@ use serde_json::Value;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-/// `text` with `add` inserted after `anchor` (which must be there).
-fn insert_after(text: &str, anchor: &str, add: &str) -> String {
-    assert!(text.contains(anchor), "config has {anchor:?}");
-    text.replacen(anchor, &format!("{anchor}{add}"), 1)
+/// The config at `path` with `add` inserted after `anchor` (which must stand there once).
+fn insert_after(path: &std::path::Path, anchor: &str, add: &str) {
+    common::edit_config(path, anchor, &format!("{anchor}{add}"));
 }
 
 /// The config at `path` with a simulator's settings and a connection's sync cadence.
 fn tune(path: &std::path::Path, vendor: &str, sim: &str, connection: &str, sync: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let text = insert_after(
-        &text,
+    insert_after(
+        path,
         &format!("  - vendor: {vendor}\n    listen: 127.0.0.1:0\n"),
         &format!("    settings: {sim}\n"),
     );
-    let text = insert_after(
-        &text,
+    insert_after(
+        path,
         &format!("  - name: {connection}\n    vendor: {vendor}\n"),
         &format!("    sync: {sync}\n"),
     );
-    std::fs::write(path, text).unwrap();
 }
 
 /// Polls `probe` until it gives `Some`, for at most `secs`.
@@ -109,19 +106,9 @@ async fn a_pending_adobe_order_becomes_fulfilled_and_the_caller_is_told() {
     p.wait_ready().await;
     let api = format!("http://127.0.0.1:{}", p.api());
     let http = reqwest::Client::new();
-    let (_, order) = examples("adobe-vipmp")
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .unwrap();
-    let resp = http
-        .post(format!("{api}/v1/orders"))
-        .bearer_auth("dev-key")
-        .json(&order)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let placed: Value = resp.json().await.unwrap();
+    let order = common::page_sample("adobe-vipmp");
+    let (status, placed) = common::post_order(&http, &api, &order).await;
+    assert_eq!(status, 201, "{placed}");
     assert_eq!(placed["status"], "pending", "{placed}");
     let id = placed["id"].as_str().unwrap().to_owned();
 
@@ -267,18 +254,13 @@ async fn refresh_reads_the_vendor_once_and_refuses_unknown_parameters() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::default_config_in(dir.path());
     // The default cadence (first read after a minute): only the refresh reads here.
-    let text = std::fs::read_to_string(&config).unwrap();
-    let text = insert_after(
-        &text,
+    insert_after(
+        &config,
         "  - vendor: adobe-vipmp\n    listen: 127.0.0.1:0\n",
         "    settings: {completeAfterSecs: 0}\n",
     );
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config).await;
-    let (_, order) = examples("adobe-vipmp")
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .unwrap();
+    let order = common::page_sample("adobe-vipmp");
     let (status, _, placed) = g.post("/v1/orders", &order).await;
     assert_eq!(status, 201, "{placed}");
     let id = placed["id"].as_str().unwrap().to_owned();

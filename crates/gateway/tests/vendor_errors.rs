@@ -36,10 +36,7 @@ async fn juniper_error_classes_end_to_end() {
     }
     let g = Gateway::start().await;
     let sim = g.sim_for("juniper");
-    let (_, order) = examples("juniper")
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .unwrap();
+    let order = common::page_sample("juniper");
 
     // 400 {detail}: a rejection carrying Juniper's (redacted) detail.
     sim.control.push_fault(fault(
@@ -295,10 +292,7 @@ async fn adobe_error_classes_end_to_end() {
     }
     let g = Gateway::start().await;
     let sim = g.sim_for("adobe-vipmp");
-    let (_, order) = examples("adobe-vipmp")
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .unwrap();
+    let order = common::page_sample("adobe-vipmp");
     let path = "/v3/customers/";
     let err = |code: &str, details: Value| json!({"code": code, "message": "m", "additionalDetails": details});
     sim.control

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Gateway, Proc, examples};
+use common::{Gateway, Proc};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -151,10 +151,7 @@ where
 }
 
 fn juniper_order(order_ref: &str) -> Value {
-    let (_, mut o) = examples("juniper")
-        .into_iter()
-        .find(|(n, _)| n.starts_with("page-sample"))
-        .unwrap();
+    let mut o = common::page_sample("juniper");
     o["orderRef"] = json!(order_ref);
     o
 }
@@ -490,12 +487,11 @@ async fn a_receiver_down_past_the_window_gets_its_events_from_the_redelivery_com
     let receiver = Receiver::start(503).await;
     let dir = tempfile::tempdir().unwrap();
     let config = common::config_with_webhook(dir.path(), &receiver.url, SECRET);
-    let text = std::fs::read_to_string(&config).unwrap().replace(
+    common::edit_config(
+        &config,
         "\nclients:\n",
         "\nwebhooks: {windowSecs: 2, firstBackoffMs: 200, maxBackoffSecs: 1}\n\nclients:\n",
     );
-    assert!(text.contains("windowSecs: 2"));
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config.clone()).await;
     let (status, _, placed) = g.post("/v1/orders", &juniper_order("window-1")).await;
     assert_eq!(status, 201, "{placed}");
@@ -546,12 +542,11 @@ async fn an_operator_settlement_reaches_the_callers_webhook() {
     let receiver = Receiver::start(204).await;
     let dir = tempfile::tempdir().unwrap();
     let config = common::config_with_webhook(dir.path(), &receiver.url, SECRET);
-    let text = std::fs::read_to_string(&config).unwrap().replace(
+    common::edit_config(
+        &config,
         "        clientSecret: juniper-sandbox-secret\n",
         "        clientSecret: juniper-sandbox-secret\n      timeouts: {connectMs: 500, attemptMs: 300, overallMs: 2000}\n",
     );
-    assert!(text.contains("attemptMs: 300"));
-    std::fs::write(&config, text).unwrap();
     let g = Gateway::start_with(dir, config).await;
     g.sim_for("juniper")
         .control

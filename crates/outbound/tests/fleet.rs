@@ -26,6 +26,15 @@ fn store(server: &RedisServer, timeout_ms: u64) -> Arc<FleetStore> {
     FleetStore::new(&settings, &|_| None).unwrap()
 }
 
+/// A Redis (`None` where the test is skipped: see `RedisServer::start`) and client
+/// `c1`'s limit as two gateway replicas hold it there, a store each.
+fn two_replicas(rate: Rate) -> Option<(RedisServer, FleetLimit, FleetLimit)> {
+    let server = RedisServer::start()?;
+    let a = FleetLimit::new(store(&server, 500), "c1", rate);
+    let b = FleetLimit::new(store(&server, 500), "c1", rate);
+    Some((server, a, b))
+}
+
 /// Asserts a reserved wait of `want`, less at most the time since `since` (Redis's clock
 /// moved on while the test ran), and an upper slack for rounding.
 fn assert_wait(reply: FleetReply, want: Duration, since: Instant) {
@@ -41,12 +50,10 @@ fn assert_wait(reply: FleetReply, want: Duration, since: Instant) {
 
 #[tokio::test]
 async fn two_replicas_share_one_burst_then_are_paced_one_interval_apart() {
-    let Some(server) = RedisServer::start() else {
+    let rate = Rate::per_second(10, 3);
+    let Some((server, a, b)) = two_replicas(rate) else {
         return;
     };
-    let rate = Rate::per_second(10, 3);
-    let a = FleetLimit::new(store(&server, 500), "c1", rate);
-    let b = FleetLimit::new(store(&server, 500), "c1", rate);
     let t0 = Instant::now();
     assert_wait(a.reserve(MS * 1000).await, Duration::ZERO, t0);
     assert_wait(b.reserve(MS * 1000).await, Duration::ZERO, t0);
@@ -72,12 +79,10 @@ async fn two_replicas_share_one_burst_then_are_paced_one_interval_apart() {
 
 #[tokio::test]
 async fn a_pause_from_one_replica_holds_the_other_and_the_calls_after_it_are_paced() {
-    let Some(server) = RedisServer::start() else {
+    let rate = Rate::per_second(20, 5);
+    let Some((_server, a, b)) = two_replicas(rate) else {
         return;
     };
-    let rate = Rate::per_second(20, 5);
-    let a = FleetLimit::new(store(&server, 500), "c1", rate);
-    let b = FleetLimit::new(store(&server, 500), "c1", rate);
     // A place reserved before the pause (b waits 50 ms for it) is found overtaken by the
     // pause that a sets meanwhile, so b's call does not go out during it.
     for _ in 0..5 {

@@ -4,7 +4,8 @@
 
 use order_model::FieldError;
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::TestRunner;
+use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::{prop_assert, prop_assume};
 use serde_json::Value;
 
 use super::VendorKit;
@@ -43,6 +44,39 @@ fn missing_member_of_an_object(doc: &Value, pointer: &str) -> bool {
     }
     doc.pointer(at).is_some_and(Value::is_object)
         && missing.iter().all(|seg| seg.parse::<usize>().is_err())
+}
+
+/// The property every vendor's `tests/prop.rs` checks of one generated order `doc`
+/// (through [`crate::generated_order_tests`]): when schema-valid, it translates on
+/// `route` to a body that `accepts` (the vendor simulator's own create check) takes, or it
+/// is refused with errors that name fields of `doc`. An invalid `doc` is rejected
+/// (`prop_assume!`); [`assert_fair_share`] bounds how many are.
+pub fn translates_or_refuses<T, E: std::fmt::Debug>(
+    kit: &VendorKit,
+    route: &dyn PreparedRoute,
+    doc: &Value,
+    accepts: impl FnOnce(&Value) -> Result<T, E>,
+) -> Result<(), TestCaseError> {
+    let parsed = order_model::parse_order(doc);
+    prop_assume!(parsed.is_ok(), "not a schema-valid order");
+    let order = parsed.unwrap();
+    match kit.with_ctx(&order, |ctx| route.translate(&order, ctx)) {
+        Ok(req) => {
+            let body = req.body_json().unwrap();
+            let checked = accepts(&body);
+            prop_assert!(
+                checked.is_ok(),
+                "the simulator rejects {body}: {:?}\norder: {doc}",
+                checked.err()
+            );
+        }
+        Err(errors) => {
+            prop_assert!(!errors.is_empty());
+            let named = refusal_points_into(doc, &errors);
+            prop_assert!(named.is_ok(), "{named:?}\norder: {doc}");
+        }
+    }
+    Ok(())
 }
 
 /// Of `n` orders drawn from `strategy` with a fixed seed (the same every run): how many

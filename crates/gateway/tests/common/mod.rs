@@ -47,6 +47,20 @@ pub fn default_config_edited(dir: &Path, edit: impl FnOnce(String) -> String) ->
     path
 }
 
+/// Config `text` with its one `from` replaced by `to`. Asserts `from` stands there
+/// exactly once, so a test whose edit no longer applies (the shipped config changed
+/// shape) fails instead of quietly testing the unedited config.
+pub fn replaced(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{from:?} should stand once");
+    text.replacen(from, to, 1)
+}
+
+/// [`replaced`] on the config file at `path`, in place.
+pub fn edit_config(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read config");
+    std::fs::write(path, replaced(&text, from, to)).expect("write config");
+}
+
 pub struct Gateway {
     pub running: Running,
     pub dir: tempfile::TempDir,
@@ -153,6 +167,63 @@ pub fn examples(vendor: &str) -> Vec<(String, Value)> {
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// The vendor's example of the page's own sample order (`page-sample*.json`): the order
+/// tests place when any valid order of that vendor will do.
+pub fn page_sample(vendor: &str) -> Value {
+    examples(vendor)
+        .into_iter()
+        .find(|(n, _)| n.starts_with("page-sample"))
+        .map(|(_, o)| o)
+        .expect("a page-sample example")
+}
+
+/// An Axim order with money at the edges of what the wire carries ("0.000001",
+/// "9999999999999999.999999"): the tests that show the exact body bytes (no 1e-6, no
+/// 1e+16) send it by API and by CLI.
+pub fn extreme_money_order(order_ref: &str) -> Value {
+    serde_json::json!({
+        "orderRef": order_ref,
+        "customer": {"ref": "acme-corp", "accounts": {"axim": "6328113ba105cf37af7f623b"}},
+        "shipTo": {"addressRef": "63356b3b3a6353a69043680c"},
+        "billTo": {"addressRef": "63356b3b3a6353a69043680b"},
+        "payment": {"status": "paid", "tax": "9999999999999999.999999"},
+        "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": "0.000001"}]
+    })
+}
+
+/// An order no route of the default config takes (sku `ZZ-1`).
+pub fn unroutable_order(order_ref: &str) -> Value {
+    serde_json::json!({"orderRef": order_ref, "customer": {"ref": "c1"}, "lines": [{"sku": "ZZ-1", "quantity": 1}]})
+}
+
+/// `POST {api}/v1/orders` as the sandbox client `dev` (`api` is the listener's base URL,
+/// for a gateway run as a process): the status and the answer (`Null` when not JSON), or
+/// why no answer came (the gateway was killed mid-call).
+pub async fn try_post_order(
+    http: &reqwest::Client,
+    api: &str,
+    order: &Value,
+) -> Result<(u16, Value), String> {
+    let r = http
+        .post(format!("{api}/v1/orders"))
+        .bearer_auth("dev-key")
+        .json(order)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+/// [`try_post_order`] to a gateway that stays up: the status and the JSON answer.
+pub async fn post_order(http: &reqwest::Client, api: &str, order: &Value) -> (u16, Value) {
+    let (status, body) = try_post_order(http, api, order)
+        .await
+        .expect("POST /v1/orders");
+    assert!(!body.is_null(), "the {status} answer is not JSON");
+    (status, body)
 }
 
 /// Every registered vendor: a vendor added to the registry is tested here automatically.
@@ -327,18 +398,13 @@ where
 pub fn config_with_webhook(dir: &std::path::Path, url: &str, secret: &str) -> std::path::PathBuf {
     const DEV: &str =
         "    keySha256: 7e9f8fd111802be56c379d597842e29b2cebd35ff2133d431a49fa556a18704e\n";
-    let config = default_config_edited(dir, |t| {
-        t.replace(
+    default_config_edited(dir, |t| {
+        replaced(
+            &t,
             DEV,
             &format!("{DEV}    webhook: {{url: \"{url}\", secret: {secret}}}\n"),
         )
-    });
-    assert!(
-        std::fs::read_to_string(&config)
-            .unwrap()
-            .contains("webhook:")
-    );
-    config
+    })
 }
 
 /// `GET url` (with `key` as the bearer token when given); the test fails on a transport error.

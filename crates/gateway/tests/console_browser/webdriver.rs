@@ -162,34 +162,31 @@ impl Browser {
         v.as_str().unwrap_or_default().to_owned()
     }
 
-    pub async fn click(&self, css: &str) {
-        let e = self.element(css).await;
+    /// Posts WebDriver's element `command` (`click`, `clear`, `value`) with `body` to the
+    /// element `e`.
+    async fn element_command(&self, e: &str, command: &str, body: Value) -> Value {
         self.call(
             reqwest::Method::POST,
-            &self.at(&format!("/element/{e}/click")),
-            Some(json!({})),
+            &self.at(&format!("/element/{e}/{command}")),
+            Some(body),
         )
-        .await;
+        .await
+    }
+
+    pub async fn click(&self, css: &str) {
+        let e = self.element(css).await;
+        self.element_command(&e, "click", json!({})).await;
     }
 
     /// Clears a field and types `text` into it, as a person pasting would.
     pub async fn fill(&self, css: &str, text: &str) {
         let e = self.element(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &self.at(&format!("/element/{e}/clear")),
-            Some(json!({})),
-        )
-        .await;
+        self.element_command(&e, "clear", json!({})).await;
         if text.is_empty() {
             return;
         }
-        self.call(
-            reqwest::Method::POST,
-            &self.at(&format!("/element/{e}/value")),
-            Some(json!({"text": text})),
-        )
-        .await;
+        self.element_command(&e, "value", json!({"text": text}))
+            .await;
     }
 
     /// Clicks a form's submit button and returns once the answer page replaced this

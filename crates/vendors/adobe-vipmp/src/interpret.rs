@@ -156,14 +156,7 @@ pub fn interpret(
     if status == success || (success == 201 && status == 200) {
         return serde_json::from_slice::<OrderResponse>(&resp.body)
             .map(|r| order(o, &r))
-            .map_err(|_| {
-                VendorFailure::new(
-                    FailureClass::BadResponse {
-                        outcome: Outcome::Unknown,
-                    },
-                    status,
-                )
-            });
+            .map_err(|_| VendorFailure::unreadable_success(status));
     }
     let Ok(body) = serde_json::from_slice::<ErrorBody>(&resp.body) else {
         return Err(unreadable_error(resp));

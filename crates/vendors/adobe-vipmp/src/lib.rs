@@ -103,15 +103,12 @@ impl Connector for AdobeVipMp {
             }
         }
         let default_currency = route_defaults(config, &mut issues);
-        if issues.is_empty() {
-            Ok(Arc::new(Prepared {
-                catalog,
-                connection: config.connection.to_owned(),
-                default_currency,
-            }))
-        } else {
-            Err(issues)
-        }
+        let prepared = Prepared {
+            catalog,
+            connection: config.connection.to_owned(),
+            default_currency,
+        };
+        connector::route_config::finish(issues, Arc::new(prepared))
     }
 
     fn check_lookup_id(&self, vendor_order_id: &str) -> Result<(), connector::LookupRefusal> {

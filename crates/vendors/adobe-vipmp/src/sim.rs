@@ -62,16 +62,7 @@ pub fn router(
     settings: &Value,
     control: Arc<SimControl>,
 ) -> Result<Router, connector::sim::SimSettingsError> {
-    let settings: SimSettings = if settings.is_null() {
-        SimSettings::default()
-    } else {
-        serde_json::from_value(settings.clone()).map_err(|source| {
-            connector::sim::SimSettingsError::Shape {
-                vendor: crate::KIND,
-                source,
-            }
-        })?
-    };
+    let settings: SimSettings = connector::sim::parse_settings(crate::KIND, settings)?;
     let sim = Arc::new(Sim {
         settings,
         control: control.clone(),

@@ -3,20 +3,14 @@
 
 mod common;
 
-use connector::{FailureClass, VendorResponse};
+use connector::FailureClass;
+use connector::testkit::json_answer;
 use order_model::OrderStatus;
 use serde_json::json;
 
-fn resp(status: u16, body: serde_json::Value) -> VendorResponse {
-    VendorResponse::new(status, serde_json::to_vec(&body).unwrap())
-}
-
 #[test]
 fn statuses_and_previews() {
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-new")
-        .unwrap();
+    let o = common::example("page-sample-new");
     let r = common::route();
     for (code, want) in [
         ("1000", OrderStatus::Fulfilled),
@@ -29,7 +23,7 @@ fn statuses_and_previews() {
         ("1026", OrderStatus::Failed),
         ("1999", OrderStatus::Unknown),
     ] {
-        let v = r.interpret(&o, &resp(201, json!({"orderId": "0123456789", "orderType": "NEW", "status": code, "lineItems": [{"extLineItemNumber": 4, "quantity": 1, "status": code}]}))).unwrap();
+        let v = r.interpret(&o, &json_answer(201, json!({"orderId": "0123456789", "orderType": "NEW", "status": code, "lineItems": [{"extLineItemNumber": 4, "quantity": 1, "status": code}]}))).unwrap();
         assert_eq!((v.status, v.vendor_status.as_str()), (want, code));
         assert_eq!(
             v.lines[0].sku, "ADB-CC-ALLAPPS",
@@ -39,7 +33,7 @@ fn statuses_and_previews() {
     let q = r
         .interpret(
             &o,
-            &resp(
+            &json_answer(
                 200,
                 json!({"orderId": "", "orderType": "PREVIEW", "status": "1000"}),
             ),
@@ -50,15 +44,12 @@ fn statuses_and_previews() {
 
 #[test]
 fn error_codes() {
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-new")
-        .unwrap();
+    let o = common::example("page-sample-new");
     let r = common::route();
     let f = |status: u16, code: &str, details: serde_json::Value| {
         r.interpret(
             &o,
-            &resp(
+            &json_answer(
                 status,
                 json!({"code": code, "message": "m", "additionalDetails": details}),
             ),

@@ -54,32 +54,6 @@ fn arb_order() -> impl Strategy<Value = Value> {
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-    #[test]
-    fn translates_to_an_accepted_body_or_refuses(doc in arb_order()) {
-        let parsed = order_model::parse_order(&doc);
-        prop_assume!(parsed.is_ok(), "not a schema-valid order");
-        let order = parsed.unwrap();
-        let route = common::route();
-        match common::with_ctx(&order, |ctx| route.translate(&order, ctx)) {
-            Ok(req) => {
-                let body = req.body_json().unwrap();
-                let checked = vendor_adobe_vipmp::sim::validate_create("9876543210", &body);
-                prop_assert!(checked.is_ok(), "{body}: {checked:?}");
-            }
-            Err(errors) => {
-                prop_assert!(!errors.is_empty());
-                let named = connector::testkit::generated::refusal_points_into(&doc, &errors);
-                prop_assert!(named.is_ok(), "{named:?}
-order: {doc}");
-            }
-        }
-    }
-}
-
-#[test]
-fn a_fair_share_of_generated_orders_translates() {
-    let route = common::route();
-    connector::testkit::generated::assert_fair_share(&common::kit(), route.as_ref(), arb_order());
-}
+connector::generated_order_tests!(arb_order(), |body| {
+    vendor_adobe_vipmp::sim::validate_create("9876543210", body)
+});

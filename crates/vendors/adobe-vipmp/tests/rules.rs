@@ -28,7 +28,7 @@ fn has(e: &[(String, String, Option<String>)], p: &str, vendor: Option<&str>) ->
 fn headers_idempotency_and_line_level_currency() {
     let o = common::order(base());
     let route = common::route();
-    let req = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap();
+    let req = common::translated(&route, &o);
     assert_eq!(req.path, "/v3/customers/9876543210/orders");
     assert_eq!(req.retry, connector::RetrySafety::IdempotentByKey);
     assert_eq!(
@@ -119,10 +119,7 @@ fn order_types_follow_type_and_intent() {
         }
         let o = common::order(v);
         let route = common::route();
-        let b = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-            .unwrap()
-            .body_json()
-            .unwrap();
+        let b = common::translated(&route, &o).body_json().unwrap();
         assert_eq!(b["orderType"], want);
         assert_eq!(b["lineItems"][0].get("subscriptionId").is_some(), sub);
     }
@@ -142,17 +139,11 @@ fn currency_is_required_unless_the_route_defaults_it() {
     );
     let route = common::route_with(json!({}), json!({"currency": "EUR"}));
     let o = common::order(v);
-    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap();
+    let body = common::translated(&route, &o).body_json().unwrap();
     assert_eq!(body["lineItems"][0]["currencyCode"], "EUR");
     // The order's own currency wins over the route's default.
     let o = common::order(base());
-    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap();
+    let body = common::translated(&route, &o).body_json().unwrap();
     assert_eq!(body["lineItems"][0]["currencyCode"], "USD");
 }
 
@@ -187,10 +178,7 @@ fn fallback_line_numbers_never_collide_with_numeric_line_refs() {
     ]);
     let o = common::order(v);
     let route = common::route();
-    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap();
+    let body = common::translated(&route, &o).body_json().unwrap();
     let numbers: Vec<u64> = body["lineItems"]
         .as_array()
         .unwrap()

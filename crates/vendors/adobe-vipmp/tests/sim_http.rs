@@ -6,41 +6,33 @@ mod common;
 
 use std::time::Duration;
 
-use connector::sim::{RunningSim, SimControl, serve};
+use connector::sim::RunningSim;
+use connector::testkit::sim_http;
 use connector::{FailureClass, VendorRequest, VendorResponse};
 use order_model::OrderStatus;
 use serde_json::{Value, json};
 
 async fn sim(settings: Value) -> RunningSim {
-    let control = SimControl::new();
-    serve(
-        vendor_adobe_vipmp::sim::router(&settings, control.clone()).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-        control,
-    )
-    .await
-    .unwrap()
+    sim_http::start(vendor_adobe_vipmp::sim::router, &settings).await
 }
 
 async fn token(s: &RunningSim) -> String {
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/ims/token/v3", s.base_url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
+    let v = sim_http::client_credentials(
+        &reqwest::Client::new(),
+        &format!("{}/ims/token/v3", s.base_url()),
+        &[
             ("client_id", "adobe-sandbox"),
             ("client_secret", "adobe-sandbox-secret"),
             ("scope", "openid,AdobeID"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(v["expires_in"], 86399);
     v["access_token"].as_str().unwrap().to_owned()
 }
 
+/// `req` with the credentials under test: the bearer token (when given), the API key,
+/// and the per-attempt request id.
 async fn send(
     s: &RunningSim,
     tok: Option<&str>,
@@ -48,27 +40,14 @@ async fn send(
     req: &VendorRequest,
     request_id: &str,
 ) -> VendorResponse {
-    let mut b = reqwest::Client::new()
-        .request(req.method.clone(), format!("{}{}", s.base_url(), req.path))
+    let b = sim_http::request(&reqwest::Client::new(), s, req)
         .header("x-api-key", api_key)
         .header("x-request-id", request_id);
-    for (k, v) in &req.headers {
-        b = b.header(k.clone(), v.clone());
-    }
-    if let Some(t) = tok {
-        b = b.bearer_auth(t);
-    }
-    if let Some(body) = &req.body {
-        b = b.body(body.clone());
-    }
-    let r = b.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    VendorResponse {
-        status,
-        headers,
-        body: r.bytes().await.unwrap(),
-    }
+    sim_http::response(match tok {
+        Some(t) => b.bearer_auth(t),
+        None => b,
+    })
+    .await
 }
 
 #[tokio::test]
@@ -77,7 +56,7 @@ async fn every_example_new_renewal_return_and_preview() {
     let tok = token(&s).await;
     let route = common::route();
     for (i, (name, order)) in common::examples().into_iter().enumerate() {
-        let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+        let req = common::translated(&route, &order);
         let resp = send(&s, Some(&tok), "adobe-sandbox", &req, &format!("req-{i}")).await;
         let v = route
             .interpret(&order, &resp)
@@ -120,11 +99,8 @@ async fn a_repeated_correlation_id_replays_the_original_and_a_reused_request_id_
     let s = sim(Value::Null).await;
     let tok = token(&s).await;
     let route = common::route();
-    let (_, order) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-new")
-        .unwrap();
-    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    let order = common::example("page-sample-new");
+    let req = common::translated(&route, &order);
     let first = send(&s, Some(&tok), "adobe-sandbox", &req, "r1").await;
     let again = send(&s, Some(&tok), "adobe-sandbox", &req, "r2").await;
     assert_eq!((first.status, again.status), (201, 201));
@@ -162,11 +138,8 @@ async fn auth_codes_and_business_refusals() {
     let s = sim(Value::Null).await;
     let tok = token(&s).await;
     let route = common::route();
-    let (_, order) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-new")
-        .unwrap();
-    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    let order = common::example("page-sample-new");
+    let req = common::translated(&route, &order);
     for (t, key, want) in [
         (None, "adobe-sandbox", "4117"),
         (Some("forged"), "adobe-sandbox", "4116"),
@@ -195,7 +168,7 @@ async fn auth_codes_and_business_refusals() {
     );
     let mut inactive = order.clone();
     inactive.customer.accounts = Some([("adobe-vipmp".to_owned(), "1111111111".to_owned())].into());
-    let req = common::with_ctx(&inactive, |ctx| route.translate(&inactive, ctx)).unwrap();
+    let req = common::translated(&route, &inactive);
     let r = send(&s, Some(&tok), "adobe-sandbox", &req, "z").await;
     let f = route.interpret(&inactive, &r).unwrap_err();
     assert_eq!(
@@ -218,7 +191,7 @@ async fn a_line_without_currency_code_is_refused_by_the_sim() {
     )
     .with_header(http::HeaderName::from_static("x-correlation-id"), "c-1");
     let r = send(&s, Some(&tok), "adobe-sandbox", &req, "r-1").await;
-    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    sim_http::assert_status(&r, 400, "the answer");
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["code"], "1122");
 }
@@ -232,11 +205,8 @@ async fn drifted_answers_are_reported_and_still_read() {
     let s = sim(Value::Null).await;
     let tok = token(&s).await;
     let route = common::route();
-    let (_, order) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-new")
-        .unwrap();
-    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    let order = common::example("page-sample-new");
+    let req = common::translated(&route, &order);
     s.control.push_fault(Fault::Reshape {
         path: None,
         add: [("/pricingSummary".to_owned(), json!([]))].into(),
@@ -257,7 +227,7 @@ async fn drifted_answers_are_reported_and_still_read() {
     // A status code the docs do not list, and a dropped required field.
     let mut again = order.clone();
     again.order_ref = "drift-2".into();
-    let req = common::with_ctx(&again, |ctx| route.translate(&again, ctx)).unwrap();
+    let req = common::translated(&route, &again);
     s.control.push_fault(Fault::Reshape {
         path: None,
         add: [("/status".to_owned(), json!("1010"))].into(),

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use connector::route_config::{finish, parse_object};
 use connector::{ConfigIssue, RouteConfig};
 use order_model::escape_pointer;
 use serde::Deserialize;
-use serde_json::Value;
 
 /// Axim ids are 24-hex Mongo ObjectIds ("joiId").
 pub fn is_object_id(s: &str) -> bool {
@@ -84,25 +84,25 @@ pub fn parse(config: RouteConfig<'_>) -> Result<Route, Vec<ConfigIssue>> {
         }
     }
     let defaults: Defaults = parse_object(config.defaults, "/defaults", &mut issues);
-    if defaults
-        .order_status
-        .as_deref()
-        .is_some_and(|s| !ORDER_STATUSES.contains(&s))
-    {
-        issues.push(ConfigIssue::new(
+    let statuses: [(_, &[&str], _); 2] = [
+        (
+            &defaults.order_status,
+            &ORDER_STATUSES,
             "/defaults/orderStatus",
-            format!("must be one of {ORDER_STATUSES:?}"),
-        ));
-    }
-    if defaults
-        .payment_status
-        .as_deref()
-        .is_some_and(|s| !PAYMENT_STATUSES.contains(&s))
-    {
-        issues.push(ConfigIssue::new(
+        ),
+        (
+            &defaults.payment_status,
+            &PAYMENT_STATUSES,
             "/defaults/paymentStatus",
-            format!("must be one of {PAYMENT_STATUSES:?}"),
-        ));
+        ),
+    ];
+    for (value, known, pointer) in statuses {
+        if value.as_deref().is_some_and(|s| !known.contains(&s)) {
+            issues.push(ConfigIssue::new(
+                pointer,
+                format!("must be one of {known:?}"),
+            ));
+        }
     }
     let settings: Settings = parse_object(config.settings, "/settings", &mut issues);
     if settings.order_ref_label.is_empty() {
@@ -111,33 +111,12 @@ pub fn parse(config: RouteConfig<'_>) -> Result<Route, Vec<ConfigIssue>> {
             "must not be empty",
         ));
     }
-    if issues.is_empty() {
-        Ok(Route {
+    finish(
+        issues,
+        Route {
             catalog,
             defaults,
             settings,
-        })
-    } else {
-        Err(issues)
-    }
-}
-
-fn parse_object<T: serde::de::DeserializeOwned + Default>(
-    v: &Value,
-    at: &str,
-    issues: &mut Vec<ConfigIssue>,
-) -> T {
-    if v.is_null() {
-        return T::default();
-    }
-    serde_json::from_value::<T>(v.clone()).unwrap_or_else(|e| {
-        let msg = e.to_string();
-        let ptr = msg
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
-            .map(|f| format!("{at}/{f}"))
-            .unwrap_or_else(|| at.to_owned());
-        issues.push(ConfigIssue::new(ptr, msg));
-        T::default()
-    })
+        },
+    )
 }

@@ -3,13 +3,10 @@
 
 mod common;
 
+use connector::testkit::json_answer;
 use connector::{FailureClass, Outcome, VendorResponse};
 use order_model::OrderStatus;
 use serde_json::json;
-
-fn resp(status: u16, body: serde_json::Value) -> VendorResponse {
-    VendorResponse::new(status, serde_json::to_vec(&body).unwrap())
-}
 
 #[test]
 fn success_envelope_and_every_status() {
@@ -21,7 +18,7 @@ fn success_envelope_and_every_status() {
         ("cancelled", OrderStatus::Cancelled),
         ("on_hold", OrderStatus::Accepted),
     ] {
-        let v = r.interpret(&o, &resp(200, json!({"success": true, "message": "Order created successfully", "data": {"id": "656a1b2c3d4e5f6a7b8c9d0e", "orderStatus": raw}}))).unwrap();
+        let v = r.interpret(&o, &json_answer(200, json!({"success": true, "message": "Order created successfully", "data": {"id": "656a1b2c3d4e5f6a7b8c9d0e", "orderStatus": raw}}))).unwrap();
         assert_eq!((v.status, v.vendor_status.as_str()), (want, raw));
         assert_eq!(
             v.vendor_order_id.as_deref(),
@@ -29,14 +26,11 @@ fn success_envelope_and_every_status() {
         );
     }
     // No status echoed: the status that was sent (the example's option, else the route default).
-    let (_, returned) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "returned-line-refund")
-        .unwrap();
+    let returned = common::example("returned-line-refund");
     let v = r
         .interpret(
             &returned,
-            &resp(
+            &json_answer(
                 200,
                 json!({"success": true, "data": {"id": "656a1b2c3d4e5f6a7b8c9d0e"}}),
             ),
@@ -46,14 +40,11 @@ fn success_envelope_and_every_status() {
         v.vendor_status, "cancelled",
         "the example sends orderStatus cancelled"
     );
-    let (_, plain) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "new-addresses-discounts-eur")
-        .unwrap();
+    let plain = common::example("new-addresses-discounts-eur");
     let v = r
         .interpret(
             &plain,
-            &resp(
+            &json_answer(
                 200,
                 json!({"success": true, "data": {"id": "656a1b2c3d4e5f6a7b8c9d0e"}}),
             ),
@@ -69,7 +60,7 @@ fn failures() {
     let f = r
         .interpret(
             &o,
-            &resp(
+            &json_answer(
                 200,
                 json!({"success": false, "message": "customer blocked"}),
             ),
@@ -82,7 +73,7 @@ fn failures() {
     assert_eq!(
         r.interpret(
             &o,
-            &resp(
+            &json_answer(
                 400,
                 json!({"success": false, "message": "\"customer\" not found"})
             )
@@ -92,13 +83,15 @@ fn failures() {
         FailureClass::Rejected
     );
     assert_eq!(
-        r.interpret(&o, &resp(401, json!({"success": false})))
+        r.interpret(&o, &json_answer(401, json!({"success": false})))
             .unwrap_err()
             .class,
         FailureClass::Auth
     );
     assert_eq!(
-        r.interpret(&o, &resp(500, json!({}))).unwrap_err().class,
+        r.interpret(&o, &json_answer(500, json!({})))
+            .unwrap_err()
+            .class,
         FailureClass::Failed {
             outcome: Outcome::Unknown
         }
@@ -121,10 +114,7 @@ fn failures() {
 
 #[test]
 fn empty_bodies_and_redacted_messages() {
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "new-addresses-discounts-eur")
-        .unwrap();
+    let o = common::example("new-addresses-discounts-eur");
     let r = common::route();
     let f = r.interpret(&o, &VendorResponse::new(200, "")).unwrap_err();
     assert_eq!(
@@ -140,7 +130,7 @@ fn empty_bodies_and_redacted_messages() {
     let f = r
         .interpret(
             &o,
-            &resp(
+            &json_answer(
                 400,
                 json!({"success": false, "message": "\"newBillingAddress.address1\" Hauptstrasse 1 is invalid"}),
             ),
@@ -192,7 +182,7 @@ fn axim_field_names_map_back_to_canonical_pointers() {
     }
     let (_, o) = common::examples().remove(0);
     let f = common::route()
-        .interpret(&o, &resp(400, json!({"success": false, "message": "\"shippingCost\" must be a positive number or zero"})))
+        .interpret(&o, &json_answer(400, json!({"success": false, "message": "\"shippingCost\" must be a positive number or zero"})))
         .unwrap_err();
     assert_eq!(f.errors.len(), 1);
     assert_eq!(f.errors[0].pointer, "/shipping/cost");

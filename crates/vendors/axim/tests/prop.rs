@@ -80,26 +80,6 @@ fn arb_order() -> impl Strategy<Value = Value> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]
-    fn translates_to_an_accepted_body_or_refuses(doc in arb_order()) {
-        let parsed = order_model::parse_order(&doc);
-        prop_assume!(parsed.is_ok(), "not a schema-valid order");
-        let order = parsed.unwrap();
-        let route = common::route();
-        match common::with_ctx(&order, |ctx| route.translate(&order, ctx)) {
-            Ok(req) => {
-                let body = req.body_json().unwrap();
-                prop_assert!(vendor_axim::sim::validate_create(&body).is_ok(), "{body}: {:?}", vendor_axim::sim::validate_create(&body));
-            }
-            Err(errors) => {
-                prop_assert!(!errors.is_empty());
-                let named = connector::testkit::generated::refusal_points_into(&doc, &errors);
-                prop_assert!(named.is_ok(), "{named:?}
-order: {doc}");
-            }
-        }
-    }
-
-    #[test]
     fn decimal_money_reaches_the_wire_exactly(price in money(), tax in money(), cost in money(), refunded in money(), discount in money()) {
         let doc = json!({"orderRef": "m", "customer": {"ref": "c", "accounts": {"axim": "6328113ba105cf37af7f623b"}},
             "shipTo": {"addressRef": "63356b3b3a6353a69043680c"}, "billTo": {"addressRef": "63356b3b3a6353a69043680b"},
@@ -107,7 +87,7 @@ order: {doc}");
             "lines": [{"sku": "AX-WIDGET-10", "quantity": 1, "unitPrice": price, "discounts": [{"amount": discount}]}]});
         let order = order_model::parse_order(&doc).unwrap();
         let route = common::route();
-        let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+        let req = common::translated(&route, &order);
         let text = String::from_utf8(req.body.unwrap().to_vec()).unwrap();
         let norm = |s: &str| s.parse::<Decimal>().unwrap().normalize().to_string();
         for (field, value) in [("price", &price), ("taxAmount", &tax), ("shippingCost", &cost), ("refundedAmount", &refunded), ("discountedAmount", &discount), ("discountAmount", &discount)] {
@@ -116,8 +96,4 @@ order: {doc}");
     }
 }
 
-#[test]
-fn a_fair_share_of_generated_orders_translates() {
-    let route = common::route();
-    connector::testkit::generated::assert_fair_share(&common::kit(), route.as_ref(), arb_order());
-}
+connector::generated_order_tests!(arb_order(), vendor_axim::sim::validate_create);

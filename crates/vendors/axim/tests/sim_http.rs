@@ -4,38 +4,34 @@
 
 mod common;
 
-use connector::sim::{Fault, RunningSim, SimControl, serve};
-use connector::{FailureClass, Outcome, VendorResponse};
+use connector::sim::{Fault, RunningSim};
+use connector::testkit::sim_http;
+use connector::{FailureClass, Outcome, RetrySafety, VendorRequest, VendorResponse};
 use order_model::OrderStatus;
 use serde_json::{Value, json};
 
 async fn sim() -> RunningSim {
-    let control = SimControl::new();
-    serve(
-        vendor_axim::sim::router(&Value::Null, control.clone()).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-        control,
-    )
-    .await
-    .unwrap()
+    sim_http::start(vendor_axim::sim::router, &Value::Null).await
+}
+
+/// A create call with `body`, carrying the static token when one is given.
+fn create(s: &RunningSim, token: Option<&str>, body: Vec<u8>) -> reqwest::RequestBuilder {
+    let req = VendorRequest::post_json("/orders", body, RetrySafety::NotAfterSend);
+    let b = sim_http::request(&reqwest::Client::new(), s, &req);
+    match token {
+        Some(t) => b.header("accessToken", t),
+        None => b,
+    }
 }
 
 async fn post(s: &RunningSim, token: Option<&str>, body: Vec<u8>) -> VendorResponse {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}/orders", s.base_url()))
-        .header("content-type", "application/json")
-        .body(body);
-    if let Some(t) = token {
-        req = req.header("accessToken", t);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    VendorResponse {
-        status,
-        headers,
-        body: r.bytes().await.unwrap(),
-    }
+    sim_http::response(create(s, token, body)).await
+}
+
+/// A translated create call `req`, with the sandbox token.
+async fn send(s: &RunningSim, req: &VendorRequest) -> VendorResponse {
+    let b = sim_http::request(&reqwest::Client::new(), s, req);
+    sim_http::response(b.header("accessToken", "axim-sandbox-token")).await
 }
 
 #[tokio::test]
@@ -43,14 +39,9 @@ async fn every_example_is_recorded_and_read_back() {
     let s = sim().await;
     let route = common::route();
     for (name, order) in common::examples() {
-        let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
-        let resp = post(&s, Some("axim-sandbox-token"), req.body.unwrap().to_vec()).await;
-        assert_eq!(
-            resp.status,
-            200,
-            "{name}: {}",
-            String::from_utf8_lossy(&resp.body)
-        );
+        let req = common::translated(&route, &order);
+        let resp = send(&s, &req).await;
+        sim_http::assert_status(&resp, 200, &name);
         let v = route.interpret(&order, &resp).unwrap();
         let id = v.vendor_order_id.unwrap();
         assert_eq!(id.len(), 24);
@@ -79,15 +70,8 @@ async fn every_example_is_recorded_and_read_back() {
 async fn auth_unknown_ids_and_server_errors() {
     let s = sim().await;
     let route = common::route();
-    let (_, order) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample")
-        .unwrap();
-    let body = common::with_ctx(&order, |ctx| route.translate(&order, ctx))
-        .unwrap()
-        .body
-        .unwrap()
-        .to_vec();
+    let order = common::example("page-sample");
+    let body = common::translated(&route, &order).body.unwrap().to_vec();
     for token in [None, Some("wrong")] {
         let r = post(&s, token, body.clone()).await;
         assert_eq!(r.status, 401);
@@ -141,15 +125,8 @@ async fn auth_unknown_ids_and_server_errors() {
 async fn page_rules_are_400s_naming_the_field_and_reads_need_auth() {
     let s = sim().await;
     let route = common::route();
-    let (_, order) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "new-addresses-discounts-eur")
-        .unwrap();
-    let body = common::with_ctx(&order, |ctx| route.translate(&order, ctx))
-        .unwrap()
-        .body
-        .unwrap()
-        .to_vec();
+    let order = common::example("new-addresses-discounts-eur");
+    let body = common::translated(&route, &order).body.unwrap().to_vec();
     let doc: Value = serde_json::from_slice(&body).unwrap();
     for (mutate, field) in [
         (
@@ -220,11 +197,7 @@ async fn concurrent_creates_get_distinct_ids() {
     let s = sim().await;
     let route = common::route();
     let (_, order) = common::examples().remove(0);
-    let body = common::with_ctx(&order, |ctx| route.translate(&order, ctx))
-        .unwrap()
-        .body
-        .unwrap()
-        .to_vec();
+    let body = common::translated(&route, &order).body.unwrap().to_vec();
     let answers = futures_join(&s, body, 16).await;
     let mut ids: Vec<String> = answers
         .iter()
@@ -239,24 +212,11 @@ async fn concurrent_creates_get_distinct_ids() {
 async fn futures_join(s: &RunningSim, body: Vec<u8>, n: usize) -> Vec<VendorResponse> {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..n {
-        let (url, body) = (s.base_url(), body.clone());
-        set.spawn(async move {
-            let r = reqwest::Client::new()
-                .post(format!("{url}/orders"))
-                .header("content-type", "application/json")
-                .header("accessToken", "axim-sandbox-token")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            let headers = r.headers().clone();
-            VendorResponse {
-                status,
-                headers,
-                body: r.bytes().await.unwrap(),
-            }
-        });
+        set.spawn(sim_http::response(create(
+            s,
+            Some("axim-sandbox-token"),
+            body.clone(),
+        )));
     }
     set.join_all().await
 }
@@ -269,19 +229,14 @@ async fn drifted_answers_are_reported_and_still_read() {
     let s = sim().await;
     let route = common::route();
     let (_, order) = common::examples().into_iter().next().unwrap();
-    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    let req = common::translated(&route, &order);
     s.control.push_fault(Fault::Reshape {
         path: None,
         add: [("/requestId".to_owned(), json!("r-1"))].into(),
         drop: vec!["/message".to_owned()],
         rename: [("/data/orderStatus".to_owned(), "/data/status".to_owned())].into(),
     });
-    let resp = post(
-        &s,
-        Some("axim-sandbox-token"),
-        req.body.clone().unwrap().to_vec(),
-    )
-    .await;
+    let resp = send(&s, &req).await;
     let out = route.interpret_checked(&order, &resp);
     assert!(out.result.unwrap().vendor_order_id.is_some());
     assert_eq!(
@@ -295,12 +250,7 @@ async fn drifted_answers_are_reported_and_still_read() {
         drop: vec![],
         rename: [("/data/id".to_owned(), "/data/_id".to_owned())].into(),
     });
-    let resp = post(
-        &s,
-        Some("axim-sandbox-token"),
-        req.body.clone().unwrap().to_vec(),
-    )
-    .await;
+    let resp = send(&s, &req).await;
     let out = route.interpret_checked(&order, &resp);
     assert!(out.result.is_err());
     assert_eq!(
@@ -308,13 +258,9 @@ async fn drifted_answers_are_reported_and_still_read() {
         vec![Drift::new(DriftKind::MissingField, "data.id")]
     );
     // An orderStatus outside the page's list.
-    s.control.push_fault(Fault::Reshape {
-        path: None,
-        add: [("/data/orderStatus".to_owned(), json!("on_hold"))].into(),
-        drop: vec![],
-        rename: Default::default(),
-    });
-    let resp = post(&s, Some("axim-sandbox-token"), req.body.unwrap().to_vec()).await;
+    s.control
+        .push_fault(Fault::set_field("/data/orderStatus", json!("on_hold")));
+    let resp = send(&s, &req).await;
     let out = route.interpret_checked(&order, &resp);
     assert!(out.result.is_ok());
     assert_eq!(

@@ -67,15 +67,14 @@ pub fn parse(config: RouteConfig<'_>) -> Result<Route, Vec<ConfigIssue>> {
         }
         _ => issues.push(ConfigIssue::new("/settings", "must be an object")),
     }
-    if issues.is_empty() {
-        Ok(Route {
+    connector::route_config::finish(
+        issues,
+        Route {
             connection: config.connection.to_owned(),
             catalog,
             default_shipping,
-        })
-    } else {
-        Err(issues)
-    }
+        },
+    )
 }
 
 fn parse_entry(entry: &Value, at: &str, issues: &mut Vec<ConfigIssue>) -> Option<CatalogEntry> {

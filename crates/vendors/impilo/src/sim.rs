@@ -588,13 +588,9 @@ fn advanced(
     every_secs: u64,
     now: &str,
 ) -> OrderOut {
-    if every_secs == 0 {
+    let Some(reached) = connector::sim::step_reached(created, every_secs, STEPS.len()) else {
         return o;
-    }
-    let steps = created.elapsed().as_secs() / every_secs;
-    let reached = usize::try_from(steps)
-        .unwrap_or(usize::MAX)
-        .min(STEPS.len() - 1);
+    };
     for status in STEPS.iter().take(reached + 1).skip(1) {
         o.order_events.push(OrderEvent {
             status: (*status).to_owned(),

@@ -13,7 +13,8 @@ mod common;
 
 use std::sync::Arc;
 
-use connector::sim::{Fault, RunningSim, SimControl, serve};
+use connector::sim::{Fault, RunningSim, SimControl};
+use connector::testkit::sim_http;
 use connector::{
     FailureClass, Outcome, PreparedRoute, VendorFailure, VendorRequest, VendorResponse,
 };
@@ -23,33 +24,17 @@ use vendor_impilo::messages as m;
 use vendor_impilo::sim::{self as isim, DEFAULT_API_KEY};
 
 async fn start() -> RunningSim {
-    let control = SimControl::new();
-    let router = isim::router(&json!({}), control.clone()).unwrap();
-    serve(router, "127.0.0.1:0".parse().unwrap(), control)
-        .await
-        .unwrap()
+    sim_http::start(isim::router, &json!({})).await
 }
 
+/// `req` with the API key under test, when one is given.
 async fn send(sim: &RunningSim, req: &VendorRequest, key: Option<&str>) -> VendorResponse {
-    let client = reqwest::Client::new();
-    let url = format!("{}{}", sim.base_url(), req.path);
-    let mut b = client.request(req.method.clone(), url);
-    for (k, v) in &req.headers {
-        b = b.header(k.as_str(), v);
-    }
-    if let Some(k) = key {
-        b = b.header("Impilo-API-Key", k);
-    }
-    if let Some(body) = &req.body {
-        b = b.body(body.to_vec());
-    }
-    let r = b.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.bytes().await.unwrap();
-    let mut resp = VendorResponse::new(status, body);
-    resp.headers = headers;
-    resp
+    let b = sim_http::request(&reqwest::Client::new(), sim, req);
+    sim_http::response(match key {
+        Some(k) => b.header("Impilo-API-Key", k),
+        None => b,
+    })
+    .await
 }
 
 fn raw(body: &[u8]) -> VendorRequest {
@@ -84,7 +69,7 @@ async fn raw_case(body: Value, want: &str, order: Value) -> VendorFailure {
         Some(DEFAULT_API_KEY),
     )
     .await;
-    assert_eq!(resp.status, 400, "{}", String::from_utf8_lossy(&resp.body));
+    sim_http::assert_status(&resp, 400, "the answer");
     assert_eq!(message(&resp), want);
     assert_eq!(sim.control.count("orders_created"), 0);
     route()
@@ -97,7 +82,7 @@ async fn order_case(order: Value, want: &str) -> VendorFailure {
     let sim = start().await;
     let o = common::order(order.clone());
     let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
-    assert_eq!(resp.status, 400, "{}", String::from_utf8_lossy(&resp.body));
+    sim_http::assert_status(&resp, 400, "the answer");
     assert_eq!(message(&resp), want);
     route().interpret(&o, &resp).unwrap_err()
 }
@@ -543,12 +528,8 @@ async fn drifted_answers_are_reported_and_still_read() {
         ]
     );
     // A status outside the crate's list, and an error body of another shape.
-    sim.control.push_fault(Fault::Reshape {
-        path: None,
-        add: [("/currentStatus".to_owned(), json!("TELEPORTED"))].into(),
-        drop: vec![],
-        rename: Default::default(),
-    });
+    sim.control
+        .push_fault(Fault::set_field("/currentStatus", json!("TELEPORTED")));
     let resp = send(&sim, &translate(&o), Some(DEFAULT_API_KEY)).await;
     let out = route().interpret_checked(&o, &resp);
     assert!(out.result.is_ok());
@@ -624,11 +605,7 @@ async fn msg_resource_forbidden() {
 
 #[tokio::test]
 async fn custom_api_key_setting() {
-    let control = SimControl::new();
-    let router = isim::router(&json!({"apiKey": "k-123"}), control.clone()).unwrap();
-    let sim = serve(router, "127.0.0.1:0".parse().unwrap(), control)
-        .await
-        .unwrap();
+    let sim = sim_http::start(isim::router, &json!({"apiKey": "k-123"})).await;
     let o = common::order(common::base());
     assert_eq!(
         send(&sim, &translate(&o), Some(DEFAULT_API_KEY))
@@ -650,12 +627,7 @@ async fn every_example_round_trips() {
     for (name, o) in common::examples() {
         let req = translate(&o);
         let resp = send(&sim, &req, Some(DEFAULT_API_KEY)).await;
-        assert_eq!(
-            resp.status,
-            201,
-            "{name}: {}",
-            String::from_utf8_lossy(&resp.body)
-        );
+        sim_http::assert_status(&resp, 201, &name);
         let body: Value = serde_json::from_slice(&resp.body).unwrap();
         assert!(body["id"].is_u64(), "{name}");
         assert_eq!(body["externalOrderIds"], json!([o.order_ref]), "{name}");

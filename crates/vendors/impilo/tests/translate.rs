@@ -11,6 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use connector::RouteConfig;
+use connector::testkit::set_at;
 use order_model::FieldError;
 use serde_json::{Value, json};
 
@@ -34,22 +35,6 @@ fn has(errs: &[FieldError], pointer: &str, code: &str) -> FieldError {
         .unwrap_or_else(|| panic!("no {code} at {pointer} in {errs:#?}"))
 }
 
-fn set(v: &mut Value, pointer: &str, value: Value) {
-    let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let target = if parent.is_empty() {
-        &mut *v
-    } else {
-        v.pointer_mut(parent).unwrap()
-    };
-    match target {
-        Value::Object(m) => {
-            m.insert(key.to_owned(), value);
-        }
-        Value::Array(a) => a[key.parse::<usize>().unwrap()] = value,
-        _ => panic!("cannot set {pointer}"),
-    }
-}
-
 #[test]
 fn existing_patient_minimal_body() {
     let body = translate(&common::base()).unwrap();
@@ -62,7 +47,7 @@ fn existing_patient_minimal_body() {
 #[test]
 fn connection_account_wins_over_kind_account() {
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/customer/accounts",
         json!({"impilo": "70001", "impilo-sandbox": "70002"}),
@@ -73,7 +58,7 @@ fn connection_account_wins_over_kind_account() {
 #[test]
 fn new_patient_falls_back_to_customer_names_and_contact() {
     let mut v = common::new_patient();
-    set(&mut v, "/customer/email", json!("pat@example.com"));
+    set_at(&mut v, "/customer/email", json!("pat@example.com"));
     let b = translate(&v).unwrap();
     assert_eq!(b["patient"]["firstName"], "Quinn");
     assert_eq!(b["patient"]["lastName"], "Example");
@@ -86,8 +71,8 @@ fn new_patient_falls_back_to_customer_names_and_contact() {
 #[test]
 fn unknown_sku_and_bad_account() {
     let mut v = common::base();
-    set(&mut v, "/lines/0/sku", json!("IMP-NOPE"));
-    set(&mut v, "/customer/accounts/impilo", json!("P-12"));
+    set_at(&mut v, "/lines/0/sku", json!("IMP-NOPE"));
+    set_at(&mut v, "/customer/accounts/impilo", json!("P-12"));
     let e = errs(&v);
     has(&e, "/lines/0/sku", "unknown_sku");
     has(&e, "/customer/accounts/impilo", "invalid_format");
@@ -96,17 +81,17 @@ fn unknown_sku_and_bad_account() {
 #[test]
 fn catalog_kind_must_match_line_kind() {
     let mut v = common::base();
-    set(&mut v, "/lines/0/kind", json!("kit"));
+    set_at(&mut v, "/lines/0/kind", json!("kit"));
     has(&errs(&v), "/lines/0/kind", "kind_mismatch");
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/lines/0",
         json!({"sku": "IMP-KIT-LOANER-CGM", "quantity": 1, "kind": "kit"}),
     );
     has(&errs(&v), "/lines/0/kind", "kind_mismatch");
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/lines/0",
         json!({"sku": "IMP-KIT-STARTER", "quantity": 1, "kind": "loaner_kit"}),
@@ -117,7 +102,7 @@ fn catalog_kind_must_match_line_kind() {
 #[test]
 fn unsupported_directions_and_concepts() {
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/lines",
         json!([
@@ -128,10 +113,10 @@ fn unsupported_directions_and_concepts() {
             {"sku": "IMP-ITEM-LANCETS", "quantity": 1, "serialNumber": "X1", "subscriptionRef": "s"}
         ]),
     );
-    set(&mut v, "/intent", json!("quote"));
-    set(&mut v, "/recurrence", json!("subscription"));
-    set(&mut v, "/returnOf", json!("123"));
-    set(
+    set_at(&mut v, "/intent", json!("quote"));
+    set_at(&mut v, "/recurrence", json!("subscription"));
+    set_at(&mut v, "/returnOf", json!("123"));
+    set_at(
         &mut v,
         "/shipping",
         json!({"speed": "express", "carrier": "UPS"}),
@@ -153,27 +138,27 @@ fn unsupported_directions_and_concepts() {
 #[test]
 fn renewal_and_return_type() {
     let mut v = common::base();
-    set(&mut v, "/type", json!("renewal"));
+    set_at(&mut v, "/type", json!("renewal"));
     has(&errs(&v), "/type", "unsupported");
     let mut v = common::base();
-    set(&mut v, "/type", json!("return"));
+    set_at(&mut v, "/type", json!("return"));
     has(&errs(&v), "/lines/0/direction", "not_allowed");
 }
 
 #[test]
 fn shipping_option_required_with_returns_unless_label_emailed() {
     let mut v = common::base();
-    set(&mut v, "/lines/0/direction", json!("return"));
+    set_at(&mut v, "/lines/0/direction", json!("return"));
     let e = has(&errs(&v), "/shipping/speed", "required");
     assert_eq!(
         e.vendor_code.as_deref(),
         Some(vendor_impilo::messages::SHIPPING_OPTION_REQUIRED)
     );
-    set(&mut v, "/shipping", json!({"returnLabel": "ship"}));
+    set_at(&mut v, "/shipping", json!({"returnLabel": "ship"}));
     has(&errs(&v), "/shipping/speed", "required");
-    set(&mut v, "/shipping", json!({"returnLabel": "email"}));
+    set_at(&mut v, "/shipping", json!({"returnLabel": "email"}));
     assert_eq!(translate(&v).unwrap()["emailLabel"], true);
-    set(&mut v, "/shipping", json!({"speed": "standard"}));
+    set_at(&mut v, "/shipping", json!({"speed": "standard"}));
     assert_eq!(translate(&v).unwrap()["shippingOption"], "standard");
 }
 
@@ -189,12 +174,9 @@ fn route_default_shipping_option_applies() {
     };
     let route = vendor_impilo::connector().prepare(rc).ok().unwrap();
     let mut v = common::base();
-    set(&mut v, "/lines/0/direction", json!("return"));
+    set_at(&mut v, "/lines/0/direction", json!("return"));
     let o = common::order(v.clone());
-    let body = common::with_ctx(&o, |ctx| route.translate(&o, ctx))
-        .unwrap()
-        .body_json()
-        .unwrap();
+    let body = common::translated(&route, &o).body_json().unwrap();
     assert_eq!(body["shippingOption"], "overnight");
 }
 
@@ -202,7 +184,7 @@ fn route_default_shipping_option_applies() {
 fn loaner_kit_rules() {
     let loaner = json!({"sku": "IMP-KIT-LOANER-CGM", "quantity": 1, "kind": "loaner_kit"});
     let mut v = common::base();
-    set(&mut v, "/lines", json!([loaner, loaner]));
+    set_at(&mut v, "/lines", json!([loaner, loaner]));
     let e = errs(&v);
     assert_eq!(
         has(&e, "/lines/1", "max_one_loaner_kit")
@@ -213,7 +195,7 @@ fn loaner_kit_rules() {
     assert!(!e.iter().any(|e| e.pointer == "/lines/0"));
 
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/lines",
         json!([{"sku": "IMP-KIT-LOANER-CGM", "quantity": 2, "kind": "loaner_kit"}]),
@@ -226,8 +208,8 @@ fn loaner_kit_rules() {
     );
 
     let mut v = common::base();
-    set(&mut v, "/shipping", json!({"speed": "standard"}));
-    set(
+    set_at(&mut v, "/shipping", json!({"speed": "standard"}));
+    set_at(
         &mut v,
         "/lines",
         json!([loaner, {"sku": "IMP-ITEM-LANCETS", "quantity": 1, "direction": "return"}]),
@@ -239,17 +221,17 @@ fn loaner_kit_rules() {
     );
 
     let mut v = common::base();
-    set(&mut v, "/customer", json!({"ref": "clinic"}));
-    set(&mut v, "/shipTo", json!({"kind": "site", "siteRef": "301"}));
-    set(&mut v, "/lines", json!([loaner]));
+    set_at(&mut v, "/customer", json!({"ref": "clinic"}));
+    set_at(&mut v, "/shipTo", json!({"kind": "site", "siteRef": "301"}));
+    set_at(&mut v, "/lines", json!([loaner]));
     has(&errs(&v), "/shipTo/kind", "no_loaner_kit_to_site");
 }
 
 #[test]
 fn device_in_declared_packed_kit() {
     let mut v = common::base();
-    set(&mut v, "/shipping", json!({"speed": "standard"}));
-    set(
+    set_at(&mut v, "/shipping", json!({"speed": "standard"}));
+    set_at(
         &mut v,
         "/lines",
         json!([
@@ -268,7 +250,7 @@ fn device_in_declared_packed_kit() {
 #[test]
 fn device_serials_only_on_returned_packed_kits() {
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/lines/0/vendorOptions",
         json!({"impilo": {"deviceSerials": ["A"]}}),
@@ -283,12 +265,12 @@ fn device_serials_only_on_returned_packed_kits() {
 #[test]
 fn destination_required() {
     let mut v = common::base();
-    set(&mut v, "/customer", json!({"ref": "c"}));
+    set_at(&mut v, "/customer", json!({"ref": "c"}));
     let e = has(&errs(&v), "/shipTo", "required");
     assert_eq!(e.vendor_code.as_deref(), Some("patient or site required"));
-    set(&mut v, "/shipTo", json!({"kind": "site"}));
+    set_at(&mut v, "/shipTo", json!({"kind": "site"}));
     has(&errs(&v), "/shipTo/siteRef", "required");
-    set(
+    set_at(
         &mut v,
         "/shipTo",
         json!({"kind": "site", "siteRef": "north"}),
@@ -300,12 +282,12 @@ fn destination_required() {
 fn site_and_existing_patient_refuse_inline_addresses_and_patient_site() {
     let addr = json!({"line1": "1 A St", "city": "X", "country": "US"});
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/shipTo",
         json!({"address": addr, "siteRef": "301"}),
     );
-    set(
+    set_at(
         &mut v,
         "/vendorOptions",
         json!({"impilo": {"patientSiteRef": "301"}}),
@@ -315,10 +297,10 @@ fn site_and_existing_patient_refuse_inline_addresses_and_patient_site() {
     has(&e, "/shipTo/siteRef", "not_allowed");
     has(&e, "/vendorOptions/impilo/patientSiteRef", "not_allowed");
     let mut v = common::base();
-    set(&mut v, "/shipTo", json!({"addressRef": "a1"}));
+    set_at(&mut v, "/shipTo", json!({"addressRef": "a1"}));
     has(&errs(&v), "/shipTo/addressRef", "unsupported");
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/shipTo",
         json!({"kind": "site", "siteRef": "301", "address": addr}),
@@ -329,8 +311,8 @@ fn site_and_existing_patient_refuse_inline_addresses_and_patient_site() {
 #[test]
 fn new_patient_fields() {
     let mut v = common::new_patient();
-    set(&mut v, "/customer", json!({"ref": "c-2"}));
-    set(
+    set_at(&mut v, "/customer", json!({"ref": "c-2"}));
+    set_at(
         &mut v,
         "/shipTo",
         json!({"contact": {"firstName": "  ", "email": "x@example.com"}, "address": {"line1": " ", "city": " ", "country": "US", "region": " "}}),
@@ -368,7 +350,7 @@ fn new_patient_fields() {
         assert!(!e.message.contains("x@example.com"));
     }
     let mut v = common::new_patient();
-    set(
+    set_at(
         &mut v,
         "/shipTo",
         json!({"contact": {"firstName": "A", "lastName": "B"}}),
@@ -384,7 +366,7 @@ fn new_patient_fields() {
 #[test]
 fn bad_options() {
     let mut v = common::new_patient();
-    set(
+    set_at(
         &mut v,
         "/vendorOptions",
         json!({"impilo": {"patientSiteRef": 301, "other": true}, "juniper": {"daysSupply": 30}}),
@@ -398,19 +380,19 @@ fn bad_options() {
 #[test]
 fn ignored_fields_change_nothing() {
     let mut v = common::base();
-    set(&mut v, "/currency", json!("USD"));
-    set(
+    set_at(&mut v, "/currency", json!("USD"));
+    set_at(
         &mut v,
         "/billTo",
         json!({"address": {"line1": "1 B St", "city": "Y", "country": "US"}}),
     );
-    set(&mut v, "/payment", json!({"status": "paid"}));
-    set(&mut v, "/placedAt", json!("2025-01-01T00:00:00Z"));
-    set(&mut v, "/metadata", json!({"k": "v"}));
-    set(&mut v, "/lines/0/unitPrice", json!("1.00"));
-    set(&mut v, "/lines/0/description", json!("strips"));
-    set(&mut v, "/lines/0/lineRef", json!("L1"));
-    set(&mut v, "/customer/company", json!("Example Co"));
+    set_at(&mut v, "/payment", json!({"status": "paid"}));
+    set_at(&mut v, "/placedAt", json!("2025-01-01T00:00:00Z"));
+    set_at(&mut v, "/metadata", json!({"k": "v"}));
+    set_at(&mut v, "/lines/0/unitPrice", json!("1.00"));
+    set_at(&mut v, "/lines/0/description", json!("strips"));
+    set_at(&mut v, "/lines/0/lineRef", json!("L1"));
+    set_at(&mut v, "/customer/company", json!("Example Co"));
     assert_eq!(translate(&v).unwrap(), translate(&common::base()).unwrap());
 }
 
@@ -464,7 +446,7 @@ fn connector_metadata() {
 #[test]
 fn notes_are_sent_as_a_list_of_note_objects() {
     let mut v = common::base();
-    set(
+    set_at(
         &mut v,
         "/notes",
         json!(["Leave at the desk.", "Call first."]),
@@ -481,8 +463,8 @@ fn notes_are_sent_as_a_list_of_note_objects() {
 #[test]
 fn blank_customer_names_point_at_customer() {
     let mut v = common::new_patient();
-    set(&mut v, "/customer/firstName", json!("   "));
-    set(&mut v, "/customer/lastName", json!("  "));
+    set_at(&mut v, "/customer/firstName", json!("   "));
+    set_at(&mut v, "/customer/lastName", json!("  "));
     let e = errs(&v);
     has(&e, "/customer/firstName", "required");
     has(&e, "/customer/lastName", "required");
@@ -492,7 +474,7 @@ fn blank_customer_names_point_at_customer() {
     );
     // A blank name on the ship-to contact is reported at the contact.
     let mut v = common::new_patient();
-    set(&mut v, "/shipTo/contact", json!({"firstName": " "}));
-    set(&mut v, "/customer/firstName", json!(" "));
+    set_at(&mut v, "/shipTo/contact", json!({"firstName": " "}));
+    set_at(&mut v, "/customer/firstName", json!(" "));
     has(&errs(&v), "/shipTo/contact/firstName", "required");
 }

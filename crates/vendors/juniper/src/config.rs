@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use connector::route_config::{error_pointer, finish, parse_object};
 use connector::{ConfigIssue, RouteConfig};
 use order_model::escape_pointer;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::wire::{ShippingMethod, ZipField};
 
@@ -61,11 +61,10 @@ pub fn parse(config: RouteConfig<'_>) -> Result<Route, Vec<ConfigIssue>> {
             Ok(e) => {
                 catalog.insert(sku.clone(), e);
             }
-            Err(e) => issues.push(ConfigIssue::new(field_pointer(&at, &e.to_string()), format!("a Juniper catalog entry is {{productId: integer, packDescription?: string}}: {e}"))),
+            Err(e) => issues.push(ConfigIssue::new(error_pointer(&at, &e), format!("a Juniper catalog entry is {{productId: integer, packDescription?: string}}: {e}"))),
         }
     }
-    let defaults: Defaults =
-        parse_object(config.defaults, "/defaults", &mut issues).unwrap_or_default();
+    let defaults: Defaults = parse_object(config.defaults, "/defaults", &mut issues);
     if let Some(d) = defaults.days_supply
         && !DAYS_SUPPLY.contains(&d)
     {
@@ -74,43 +73,13 @@ pub fn parse(config: RouteConfig<'_>) -> Result<Route, Vec<ConfigIssue>> {
             "must be 30, 60 or 90",
         ));
     }
-    let settings: Settings =
-        parse_object(config.settings, "/settings", &mut issues).unwrap_or_default();
-    if issues.is_empty() {
-        Ok(Route {
+    let settings: Settings = parse_object(config.settings, "/settings", &mut issues);
+    finish(
+        issues,
+        Route {
             catalog,
             defaults,
             settings,
-        })
-    } else {
-        Err(issues)
-    }
-}
-
-fn parse_object<T: serde::de::DeserializeOwned + Default>(
-    v: &Value,
-    at: &str,
-    issues: &mut Vec<ConfigIssue>,
-) -> Option<T> {
-    if v.is_null() {
-        return Some(T::default());
-    }
-    match serde_json::from_value::<T>(v.clone()) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            issues.push(ConfigIssue::new(
-                field_pointer(at, &e.to_string()),
-                e.to_string(),
-            ));
-            None
-        }
-    }
-}
-
-/// serde names unknown fields in its message; point at them.
-fn field_pointer(at: &str, msg: &str) -> String {
-    msg.strip_prefix("unknown field `")
-        .and_then(|r| r.split('`').next())
-        .map(|f| format!("{at}/{}", escape_pointer(f)))
-        .unwrap_or_else(|| at.to_owned())
+        },
+    )
 }

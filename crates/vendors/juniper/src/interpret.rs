@@ -125,15 +125,7 @@ pub fn interpret(
     if status == success {
         return serde_json::from_slice::<OrderResponse>(&resp.body)
             .map(|r| order(o, &r))
-            .map_err(|_| {
-                // A success status with an unreadable body: the order probably exists.
-                VendorFailure::new(
-                    FailureClass::BadResponse {
-                        outcome: Outcome::Unknown,
-                    },
-                    status,
-                )
-            });
+            .map_err(|_| VendorFailure::unreadable_success(status));
     }
     let msg = |text: &str| Some(redact_message(text, o));
     match status {

@@ -67,16 +67,7 @@ pub fn router(
     settings: &Value,
     control: Arc<SimControl>,
 ) -> Result<Router, connector::sim::SimSettingsError> {
-    let settings: SimSettings = if settings.is_null() {
-        SimSettings::default()
-    } else {
-        serde_json::from_value(settings.clone()).map_err(|source| {
-            connector::sim::SimSettingsError::Shape {
-                vendor: crate::KIND,
-                source,
-            }
-        })?
-    };
+    let settings: SimSettings = connector::sim::parse_settings(crate::KIND, settings)?;
     let sim = Arc::new(Sim {
         settings,
         control: control.clone(),
@@ -162,13 +153,9 @@ const STEPS: [Status; 5] = [
 /// The order as it reads `created.elapsed()` after its create: one step per
 /// `every_secs`, tracking once shipped (a fixed number per order id).
 fn advanced(mut o: Value, created: tokio::time::Instant, every_secs: u64) -> Value {
-    if every_secs == 0 {
+    let Some(i) = connector::sim::step_reached(created, every_secs, STEPS.len()) else {
         return o;
-    }
-    let steps = created.elapsed().as_secs() / every_secs;
-    let i = usize::try_from(steps)
-        .unwrap_or(usize::MAX)
-        .min(STEPS.len() - 1);
+    };
     let status = &STEPS[i];
     o["status"] = json!(status.as_str());
     if matches!(status, Status::Shipped | Status::Fulfilled) {

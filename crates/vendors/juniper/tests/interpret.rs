@@ -3,13 +3,10 @@
 
 mod common;
 
+use connector::testkit::json_answer;
 use connector::{FailureClass, Outcome, VendorResponse};
 use order_model::OrderStatus;
 use serde_json::json;
-
-fn resp(status: u16, body: serde_json::Value) -> VendorResponse {
-    VendorResponse::new(status, serde_json::to_vec(&body).unwrap())
-}
 
 fn sample() -> serde_json::Value {
     json!({
@@ -25,7 +22,9 @@ fn sample() -> serde_json::Value {
 #[test]
 fn a_201_keeps_every_amount_exactly_and_parses_one_dash_time() {
     let (_, o) = common::examples().remove(0);
-    let v = common::route().interpret(&o, &resp(201, sample())).unwrap();
+    let v = common::route()
+        .interpret(&o, &json_answer(201, sample()))
+        .unwrap();
     assert_eq!(
         v.vendor_order_id.as_deref(),
         Some("2vSGym0bH8qVEwCIGlyFoRgJq1A")
@@ -59,21 +58,18 @@ fn every_status_maps() {
     ] {
         let mut b = sample();
         b["status"] = json!(raw);
-        let v = common::route().interpret(&o, &resp(201, b)).unwrap();
+        let v = common::route().interpret(&o, &json_answer(201, b)).unwrap();
         assert_eq!((v.status, v.vendor_status.as_str()), (want, raw));
     }
 }
 
 #[test]
 fn a_400_is_a_rejection_with_a_redacted_detail() {
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-one-time")
-        .unwrap();
+    let o = common::example("page-sample-one-time");
     let f = common::route()
         .interpret(
             &o,
-            &resp(
+            &json_answer(
                 400,
                 json!({"detail": "Customer John Doe at 437 Lytton is blocked"}),
             ),
@@ -92,7 +88,9 @@ fn a_422_maps_each_loc_to_the_callers_field() {
         {"loc": ["body", "customer", "address", "zip"], "type": "invalid", "msg": "bad zip"},
         {"loc": ["body", "lineItems", 0, "quantity"], "type": "invalid"}
     ]});
-    let f = common::route().interpret(&o, &resp(422, body)).unwrap_err();
+    let f = common::route()
+        .interpret(&o, &json_answer(422, body))
+        .unwrap_err();
     assert_eq!(f.class, FailureClass::Invalid);
     let p = f.to_problem();
     assert_eq!(p.status, 422);
@@ -109,19 +107,26 @@ fn auth_server_errors_and_garbage() {
     let (_, o) = common::examples().remove(0);
     let r = common::route();
     assert_eq!(
-        r.interpret(&o, &resp(401, json!({"detail": "Not authenticated"})))
-            .unwrap_err()
-            .class,
+        r.interpret(
+            &o,
+            &json_answer(401, json!({"detail": "Not authenticated"}))
+        )
+        .unwrap_err()
+        .class,
         FailureClass::Auth
     );
     assert_eq!(
-        r.interpret(&o, &resp(500, json!({}))).unwrap_err().class,
+        r.interpret(&o, &json_answer(500, json!({})))
+            .unwrap_err()
+            .class,
         FailureClass::Failed {
             outcome: Outcome::Unknown
         }
     );
     assert_eq!(
-        r.interpret(&o, &resp(503, json!({}))).unwrap_err().class,
+        r.interpret(&o, &json_answer(503, json!({})))
+            .unwrap_err()
+            .class,
         FailureClass::Unavailable
     );
     assert_eq!(

@@ -9,6 +9,19 @@ mod common;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+/// Mostly one of two valid values, at times any text of the pattern `other`, now and then
+/// absent.
+fn mostly_valid(
+    a: &'static str,
+    b: &'static str,
+    other: &'static str,
+) -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(
+        0.95,
+        prop_oneof![4 => Just(a.to_owned()), 4 => Just(b.to_owned()), 1 => other],
+    )
+}
+
 fn arb_order() -> impl Strategy<Value = Value> {
     let sku = prop_oneof![
         3 => Just("JH-WBW"),
@@ -24,22 +37,8 @@ fn arb_order() -> impl Strategy<Value = Value> {
         prop::option::weighted(0.2, prop_oneof![3 => Just("item"), 1 => Just("kit")]),
     );
     let lines = prop::collection::vec(line, 1..4);
-    let region = prop::option::weighted(
-        0.95,
-        prop_oneof![
-            4 => Just("CA".to_owned()),
-            4 => Just("NY".to_owned()),
-            1 => "[A-Z]{1,3}"
-        ],
-    );
-    let zip = prop::option::weighted(
-        0.95,
-        prop_oneof![
-            4 => Just("94301".to_owned()),
-            4 => Just("94301-1234".to_owned()),
-            1 => "[0-9]{3,6}"
-        ],
-    );
+    let region = mostly_valid("CA", "NY", "[A-Z]{1,3}");
+    let zip = mostly_valid("94301", "94301-1234", "[0-9]{3,6}");
     let country = prop_oneof![9 => Just("US"), 1 => Just("CA")];
     let speed = prop::option::of(prop_oneof![
         Just("standard"),
@@ -93,31 +92,6 @@ fn arb_order() -> impl Strategy<Value = Value> {
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-    #[test]
-    fn translates_to_an_accepted_body_or_refuses(doc in arb_order()) {
-        let parsed = order_model::parse_order(&doc);
-        prop_assume!(parsed.is_ok(), "not a schema-valid order");
-        let order = parsed.unwrap();
-        let route = common::route();
-        match common::with_ctx(&order, |ctx| route.translate(&order, ctx)) {
-            Ok(req) => {
-                let body = req.body_json().unwrap();
-                let checked = vendor_juniper::sim::validate_create(&body, vendor_juniper::wire::ZipField::Zip);
-                prop_assert!(checked.is_ok(), "the simulator rejects {body}: {:?}", checked.err());
-            }
-            Err(errors) => {
-                prop_assert!(!errors.is_empty());
-                let named = connector::testkit::generated::refusal_points_into(&doc, &errors);
-                prop_assert!(named.is_ok(), "{named:?}\norder: {doc}");
-            }
-        }
-    }
-}
-
-#[test]
-fn a_fair_share_of_generated_orders_translates() {
-    let route = common::route();
-    connector::testkit::generated::assert_fair_share(&common::kit(), route.as_ref(), arb_order());
-}
+connector::generated_order_tests!(arb_order(), |body| {
+    vendor_juniper::sim::validate_create(body, vendor_juniper::wire::ZipField::Zip)
+});

@@ -7,85 +7,62 @@ mod common;
 
 use std::time::Duration;
 
-use connector::sim::{RunningSim, SimControl, serve};
-use connector::{FailureClass, VendorResponse};
+use connector::sim::RunningSim;
+use connector::testkit::sim_http;
+use connector::{FailureClass, RetrySafety, VendorRequest, VendorResponse};
 use order_model::OrderStatus;
 use serde_json::{Value, json};
 
 async fn sim(settings: Value) -> RunningSim {
-    let control = SimControl::new();
-    let router = vendor_juniper::sim::router(&settings, control.clone()).unwrap();
-    serve(router, "127.0.0.1:0".parse().unwrap(), control)
-        .await
-        .unwrap()
+    sim_http::start(vendor_juniper::sim::router, &settings).await
 }
 
 async fn token(http: &reqwest::Client, s: &RunningSim) -> String {
-    let r = http
-        .post(format!("{}/oauth2/token", s.base_url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
+    let v = sim_http::client_credentials(
+        http,
+        &format!("{}/oauth2/token", s.base_url()),
+        &[
             ("client_id", "juniper-sandbox"),
             ("client_secret", "juniper-sandbox-secret"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let v: Value = r.json().await.unwrap();
+        ],
+    )
+    .await;
     assert_eq!(v["token_type"], "Bearer");
     assert!(v["expires_in"].as_u64().is_some_and(|s| s > 0));
     v["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn call(
+/// A simulator with `settings`, a client, and a token the simulator issued it.
+async fn signed_in(settings: Value) -> (RunningSim, reqwest::Client, String) {
+    let s = sim(settings).await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &s).await;
+    (s, http, tok)
+}
+
+/// `req` as the outbound stack sends it, with the bearer token `tok`.
+async fn send(
     http: &reqwest::Client,
     s: &RunningSim,
     tok: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Vec<u8>>,
+    req: &VendorRequest,
 ) -> VendorResponse {
-    let mut req = http
-        .request(method, format!("{}{path}", s.base_url()))
-        .bearer_auth(tok)
-        .header("content-type", "application/json");
-    if let Some(b) = body {
-        req = req.body(b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    VendorResponse {
-        status,
-        headers,
-        body: r.bytes().await.unwrap(),
-    }
+    sim_http::response(sim_http::request(http, s, req).bearer_auth(tok)).await
+}
+
+/// A create call with a hand-written body (not one the translator would write).
+fn raw(body: Vec<u8>) -> VendorRequest {
+    VendorRequest::post_json("/v1/orders", body, RetrySafety::NotAfterSend)
 }
 
 #[tokio::test]
 async fn every_example_is_accepted_priced_and_read_back() {
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let route = common::route();
     for (name, order) in common::examples() {
-        let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
-        let resp = call(
-            &http,
-            &s,
-            &tok,
-            reqwest::Method::POST,
-            &req.path,
-            req.body.map(|b| b.to_vec()),
-        )
-        .await;
-        assert_eq!(
-            resp.status,
-            201,
-            "{name}: {}",
-            String::from_utf8_lossy(&resp.body)
-        );
+        let req = common::translated(&route, &order);
+        let resp = send(&http, &s, &tok, &req).await;
+        sim_http::assert_status(&resp, 201, &name);
         let raw: Value = serde_json::from_slice(&resp.body).unwrap();
         if order
             .recurrence
@@ -103,7 +80,7 @@ async fn every_example_is_accepted_priced_and_read_back() {
         let t = v.totals.clone().unwrap();
         assert!(t.total.unwrap() > t.shipping.unwrap(), "{name}: {t:?}");
         let lookup = route.lookup(&order, &id).unwrap();
-        let back = call(&http, &s, &tok, reqwest::Method::GET, &lookup.path, None).await;
+        let back = send(&http, &s, &tok, &lookup).await;
         assert_eq!(
             route
                 .interpret_lookup(&order, &back)
@@ -117,24 +94,11 @@ async fn every_example_is_accepted_priced_and_read_back() {
 
 #[tokio::test]
 async fn the_page_sample_is_priced_with_the_partner_discount() {
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let route = common::route();
-    let (_, order) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-one-time")
-        .unwrap();
-    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
-    let resp = call(
-        &http,
-        &s,
-        &tok,
-        reqwest::Method::POST,
-        &req.path,
-        req.body.map(|b| b.to_vec()),
-    )
-    .await;
+    let order = common::example("page-sample-one-time");
+    let req = common::translated(&route, &order);
+    let resp = send(&http, &s, &tok, &req).await;
     let v = route.interpret(&order, &resp).unwrap();
     let t = v.totals.unwrap();
     // 2 packs x 2 pills/day x 30 days = 120 pills at 0.37 = 44.40; partner price 0.33 -> 39.60.
@@ -174,15 +138,7 @@ async fn without_a_valid_token_the_answer_is_401() {
         bad.json::<Value>().await.unwrap()["error"],
         "invalid_client"
     );
-    let resp = call(
-        &http,
-        &s,
-        "forged",
-        reqwest::Method::POST,
-        "/v1/orders",
-        Some(b"{}".to_vec()),
-    )
-    .await;
+    let resp = send(&http, &s, "forged", &raw(b"{}".to_vec())).await;
     let (_, o) = common::examples().remove(0);
     assert_eq!(
         common::route().interpret(&o, &resp).unwrap_err().class,
@@ -192,54 +148,24 @@ async fn without_a_valid_token_the_answer_is_401() {
 
 #[tokio::test]
 async fn tokens_really_expire() {
-    let s = sim(json!({"tokenLifetimeSecs": 1})).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(json!({"tokenLifetimeSecs": 1})).await;
     let (_, o) = common::examples().remove(0);
-    let req = common::with_ctx(&o, |ctx| common::route().translate(&o, ctx)).unwrap();
-    let body = req.body.map(|b| b.to_vec());
-    assert_eq!(
-        call(
-            &http,
-            &s,
-            &tok,
-            reqwest::Method::POST,
-            "/v1/orders",
-            body.clone()
-        )
-        .await
-        .status,
-        201
-    );
+    let req = common::translated(&common::route(), &o);
+    assert_eq!(send(&http, &s, &tok, &req).await.status, 201);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        call(&http, &s, &tok, reqwest::Method::POST, "/v1/orders", body)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(send(&http, &s, &tok, &req).await.status, 401);
 }
 
 #[tokio::test]
 async fn field_rules_answer_422_in_juniper_shape_and_map_back() {
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let body = json!({
         "customer": {"sourceId": "1", "firstName": "A", "lastName": "B", "email": "nope",
                      "address": {"line1": "x", "city": "c", "state": "CAL", "zip": "1234"}},
         "daysSupply": 45, "shippingMethod": "DRONE", "orderType": "ONE-TIME",
         "lineItems": [{"productId": 77123129891i64, "quantity": 0, "packDescription": "p", "administration": {"morning": 1}}]
     });
-    let resp = call(
-        &http,
-        &s,
-        &tok,
-        reqwest::Method::POST,
-        "/v1/orders",
-        Some(serde_json::to_vec(&body).unwrap()),
-    )
-    .await;
+    let resp = send(&http, &s, &tok, &raw(serde_json::to_vec(&body).unwrap())).await;
     assert_eq!(resp.status, 422);
     let raw: Value = serde_json::from_slice(&resp.body).unwrap();
     let locs: Vec<String> = raw["detail"]
@@ -279,9 +205,7 @@ async fn field_rules_answer_422_in_juniper_shape_and_map_back() {
 
 #[tokio::test]
 async fn an_unknown_product_is_a_400_rejection() {
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let catalog = std::collections::BTreeMap::from([(
         "JH-WBW".to_owned(),
         json!({"productId": 99999, "packDescription": "Ghost"}),
@@ -294,20 +218,9 @@ async fn an_unknown_product_is_a_400_rejection() {
             defaults: &json!({"daysSupply": 30}),
         })
         .unwrap();
-    let (_, o) = common::examples()
-        .into_iter()
-        .find(|(n, _)| n == "page-sample-one-time")
-        .unwrap();
-    let req = common::with_ctx(&o, |ctx| route.translate(&o, ctx)).unwrap();
-    let resp = call(
-        &http,
-        &s,
-        &tok,
-        reqwest::Method::POST,
-        &req.path,
-        req.body.map(|b| b.to_vec()),
-    )
-    .await;
+    let o = common::example("page-sample-one-time");
+    let req = common::translated(&route, &o);
+    let resp = send(&http, &s, &tok, &req).await;
     assert_eq!(resp.status, 400);
     let f = route.interpret(&o, &resp).unwrap_err();
     assert_eq!(f.class, FailureClass::Rejected);
@@ -324,28 +237,17 @@ async fn an_unknown_product_is_a_400_rejection() {
 async fn drifted_answers_are_reported_and_still_read() {
     use connector::sim::Fault;
     use connector::{Drift, DriftKind};
-    let s = sim(Value::Null).await;
-    let http = reqwest::Client::new();
-    let tok = token(&http, &s).await;
+    let (s, http, tok) = signed_in(Value::Null).await;
     let route = common::route();
     let (_, order) = common::examples().into_iter().next().unwrap();
-    let req = common::with_ctx(&order, |ctx| route.translate(&order, ctx)).unwrap();
+    let req = common::translated(&route, &order);
     s.control.push_fault(Fault::Reshape {
         path: None,
         add: [("/loyaltyPoints".to_owned(), json!(12))].into(),
         drop: vec!["/subtotalPrice".to_owned()],
         rename: [("/fulfillmentInfo".to_owned(), "/fulfilment".to_owned())].into(),
     });
-    let body = req.body.clone().map(|b| b.to_vec());
-    let r = call(
-        &http,
-        &s,
-        &tok,
-        reqwest::Method::POST,
-        "/v1/orders",
-        body.clone(),
-    )
-    .await;
+    let r = send(&http, &s, &tok, &req).await;
     let out = route.interpret_checked(&order, &r);
     assert!(out.result.unwrap().vendor_order_id.is_some());
     assert_eq!(
@@ -355,13 +257,9 @@ async fn drifted_answers_are_reported_and_still_read() {
             Drift::new(DriftKind::UnknownField, "loyaltyPoints"),
         ]
     );
-    s.control.push_fault(Fault::Reshape {
-        path: None,
-        add: [("/status".to_owned(), json!("ON_HOLD"))].into(),
-        drop: vec![],
-        rename: Default::default(),
-    });
-    let r = call(&http, &s, &tok, reqwest::Method::POST, "/v1/orders", body).await;
+    s.control
+        .push_fault(Fault::set_field("/status", json!("ON_HOLD")));
+    let r = send(&http, &s, &tok, &req).await;
     let out = route.interpret_checked(&order, &r);
     assert_eq!(out.result.unwrap().status, OrderStatus::Unknown);
     assert_eq!(
