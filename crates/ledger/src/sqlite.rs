@@ -143,16 +143,22 @@ mod tests {
         assert_eq!(Durability::default(), Durability::Durable);
     }
 
+    /// A durable ledger in a fresh directory (kept alive by the returned guard).
+    async fn durable_ledger() -> (tempfile::TempDir, String, SqliteLedger) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db").display().to_string();
+        let l = SqliteLedger::open(&path, Durability::Durable, 64)
+            .await
+            .unwrap();
+        (dir, path, l)
+    }
+
     /// Claiming due status reads walks only the followed orders (`orders_sync_due`): a
     /// plan over `state = 'accepted'` read and sorted the whole ledger at every poll, on
     /// the writer thread.
     #[tokio::test]
     async fn claiming_sync_reads_does_not_scan_the_ledger() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db").display().to_string();
-        let l = SqliteLedger::open(&path, Durability::Durable, 64)
-            .await
-            .unwrap();
+        let (_dir, _, l) = durable_ledger().await;
         let plan: Vec<String> = l
             .writer
             .submit((), |c, _| {
@@ -178,11 +184,7 @@ mod tests {
     /// committed writes into the database file without any help from the writer.
     #[tokio::test]
     async fn the_wal_is_checkpointed_off_the_writer_thread() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.db").display().to_string();
-        let l = SqliteLedger::open(&path, Durability::Durable, 64)
-            .await
-            .unwrap();
+        let (_dir, path, l) = durable_ledger().await;
         let autocheckpoint: u32 = l
             .writer
             .submit((), |c, _| {
