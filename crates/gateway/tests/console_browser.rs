@@ -44,9 +44,8 @@ fallback: none\ntests:\n  - name: axim stays\n    order: {axim_order}\n    expec
     )
 }
 
-// One browser session walking every page in order (each step needs the last one's
-// state): long as a script is.
-#[allow(clippy::too_many_lines)]
+/// One browser session walking every page in order; each step is a function below and
+/// needs the state the last one left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_in_a_real_browser() {
     let driver = match chromedriver() {
@@ -62,7 +61,6 @@ async fn the_console_in_a_real_browser() {
     let g = Gateway::start().await;
     let browser = Browser::start(&driver).await;
     let shots = screenshots();
-    let admin = |p: &str| g.admin(p);
 
     // Orders for the overview: one Juniper order placed, one Impilo order placed.
     for (vendor, prefix) in [("juniper", "page-sample"), ("impilo", "site-restock")] {
@@ -70,8 +68,16 @@ async fn the_console_in_a_real_browser() {
         assert_eq!(status, 201, "{body}");
     }
 
+    overview(&g, &browser, &shots).await;
+    playground_order(&g, &browser, &shots).await;
+    playground_candidate(&g, &browser, &shots).await;
+    unknown_orders(&g, &browser, &shots).await;
+}
+
+/// The overview: config version, connections, the orders placed at the start.
+async fn overview(g: &Gateway, browser: &Browser, shots: &std::path::Path) {
     // Overview.
-    browser.goto(&admin("/")).await;
+    browser.goto(&g.admin("/")).await;
     assert!(browser.title().await.starts_with("Overview"));
     let config = g.admin_json("/config").await;
     assert_eq!(
@@ -96,9 +102,12 @@ async fn the_console_in_a_real_browser() {
         "{orders}"
     );
     browser.screenshot(&shots.join("overview.png")).await;
+}
 
+/// The playground: an example order routed and translated; a bad one marked in place.
+async fn playground_order(g: &Gateway, browser: &Browser, shots: &std::path::Path) {
     // Playground: an example order, routed and translated.
-    browser.goto(&admin("/playground")).await;
+    browser.goto(&g.admin("/playground")).await;
     browser
         .click("#example option[value='juniper/page-sample-one-time.json']")
         .await;
@@ -128,7 +137,10 @@ async fn the_console_in_a_real_browser() {
     browser
         .screenshot(&shots.join("playground-order.png"))
         .await;
+}
 
+/// A candidate config in the playground: checks, tests, routes old vs new; nothing sent.
+async fn playground_candidate(g: &Gateway, browser: &Browser, shots: &std::path::Path) {
     // A candidate config: its checks, its tests, routes old vs new. Sent to no vendor.
     let calls_before = g.sim_for("juniper").control.count("requests");
     let axim = example("axim", "page-sample");
@@ -173,7 +185,10 @@ async fn the_console_in_a_real_browser() {
         calls_before,
         "the playground sent nothing"
     );
+}
 
+/// An unknown order resolved from the console; the caller's retry then places it.
+async fn unknown_orders(g: &Gateway, browser: &Browser, shots: &std::path::Path) {
     // Unknown orders: one made by cutting Juniper's answer after it created the order.
     g.sim_for("juniper").control.push_fault(Fault::AbortAfter {
         path: Some("/v1/orders".into()),
@@ -182,15 +197,15 @@ async fn the_console_in_a_real_browser() {
     order["orderRef"] = json!("console-browser-unknown");
     let (status, _, body) = g.post("/v1/orders", &order).await;
     assert!(status == 502 || status == 504, "{body}");
-    browser.goto(&admin("/unknown")).await;
+    browser.goto(&g.admin("/unknown")).await;
     let row = browser.text("#unknown tbody tr").await;
     assert!(row.contains("juniper-sandbox"), "{row}");
     browser.screenshot(&shots.join("unknown.png")).await;
     // A wrong operator key changes nothing; the operator key resolves it as not placed.
-    resolve_first(&browser, "dev-key").await;
+    resolve_first(browser, "dev-key").await;
     assert!(browser.text("#outcome").await.contains("Not resolved"));
     assert_eq!(g.admin_json("/orders/unknown").await["total"], 1);
-    resolve_first(&browser, "ops-key").await;
+    resolve_first(browser, "ops-key").await;
     let outcome = browser.text("#outcome").await;
     assert!(
         outcome.contains("Resolved") && outcome.contains("sandbox-operator"),

@@ -348,8 +348,6 @@ fn cli(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 /// Findings 2 and 3: operators settle unknown orders. `--not-placed` lets the caller's
 /// retry place the order; a linked id is checked by the connector, may not be held by
 /// another record, and a vendor without a lookup (Axim) is refused with exit 2.
-// One operator session on one gateway, step by step; its history checks make it long.
-#[allow(clippy::too_many_lines)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_resolve_unknown_orders_with_checked_ids() {
     let dir = tempfile::tempdir().unwrap();
@@ -466,17 +464,21 @@ async fn operators_resolve_unknown_orders_with_checked_ids() {
         .map(|(k, s, st)| (k.to_owned(), s.to_owned(), st.to_owned()))
     );
 
-    // Axim has no lookup: a placed resolution is refused with exit 2.
+    a_vendor_without_lookup_takes_only_not_placed(&g, &config).await;
+}
+
+/// Axim has no lookup: a placed resolution is refused with exit 2, not placed is taken.
+async fn a_vendor_without_lookup_takes_only_not_placed(g: &Gateway, config: &std::path::Path) {
     let axim = g.sim_for("axim");
     axim.control.push_fault(too_late_for("/"));
     let (status, _, body) = g.post("/v1/orders", &page_sample("axim")).await;
     assert!(status == 502 || status == 504, "{body}");
     let axim_ref = page_sample("axim")["orderRef"].as_str().unwrap().to_owned();
-    let axim_id = records(&g, &axim_ref).await[0]["id"]
+    let axim_id = records(g, &axim_ref).await[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let out = cli(&config, &["link-vendor-order", &axim_id, "12345"]);
+    let out = cli(config, &["link-vendor-order", &axim_id, "12345"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no order lookup"),
@@ -484,7 +486,7 @@ async fn operators_resolve_unknown_orders_with_checked_ids() {
     );
     // ... but an operator can still resolve it as not placed.
     let out = cli(
-        &config,
+        config,
         &[
             "resolve-unknown",
             &axim_id,
