@@ -367,6 +367,12 @@ impl Ledger {
         dispatch!(self, l => l.count_by_state().await)
     }
 
+    /// Records in one state: a range of the `(state, id)` index, where `count_by_state`
+    /// reads the whole index (for a periodic gauge, this one).
+    pub async fn count_in_state(&self, state: RecordState) -> Result<u64, LedgerError> {
+        dispatch!(self, l => l.count_in_state(state).await)
+    }
+
     /// Records left in flight (`received`/`sending`) by a crash become `unknown`; returns
     /// how many. Call once at start, before serving. With several replicas on PostgreSQL
     /// prefer [`Ledger::recover_stale`], which spares other replicas' live orders.

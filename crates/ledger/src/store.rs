@@ -695,6 +695,14 @@ macro_rules! ledger_store {
                 }
                 Ok(out)
             }
+
+            pub(crate) async fn count_in_state(&self, state: RecordState) -> Result<u64, LedgerError> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE state = $1")
+                    .bind(state.as_str())
+                    .fetch_one(self.reads())
+                    .await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
         }
 
         /// One of a client's records by a second column, through a pool or a batch.

@@ -423,6 +423,9 @@ pub async fn recover_on_start_moves_in_flight_records_to_unknown(store: &Store) 
             (RecordState::Unknown, 2),
         ]
     );
+    for (state, n) in counts {
+        assert_eq!(l.count_in_state(state).await.unwrap(), n, "{state:?}");
+    }
     for key in ["ref-a", "ref-b"] {
         match l.begin(new("x", key, "body")).await.unwrap() {
             Begin::Unknown(r) => assert!(r.note.is_some()),
