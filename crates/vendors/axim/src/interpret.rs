@@ -59,13 +59,7 @@ pub fn interpret(
                 ..
             }) => Err(rejected(status, message)),
             // A 2xx we cannot read: the order probably exists.
-            _ => Err(VendorFailure::new(
-                FailureClass::BadResponse {
-                    outcome: Outcome::Unknown,
-                },
-                status,
-            )
-            .message(message)),
+            _ => Err(VendorFailure::unreadable_success(status).message(message)),
         },
         400 | 404 | 409 | 422 => Err(rejected(status, message)),
         401 => Err(VendorFailure::new(FailureClass::Auth, status).message(message)),
