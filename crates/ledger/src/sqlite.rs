@@ -179,6 +179,58 @@ mod tests {
         l.close().await;
     }
 
+    /// An order's events are found by the order id alone (`UNIQUE (order_id, seq)`), and
+    /// `order_events` carries no index that no query reads: each event insert, two or
+    /// more per order on the writer's critical path, writes a page of every index.
+    #[tokio::test]
+    async fn event_reads_use_the_order_index_and_no_other_index_is_written() {
+        let (_dir, _, l) = durable_ledger().await;
+        let (plans, indexes): (Vec<String>, Vec<String>) = l
+            .writer
+            .submit((), |c, _| {
+                Box::pin(async move {
+                    let mut plans = Vec::new();
+                    for q in [
+                        crate::lifecycle::EVENTS_OF_ORDER,
+                        crate::lifecycle::NEXT_SEQ,
+                    ] {
+                        let sql = format!("EXPLAIN QUERY PLAN {}", q.replace('$', "?"));
+                        let mut stmt = c.prepare(&sql)?;
+                        let n = stmt.parameter_count();
+                        let rows = stmt.query_map(
+                            rusqlite::params_from_iter(std::iter::repeat_n("x", n)),
+                            |r| r.get::<_, String>(3),
+                        )?;
+                        plans.push(rows.collect::<Result<Vec<_>, _>>()?.join(" | "));
+                    }
+                    let mut stmt =
+                        c.prepare("SELECT name FROM pragma_index_list('order_events')")?;
+                    let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                    Ok((plans, names.collect::<Result<Vec<_>, _>>()?))
+                })
+            })
+            .await
+            .unwrap();
+        for plan in &plans {
+            assert!(
+                plan.contains("INDEX sqlite_autoindex_order_events_2 "),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+        let mut indexes = indexes;
+        indexes.sort();
+        // The event id's primary key and (order_id, seq).
+        assert_eq!(
+            indexes,
+            [
+                "sqlite_autoindex_order_events_1",
+                "sqlite_autoindex_order_events_2"
+            ]
+        );
+        l.close().await;
+    }
+
     /// The writer never stalls on a routine checkpoint: its connection folds the WAL in
     /// only past `WRITER_AUTOCHECKPOINT` pages, and the checkpoint thread copies a few
     /// committed writes into the database file without any help from the writer.
