@@ -230,6 +230,43 @@ mod tests {
         l.close().await;
     }
 
+    /// Finding an order by ref reads the key's unique index for orders keyed by their ref
+    /// (most: no `Idempotency-Key`) and `orders_by_ref` for the rest, which is partial: a
+    /// new order keyed by its ref writes one random-keyed index page, not two.
+    #[tokio::test]
+    async fn orders_keyed_by_their_ref_are_not_in_orders_by_ref() {
+        let (_dir, _, l) = durable_ledger().await;
+        let (plan, partial): (String, bool) = l
+            .writer
+            .submit((), |c, _| {
+                Box::pin(async move {
+                    let sql = format!("EXPLAIN QUERY PLAN {}", crate::store::BY_REF);
+                    let mut stmt = c.prepare(&sql)?;
+                    let rows = stmt.query_map(("c", "r"), |r| r.get::<_, String>(3))?;
+                    let plan = rows.collect::<Result<Vec<_>, _>>()?.join(" | ");
+                    let partial: bool = c.query_row(
+                        "SELECT partial FROM pragma_index_list('orders') WHERE name = 'orders_by_ref'",
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    Ok((plan, partial))
+                })
+            })
+            .await
+            .unwrap();
+        assert!(partial);
+        assert!(
+            plan.contains("sqlite_autoindex_orders_2 (client=? AND idem_key=?)"),
+            "{plan}"
+        );
+        assert!(
+            plan.contains("orders_by_ref (client=? AND order_ref=?)"),
+            "{plan}"
+        );
+        assert!(!plan.contains("SCAN"), "{plan}");
+        l.close().await;
+    }
+
     /// The writer never stalls on a routine checkpoint: its connection folds the WAL in
     /// only past `WRITER_AUTOCHECKPOINT` pages, and the checkpoint thread copies a few
     /// committed writes into the database file without any help from the writer.

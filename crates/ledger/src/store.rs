@@ -20,6 +20,20 @@ macro_rules! cols {
     };
 }
 
+/// The newest order with this ref. Most orders carry no `Idempotency-Key`, so their key
+/// is their ref and the key's unique index finds them; `orders_by_ref` holds only the
+/// others (sqlite 0012 / postgres 0010), so the common insert writes one random-keyed
+/// index page, not two.
+pub(crate) const BY_REF: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM orders WHERE client = $1 AND idem_key = $2 AND order_ref = $2",
+    " UNION ALL SELECT ",
+    cols!(),
+    " FROM orders WHERE client = $1 AND order_ref = $2 AND idem_key <> order_ref",
+    " ORDER BY created_at DESC, id DESC LIMIT 1"
+);
+
 pub(crate) const BY_CLIENT_AND_ID: &str = concat!(
     "SELECT ",
     cols!(),
@@ -636,17 +650,7 @@ macro_rules! ledger_store {
                 client: &str,
                 order_ref: &str,
             ) -> Result<Option<Record>, LedgerError> {
-                one(
-                    self.reads(),
-                    concat!(
-                        "SELECT ",
-                        cols!(),
-                        " FROM orders WHERE client = $1 AND order_ref = $2 ORDER BY created_at DESC, id DESC LIMIT 1"
-                    ),
-                    client,
-                    order_ref,
-                )
-                .await
+                one(self.reads(), crate::store::BY_REF, client, order_ref).await
             }
 
             pub(crate) async fn find_by_key(

@@ -543,6 +543,21 @@ pub async fn clients_are_isolated(store: &Store) {
         l.find_by_ref("dev", "ref-1").await.unwrap().unwrap().id,
         "f"
     );
+    // And the other way round: a keyed order, then one keyed by its ref (found through
+    // the key's index, not `orders_by_ref`, which holds only keyed orders).
+    let mut keyed = new("g", "key-9", "body");
+    keyed.order_ref = "ref-9".into();
+    started(l.begin(keyed).await.unwrap());
+    assert_eq!(
+        l.find_by_ref("dev", "ref-9").await.unwrap().unwrap().id,
+        "g"
+    );
+    started(l.begin(new("h", "ref-9", "body")).await.unwrap());
+    assert_eq!(
+        l.find_by_ref("dev", "ref-9").await.unwrap().unwrap().id,
+        "h"
+    );
+    assert!(l.find_by_ref("other", "ref-9").await.unwrap().is_none());
 }
 
 /// Opaque reconciliation data round-trips; bad input is refused and changes nothing.
