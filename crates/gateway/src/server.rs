@@ -45,6 +45,7 @@ pub struct Running {
     lease: Option<tokio::task::JoinHandle<()>>,
     webhooks: tokio::task::JoinHandle<()>,
     sync: tokio::task::JoinHandle<()>,
+    metrics_upkeep: tokio::task::JoinHandle<()>,
     grace: Duration,
     drain_delay: Duration,
 }
@@ -65,6 +66,7 @@ impl Running {
         }
         // A delivery cut here is retried by the next claimer after its lease.
         self.webhooks.abort();
+        self.metrics_upkeep.abort();
         crate::upkeep::release_lease(&self.state.ledger).await;
         drained
     }
@@ -227,6 +229,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, StartE
     let lease = crate::upkeep::spawn_lease(state.clone());
     let webhooks = crate::webhooks::spawn(state.clone());
     let sync = crate::sync::spawn(state.clone());
+    let metrics_upkeep = crate::telemetry::spawn_metrics_upkeep(state.metrics.clone());
     state.set_ready(true);
     tracing::info!(api = %api_addr, admin = %admin_addr, version = %state.runtime.load().checked.version(), "order-gateway ready");
     if let Some(path) = &opts.ready_file {
@@ -243,6 +246,7 @@ pub async fn start(opts: Options, env: Arc<EnvLookup>) -> Result<Running, StartE
         lease,
         webhooks,
         sync,
+        metrics_upkeep,
         grace: Duration::from_secs(server_cfg.shutdown_grace_secs),
         drain_delay: Duration::from_secs(server_cfg.drain_delay_secs),
     })

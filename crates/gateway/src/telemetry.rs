@@ -4,6 +4,7 @@
 //! say where. Metrics are Prometheus text on the admin listener.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use opentelemetry::trace::TracerProvider as _;
@@ -102,4 +103,22 @@ pub fn metrics_handle() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// How often recorded histogram samples are folded into their buckets.
+pub const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+/// Folds the recorder's queued histogram samples into their buckets every
+/// `METRICS_UPKEEP`. `build_recorder` (unlike the exporter's own listener) starts no
+/// upkeep, so every sample stays queued until a scrape renders: a gateway nobody scrapes
+/// grew by each order's samples (metrics-rs/metrics#467). Scrapes still drain as before.
+pub fn spawn_metrics_upkeep(handle: PrometheusHandle) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(METRICS_UPKEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    })
 }

@@ -461,8 +461,11 @@ impl Admission<'_> {
                 BreakerReport::Failure => c.breaker.failure(),
                 BreakerReport::Neither => {}
             }
+            // The rare steps (a vendor pause, a token refresh) are boxed: inline, this
+            // future, which every order in flight holds for the whole vendor call, was as
+            // large as the largest of them (a token fetch: 3.9 KB instead of 2.1 KB).
             if let Some(d) = decision.pause {
-                c.limiter.pause(d).await;
+                Box::pin(c.limiter.pause(d)).await;
             }
             match decision.next {
                 Next::Return {
@@ -497,9 +500,9 @@ impl Admission<'_> {
                     // Only the token this call used: a late 401 of a wave must not throw
                     // away the token another call has just fetched.
                     if let (Auth::Bearer(src), Some(used)) = (&c.auth, &self.token) {
-                        src.invalidate_used(used).await;
+                        Box::pin(src.invalidate_used(used)).await;
                     }
-                    self.token = match c.token().await {
+                    self.token = match Box::pin(c.token()).await {
                         Ok(t) => t,
                         Err(e) if !state.maybe_sent => return Err(e),
                         Err(_) => {

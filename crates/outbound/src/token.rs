@@ -113,10 +113,10 @@ impl TokenSource {
                 status: None,
             });
         }
-        let result = self
-            .cache
-            .try_get_with(self.key.clone(), self.fetch())
-            .await;
+        // Boxed: the fetch (a whole HTTP call) is the rare path; inline, it made every
+        // future that waits on a token (each admission, each call's resend loop) ~2 KB
+        // larger, and those are held by every order in flight.
+        let result = Box::pin(self.cache.try_get_with(self.key.clone(), self.fetch())).await;
         match result {
             Ok(t) => Ok(t.value),
             Err(e) => {
