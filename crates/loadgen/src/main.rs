@@ -13,8 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use clap::Parser;
 use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -37,7 +39,7 @@ struct Args {
     #[arg(long, conflicts_with = "connections")]
     rate: Option<u32>,
     /// Concurrent connections, each sending as soon as its last answer came (closed loop);
-    /// each has a client of its own, so there are exactly this many connections.
+    /// exactly this many connections.
     #[arg(long)]
     connections: Option<u32>,
     #[arg(long, default_value = "10")]
@@ -73,8 +75,9 @@ impl Target {
         serde_json::to_vec(&doc).unwrap_or_default()
     }
 
-    async fn one(&self, http: &reqwest::Client, tally: &Tally, start: Instant) {
-        let mut req = http
+    async fn one(&self, tally: &Tally, start: Instant) {
+        let mut req = self
+            .http
             .post(&self.url)
             .header("content-type", "application/json")
             .body(self.body());
@@ -92,9 +95,71 @@ impl Target {
             }
             Err(_) => &tally.errors,
         };
+        tally.record(outcome, start).await;
+    }
+
+    /// One closed loop on one connection of its own, until `deadline`. A shared pool
+    /// opens a fresh connection whenever none is idle at the instant of a send, so 1,000
+    /// loops on one `reqwest::Client` held ~1,250 connections to the system under test;
+    /// here N loops are exactly N connections, like wrk's.
+    async fn connection_loop(&self, tally: &Tally, deadline: Instant) {
+        let Ok(uri) = self.url.parse::<hyper::Uri>() else {
+            tally.errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let Some(authority) = uri.authority().map(|a| a.as_str().to_owned()) else {
+            tally.errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let handshake = async {
+            let stream = tokio::net::TcpStream::connect(&authority).await.ok()?;
+            let _ = stream.set_nodelay(true);
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .ok()
+        };
+        let Some((mut sender, conn)) = handshake.await else {
+            tally.errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        tokio::spawn(conn);
+        while Instant::now() < deadline {
+            let start = Instant::now();
+            let mut req = hyper::Request::post(uri.clone())
+                .header(hyper::header::HOST, &authority)
+                .header(hyper::header::CONTENT_TYPE, "application/json");
+            if let Some(a) = &self.auth {
+                req = req.header(hyper::header::AUTHORIZATION, a);
+            }
+            let Ok(req) = req.body(Full::new(Bytes::from(self.body()))) else {
+                tally.errors.fetch_add(1, Ordering::Relaxed);
+                return;
+            };
+            let outcome = match sender.send_request(req).await {
+                Ok(r) => {
+                    let ok = r.status().is_success();
+                    match r.into_body().collect().await {
+                        Ok(_) if ok => &tally.ok,
+                        Ok(_) => &tally.non2xx,
+                        Err(_) => &tally.errors,
+                    }
+                }
+                Err(_) => &tally.errors,
+            };
+            tally.record(outcome, start).await;
+            if std::ptr::eq(outcome, &tally.errors) {
+                // The connection is gone; a loop does not open another.
+                return;
+            }
+        }
+    }
+}
+
+impl Tally {
+    async fn record(&self, outcome: &AtomicU64, start: Instant) {
         outcome.fetch_add(1, Ordering::Relaxed);
         let us = start.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
-        let _ = tally.hist.lock().await.record(us.max(1));
+        let _ = self.hist.lock().await.record(us.max(1));
     }
 }
 
@@ -141,23 +206,17 @@ async fn main() -> Result<(), String> {
                 let lag = intended.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
                 sched_lag_max = sched_lag_max.max(lag);
                 let (t, tally) = (target.clone(), tally.clone());
-                tasks.push(tokio::spawn(async move {
-                    t.one(&t.http, &tally, Instant::now()).await
-                }));
+                tasks.push(tokio::spawn(
+                    async move { t.one(&tally, Instant::now()).await },
+                ));
                 n += 1;
             }
         }
         (None, Some(c)) => {
             for _ in 0..c {
                 let (t, tally) = (target.clone(), tally.clone());
-                // A client of its own per loop: one shared pool opens a fresh connection
-                // whenever none is idle at the instant of a send, so 1,000 loops held
-                // ~1,250 connections to the system under test, not 1,000.
-                let http = client(1)?;
                 tasks.push(tokio::spawn(async move {
-                    while began.elapsed() < duration {
-                        t.one(&http, &tally, Instant::now()).await;
-                    }
+                    t.connection_loop(&tally, began + duration).await;
                 }));
             }
         }
