@@ -153,25 +153,31 @@ mod tests {
         (dir, path, l)
     }
 
+    /// SQLite's plan for `sql` (`$N` placeholders, each bound to a dummy string), its
+    /// steps joined by " | ".
+    fn query_plan(c: &rusqlite::Connection, sql: &str) -> rusqlite::Result<String> {
+        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {}", sql.replace('$', "?")))?;
+        let n = stmt.parameter_count();
+        let rows = stmt.query_map(
+            rusqlite::params_from_iter(std::iter::repeat_n("x", n)),
+            |r| r.get::<_, String>(3),
+        )?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?.join(" | "))
+    }
+
     /// Claiming due status reads walks only the followed orders (`orders_sync_due`): a
     /// plan over `state = 'accepted'` read and sorted the whole ledger at every poll, on
     /// the writer thread.
     #[tokio::test]
     async fn claiming_sync_reads_does_not_scan_the_ledger() {
         let (_dir, _, l) = durable_ledger().await;
-        let plan: Vec<String> = l
+        let plan = l
             .writer
             .submit((), |c, _| {
-                Box::pin(async move {
-                    let sql = format!("EXPLAIN QUERY PLAN {CLAIM_SYNC}");
-                    let mut stmt = c.prepare(&sql)?;
-                    let rows = stmt.query_map(("a", "b", 1), |r| r.get::<_, String>(3))?;
-                    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-                })
+                Box::pin(async move { Ok(query_plan(c, CLAIM_SYNC)?) })
             })
             .await
             .unwrap();
-        let plan = plan.join(" | ");
         assert!(plan.contains("orders_sync_due"), "{plan}");
         assert!(!plan.contains("orders_by_state_id"), "{plan}");
         // Ties of `sync_next_at` are ordered by id, not the whole set.
@@ -190,20 +196,10 @@ mod tests {
             .writer
             .submit((), |c, _| {
                 Box::pin(async move {
-                    let mut plans = Vec::new();
-                    for q in [
-                        crate::lifecycle::EVENTS_OF_ORDER,
-                        crate::lifecycle::NEXT_SEQ,
-                    ] {
-                        let sql = format!("EXPLAIN QUERY PLAN {}", q.replace('$', "?"));
-                        let mut stmt = c.prepare(&sql)?;
-                        let n = stmt.parameter_count();
-                        let rows = stmt.query_map(
-                            rusqlite::params_from_iter(std::iter::repeat_n("x", n)),
-                            |r| r.get::<_, String>(3),
-                        )?;
-                        plans.push(rows.collect::<Result<Vec<_>, _>>()?.join(" | "));
-                    }
+                    let plans = vec![
+                        query_plan(c, crate::lifecycle::EVENTS_OF_ORDER)?,
+                        query_plan(c, crate::lifecycle::NEXT_SEQ)?,
+                    ];
                     let mut stmt =
                         c.prepare("SELECT origin FROM pragma_index_list('order_events')")?;
                     let origins = stmt.query_map([], |r| r.get::<_, String>(0))?;
@@ -240,10 +236,7 @@ mod tests {
             .writer
             .submit((), |c, _| {
                 Box::pin(async move {
-                    let sql = format!("EXPLAIN QUERY PLAN {}", crate::store::BY_REF);
-                    let mut stmt = c.prepare(&sql)?;
-                    let rows = stmt.query_map(("c", "r"), |r| r.get::<_, String>(3))?;
-                    let plan = rows.collect::<Result<Vec<_>, _>>()?.join(" | ");
+                    let plan = query_plan(c, crate::store::BY_REF)?;
                     let partial: bool = c.query_row(
                         "SELECT partial FROM pragma_index_list('orders') WHERE name = 'orders_by_ref'",
                         [],

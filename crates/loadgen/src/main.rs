@@ -59,6 +59,9 @@ struct Tally {
 struct Target {
     http: reqwest::Client,
     url: String,
+    /// `url` parsed, and its host:port, for the closed loop's own connections.
+    uri: hyper::Uri,
+    authority: String,
     auth: Option<String>,
     template: Value,
     fresh_ref: Option<String>,
@@ -87,13 +90,9 @@ impl Target {
         let outcome = match req.send().await {
             Ok(r) => {
                 let ok = r.status().is_success();
-                match r.bytes().await {
-                    Ok(_) if ok => &tally.ok,
-                    Ok(_) => &tally.non2xx,
-                    Err(_) => &tally.errors,
-                }
+                Outcome::of(ok, r.bytes().await.is_ok())
             }
-            Err(_) => &tally.errors,
+            Err(_) => Outcome::Error,
         };
         tally.record(outcome, start).await;
     }
@@ -103,51 +102,40 @@ impl Target {
     /// loops on one `reqwest::Client` held ~1,250 connections to the system under test;
     /// here N loops are exactly N connections, like wrk's.
     async fn connection_loop(&self, tally: &Tally, deadline: Instant) {
-        let Ok(uri) = self.url.parse::<hyper::Uri>() else {
-            tally.errors.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        let Some(authority) = uri.authority().map(|a| a.as_str().to_owned()) else {
-            tally.errors.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
+        let authority = self.authority.as_str();
         let handshake = async {
-            let stream = tokio::net::TcpStream::connect(&authority).await.ok()?;
+            let stream = tokio::net::TcpStream::connect(authority).await.ok()?;
             let _ = stream.set_nodelay(true);
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
                 .await
                 .ok()
         };
         let Some((mut sender, conn)) = handshake.await else {
-            tally.errors.fetch_add(1, Ordering::Relaxed);
+            tally.count(Outcome::Error);
             return;
         };
         tokio::spawn(conn);
         while Instant::now() < deadline {
             let start = Instant::now();
-            let mut req = hyper::Request::post(uri.clone())
-                .header(hyper::header::HOST, &authority)
+            let mut req = hyper::Request::post(self.uri.clone())
+                .header(hyper::header::HOST, authority)
                 .header(hyper::header::CONTENT_TYPE, "application/json");
             if let Some(a) = &self.auth {
                 req = req.header(hyper::header::AUTHORIZATION, a);
             }
             let Ok(req) = req.body(Full::new(Bytes::from(self.body()))) else {
-                tally.errors.fetch_add(1, Ordering::Relaxed);
+                tally.count(Outcome::Error);
                 return;
             };
             let outcome = match sender.send_request(req).await {
                 Ok(r) => {
                     let ok = r.status().is_success();
-                    match r.into_body().collect().await {
-                        Ok(_) if ok => &tally.ok,
-                        Ok(_) => &tally.non2xx,
-                        Err(_) => &tally.errors,
-                    }
+                    Outcome::of(ok, r.into_body().collect().await.is_ok())
                 }
-                Err(_) => &tally.errors,
+                Err(_) => Outcome::Error,
             };
             tally.record(outcome, start).await;
-            if std::ptr::eq(outcome, &tally.errors) {
+            if outcome == Outcome::Error {
                 // The connection is gone; a loop does not open another.
                 return;
             }
@@ -155,19 +143,40 @@ impl Target {
     }
 }
 
-impl Tally {
-    async fn record(&self, outcome: &AtomicU64, start: Instant) {
-        outcome.fetch_add(1, Ordering::Relaxed);
-        let us = start.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
-        let _ = self.hist.lock().await.record(us.max(1));
+/// How one request ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    Non2xx,
+    Error,
+}
+
+impl Outcome {
+    fn of(status_ok: bool, body_read: bool) -> Self {
+        match (status_ok, body_read) {
+            (_, false) => Outcome::Error,
+            (true, true) => Outcome::Ok,
+            (false, true) => Outcome::Non2xx,
+        }
     }
 }
 
-fn client(max_idle: usize) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(max_idle)
-        .build()
-        .map_err(|e| e.to_string())
+impl Tally {
+    /// Counts a request that never got as far as a latency (no connection, no request).
+    fn count(&self, outcome: Outcome) {
+        let counter = match outcome {
+            Outcome::Ok => &self.ok,
+            Outcome::Non2xx => &self.non2xx,
+            Outcome::Error => &self.errors,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn record(&self, outcome: Outcome, start: Instant) {
+        self.count(outcome);
+        let us = start.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
+        let _ = self.hist.lock().await.record(us.max(1));
+    }
 }
 
 #[tokio::main]
@@ -175,8 +184,18 @@ async fn main() -> Result<(), String> {
     let args = Args::parse();
     let text = std::fs::read_to_string(&args.body).map_err(|e| format!("{:?}: {e}", args.body))?;
     let template: Value = serde_json::from_str(&text).map_err(|e| format!("body: {e}"))?;
+    let uri: hyper::Uri = args.url.parse().map_err(|e| format!("--url: {e}"))?;
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .ok_or("--url: no host")?;
     let target = Arc::new(Target {
-        http: client(10_000)?,
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(10_000)
+            .build()
+            .map_err(|e| e.to_string())?,
+        uri,
+        authority,
         url: args.url.clone(),
         auth: args.auth.clone(),
         template,
