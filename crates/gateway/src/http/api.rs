@@ -85,6 +85,10 @@ async fn create_order(
         Ok(h) => h,
         Err(p) => return problem_response(p),
     };
+    // The head's header values and URI are slices of the connection's read buffer: held
+    // across the vendor call, they keep that buffer alive beside the one hyper has
+    // already allocated for the next request (8 KiB more per order in flight).
+    drop(parts);
     // Placement runs in its own task: once the order is recorded it must reach a
     // recorded outcome whatever the caller does (hyper drops this handler's future when
     // the caller disconnects, which would leave the record `sending`).
