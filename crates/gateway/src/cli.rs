@@ -139,7 +139,9 @@ enum Command {
     },
 }
 
-pub fn main() -> Exit {
+/// Runs the command line. `allocator` names the binary's memory allocator and its
+/// settings, for the `serve` log.
+pub fn main(allocator: &str) -> Exit {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve {
@@ -147,7 +149,7 @@ pub fn main() -> Exit {
             listen,
             admin_listen,
             ready_file,
-        } => serve(config, |config| crate::server::Options {
+        } => serve(config, allocator, |config| crate::server::Options {
             config,
             listen,
             admin_listen,
@@ -302,7 +304,11 @@ fn checked_or_report(path: &Path, env: &EnvLookup) -> Result<Checked, Exit> {
     })
 }
 
-fn serve(config: Option<PathBuf>, options: impl FnOnce(PathBuf) -> crate::server::Options) -> Exit {
+fn serve(
+    config: Option<PathBuf>,
+    allocator: &str,
+    options: impl FnOnce(PathBuf) -> crate::server::Options,
+) -> Exit {
     // Held for the whole run: the embedded config is served (and watched) from here.
     let embedded_dir = match tempfile::tempdir() {
         Ok(d) => d,
@@ -330,10 +336,11 @@ fn serve(config: Option<PathBuf>, options: impl FnOnce(PathBuf) -> crate::server
         let telemetry = crate::telemetry::init();
         if embedded {
             tracing::info!(
+                allocator,
                 "no --config and no config/gateway.yaml here: serving the sandbox config built into the binary"
             );
         } else {
-            tracing::info!(config = %opts.config.display(), "serving the config file");
+            tracing::info!(config = %opts.config.display(), allocator, "serving the config file");
         }
         let env: Arc<EnvLookup> = Arc::new(process_env);
         let running = match crate::server::start(opts, env).await
