@@ -4,7 +4,7 @@ fn main() {
     std::process::exit(gateway::cli::main(&allocator::describe()).code());
 }
 
-/// mimalloc (feature `mimalloc`, on by default): about 1.5x the orders/s of glibc malloc
+/// mimalloc (feature `mimalloc`, on by default): about 1.4x the orders/s of glibc malloc
 /// at saturation. glibc spent a sixth of the gateway's CPU in malloc/free and in futex
 /// waits on its arena locks (an order's buffers are allocated on one thread and freed
 /// on another: tokio workers, the ledger writer).

@@ -161,7 +161,10 @@ async fn serve_runs_mimalloc_with_eager_commit_off_and_immediate_purge() {
     let config = common::default_config_in(dir.path());
     let first_line = |p: &common::Proc| p.output().lines().next().unwrap_or_default().to_owned();
 
-    let mut p = common::Proc::spawn(&config);
+    // The line is at info level: an inherited RUST_LOG must not hide it.
+    let mut p = common::Proc::spawn_with(&config, |c| {
+        c.env("RUST_LOG", "info");
+    });
     p.wait_ready().await;
     let line = first_line(&p);
     assert!(line.contains("serving the config file"), "{line}");
@@ -172,7 +175,7 @@ async fn serve_runs_mimalloc_with_eager_commit_off_and_immediate_purge() {
     drop(p);
 
     let mut p = common::Proc::spawn_with(&config, |c| {
-        c.env("MIMALLOC_PURGE_DELAY", "25");
+        c.env("RUST_LOG", "info").env("MIMALLOC_PURGE_DELAY", "25");
     });
     p.wait_ready().await;
     let line = first_line(&p);
