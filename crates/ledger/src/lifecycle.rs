@@ -309,11 +309,17 @@ pub(crate) struct NewEvent<'a> {
 impl<'a> NewEvent<'a> {
     /// The canonical status is the answer's `status`, when the answer has one.
     pub fn new(row: &'a Touched, kind: EventKind, source: EventSource) -> Self {
+        // Only `status` is read: the rest of the answer is skipped, not built.
+        #[derive(serde::Deserialize)]
+        struct StatusOnly<'s> {
+            #[serde(borrow)]
+            status: Option<std::borrow::Cow<'s, str>>,
+        }
         let status = row
             .6
             .as_deref()
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            .and_then(|v| v.get("status").and_then(Value::as_str).map(str::to_owned));
+            .and_then(|t| serde_json::from_str::<StatusOnly<'_>>(t).ok())
+            .and_then(|v| v.status.map(std::borrow::Cow::into_owned));
         NewEvent {
             row,
             kind,
