@@ -66,6 +66,8 @@ pub fn init() -> Telemetry {
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
+                .with_tracked_inactivity(false)
+                .with_threads(false)
                 .with_filter(LevelFilter::INFO),
         )
         .try_init();
