@@ -9,7 +9,8 @@ use connector::drift::{self, Drift, Field, Shape, opt, req};
 /// `orderStatus` values the page lists (the list is elided with "...").
 const ORDER_STATUSES: Shape = Shape::OneOf(&["fulfilled", "pending", "cancelled"]);
 
-const SUCCESS: Shape = Shape::Object(&[
+/// A success answer (public for the drift bench, `benches/drift.rs`).
+pub const SUCCESS: Shape = Shape::Object(&[
     req("success"),
     opt("message"),
     Field {

@@ -1,36 +1,19 @@
 #![allow(clippy::expect_used)]
 //! The drift check of a vendor answer, as it runs on every answer: the streaming walk
-//! (`check_body`) against the tree walk it replaced (parse into a `Value`, then
-//! `check`), on Axim's recorded success answer with Axim's success shape (copied here:
-//! the vendor crate keeps its shapes private).
-//! Run: `cargo bench -p connector --bench drift -- --warm-up-time 1 --measurement-time 3`.
+//! (`connector::drift::check_body`) against the tree walk it replaced (parse into a
+//! `Value`, then `check`), on Axim's recorded success answer and success shape.
+//! Run: `cargo bench -p vendor-axim --bench drift -- --warm-up-time 1 --measurement-time 3`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use connector::drift::{Field, Shape, check, check_body, opt, req};
+use connector::drift::{check, check_body};
 use criterion::{Criterion, criterion_group, criterion_main};
-
-const SUCCESS: Shape = Shape::Object(&[
-    req("success"),
-    opt("message"),
-    Field {
-        name: "data",
-        required: true,
-        shape: Shape::Open(&[
-            req("id"),
-            Field {
-                name: "orderStatus",
-                required: false,
-                shape: Shape::OneOf(&["fulfilled", "pending", "cancelled"]),
-            },
-        ]),
-    },
-]);
+use vendor_axim::drift::SUCCESS;
 
 fn answer() -> Vec<u8> {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../vendors/axim/tests/golden/page-sample.response.json");
+    let file =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/page-sample.response.json");
     let recorded: serde_json::Value =
         serde_json::from_slice(&std::fs::read(file).expect("the recorded answer")).expect("json");
     serde_json::to_vec(&recorded["body"]).expect("body")
