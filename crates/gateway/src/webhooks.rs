@@ -104,7 +104,13 @@ pub fn endpoints(
 /// The delivery loop.
 pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let http = match reqwest::Client::builder().timeout(TIMEOUT).build() {
+        // A receiver's redirect is a failed attempt (retried at the configured URL), never
+        // followed to a host the platform team did not configure.
+        let http = match reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+        {
             Ok(h) => h,
             Err(e) => {
                 tracing::error!(error = %e, "webhooks: no HTTP client; nothing is delivered");

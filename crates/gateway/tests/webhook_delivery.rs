@@ -631,3 +631,56 @@ async fn a_reload_with_a_new_url_enables_a_disabled_endpoint() {
     assert_eq!(g.admin_json("/webhooks/disabled").await["count"], 0);
     assert_eq!(old.hits().len(), 1, "the old URL is not tried again");
 }
+
+/// A receiver's redirect is a failed attempt, retried at the configured URL, never
+/// followed: following it would POST the signed event to whatever host the `Location`
+/// names, outside the endpoint the platform team configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirecting_receiver_is_retried_not_followed() {
+    let target = Receiver::start(204).await;
+    let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let redirector = {
+        let (attempts, location) = (attempts.clone(), target.url.clone());
+        axum::Router::new().route(
+            "/hooks",
+            axum::routing::post(move || {
+                attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let location = location.clone();
+                async move {
+                    (
+                        axum::http::StatusCode::TEMPORARY_REDIRECT,
+                        [("location", location)],
+                    )
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirector).await });
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_with_webhook(dir.path(), &url, SECRET);
+    common::edit_config(
+        &config,
+        "\nclients:\n",
+        "\nwebhooks: {firstBackoffMs: 100, maxBackoffSecs: 1}\n\nclients:\n",
+    );
+    let g = Gateway::start_with(dir, config).await;
+    let (status, _, placed) = g.post("/v1/orders", &juniper_order("redirected-1")).await;
+    assert_eq!(status, 201, "{placed}");
+    let (n, t) = (&attempts, &target);
+    wait_for(
+        "a second attempt at the configured URL, or one at the redirect's",
+        Duration::from_secs(30),
+        move || async move {
+            let retried = n.load(std::sync::atomic::Ordering::SeqCst) >= 2;
+            (retried || !t.hits().is_empty()).then_some(())
+        },
+    )
+    .await;
+    assert!(
+        target.hits().is_empty(),
+        "the redirect was followed: {:?}",
+        target.hits()
+    );
+}

@@ -96,9 +96,15 @@ impl ConnectionClient {
         }
         let url = url::Url::parse(&settings.base_url)
             .map_err(|e| BuildError::Invalid(format!("baseUrl: {e}")))?;
+        // A vendor's redirect is its answer (an unexpected status), never followed: a 307
+        // would re-send the order and its static credentials (`accessToken`, `x-api-key`:
+        // reqwest strips only `Authorization` across hosts) to the `Location`'s host, a
+        // 301/302 would turn the create POST into a GET whose answer reads as the order's,
+        // and the token endpoint's would carry the client secret along.
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(settings.timeouts.connect_ms))
             .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| BuildError::Invalid(format!("HTTP client: {e}")))?;
         let auth = match &settings.auth {

@@ -750,3 +750,50 @@ async fn token_freshness_reads_the_cache_and_fetches_nothing() {
     );
     assert_eq!(static_header.token_freshness().await, None);
 }
+
+/// A vendor's redirect is its answer, not an instruction: following a 307 re-sends the
+/// order, with its credentials, to whatever host the `Location` names (reqwest strips
+/// only `Authorization` and cookies across hosts, not a static `accessToken` or
+/// `x-api-key`), and a 301/302 turns the create-order POST into a GET whose answer
+/// would be read as the order's.
+#[tokio::test]
+async fn a_vendor_redirect_is_answered_back_not_followed_with_the_credentials() {
+    let elsewhere = Arc::new(Mutex::new(Vec::<HeaderMap>::new()));
+    let seen = elsewhere.clone();
+    let app = Router::new().fallback(move |headers: HeaderMap| {
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().push(headers);
+            StatusCode::CREATED
+        }
+    });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let vendor = Router::new().route(
+        "/orders",
+        post(move || async move {
+            (
+                StatusCode::TEMPORARY_REDIRECT,
+                [("location", format!("http://{other}/collect"))],
+            )
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, vendor).await.unwrap() });
+    let c = client(
+        addr,
+        json!({"auth": {"kind": "staticHeader", "header": "accessToken", "token": "static-token-value"}}),
+    );
+    let r = c
+        .send(&create_req(RetrySafety::NotAfterSend))
+        .await
+        .unwrap();
+    let leaked = elsewhere.lock().unwrap().clone();
+    assert!(
+        leaked.is_empty(),
+        "the redirect target was called: {leaked:?}"
+    );
+    assert_eq!(r.response.status, 307);
+}
