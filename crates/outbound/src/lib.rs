@@ -16,7 +16,7 @@ mod token;
 mod trace;
 
 pub use breaker::{Breaker, State as BreakerState};
-pub use client::{Admission, ConnectionClient, PreviewRequest, Sent};
+pub use client::{Admission, ConnectionClient, MAX_RESPONSE_BYTES, PreviewRequest, Sent};
 pub use error::{BuildError, OutboundError};
 pub use fleet::{FleetLimit, FleetReply, FleetStore};
 pub use limiter::{Decision, LocalGcra, Rate};

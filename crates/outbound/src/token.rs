@@ -221,10 +221,12 @@ impl TokenSource {
                 Some(status),
             ));
         }
-        let answer: TokenAnswer = resp
-            .json()
+        let not_a_token = || fail("the token endpoint's answer is not a token", Some(status));
+        let body = crate::client::read_capped(resp)
             .await
-            .map_err(|_| fail("the token endpoint's answer is not a token", Some(status)))?;
+            .map_err(|_| not_a_token())?
+            .ok_or_else(not_a_token)?;
+        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|_| not_a_token())?;
         let lifetime = answer
             .expires_in
             .map(Duration::from_secs)

@@ -797,3 +797,67 @@ async fn a_vendor_redirect_is_answered_back_not_followed_with_the_credentials() 
     );
     assert_eq!(r.response.status, 307);
 }
+
+/// A vendor's answer is read up to `outbound::MAX_RESPONSE_BYTES`, not without bound: a
+/// vendor (or whatever answers at its address) streaming a huge body would otherwise be
+/// buffered whole, and enough of them exhaust the gateway's memory, with every order in
+/// flight left to recovery. Past the cap the answer is unreadable: the order may exist
+/// (it was sent), so the call is not "not sent" and is not resent.
+#[tokio::test]
+async fn an_answer_larger_than_the_cap_is_not_buffered_and_may_have_landed() {
+    let creates = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let n = creates.clone();
+    let m = creates.clone();
+    let vendor = Router::new()
+        // With a Content-Length past the cap.
+        .route(
+            "/orders",
+            post(move || {
+                n.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    (
+                        StatusCode::CREATED,
+                        vec![b' '; outbound::MAX_RESPONSE_BYTES + 1],
+                    )
+                }
+            }),
+        )
+        // Chunked, no length: only the chunks tell.
+        .route(
+            "/stream",
+            post(move || {
+                m.fetch_add(1, Ordering::SeqCst);
+                let chunk = bytes::Bytes::from(vec![b' '; 64 * 1024]);
+                let n = outbound::MAX_RESPONSE_BYTES / chunk.len() + 1;
+                let chunks = std::iter::repeat_n(chunk, n).map(Ok::<_, std::io::Error>);
+                async move {
+                    (
+                        StatusCode::CREATED,
+                        axum::body::Body::from_stream(futures::stream::iter(chunks)),
+                    )
+                }
+            }),
+        );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, vendor).await.unwrap() });
+    let c = client(addr, json!({"auth": {"kind": "none"}}));
+    for (i, path) in ["/orders", "/stream"].into_iter().enumerate() {
+        let req = VendorRequest::post_json(path, b"{}".to_vec(), RetrySafety::NotAfterSend);
+        let e = match c.send(&req).await {
+            Ok(s) => panic!("{path}: answered, {} bytes read", s.response.body.len()),
+            Err(e) => e,
+        };
+        assert!(
+            matches!(
+                e,
+                OutboundError::Transport {
+                    maybe_sent: true,
+                    ..
+                }
+            ),
+            "{path}: {e:?}"
+        );
+        assert_eq!(creates.load(Ordering::SeqCst), i + 1, "{path}: resent");
+    }
+}
