@@ -105,3 +105,35 @@ async fn a_wave_of_401s_on_one_token_refetches_exactly_once() {
         "one refetch for the wave"
     );
 }
+
+/// A token answer past `MAX_RESPONSE_BYTES` is refused unread, even when it would parse
+/// (here a valid token padded with whitespace): the cap holds on the token path too.
+#[tokio::test]
+async fn a_token_answer_past_the_cap_is_not_a_token() {
+    let mut body = br#"{"access_token": "tok", "expires_in": 3600}"#.to_vec();
+    body.resize(crate::MAX_RESPONSE_BYTES + 1, b' ');
+    let app = Router::new().route(
+        "/token",
+        post(move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let spec = TokenSpec {
+        token_url: format!("http://{addr}/token"),
+        client_id: "cid".into(),
+        client_secret: SecretString::from("s3cret"),
+        scope: None,
+        basic: false,
+        default_lifetime: Duration::from_secs(3600),
+        skew: Duration::from_secs(60),
+    };
+    let src = Arc::new(TokenSource::new("test-conn", spec, reqwest::Client::new()));
+    match src.token().await {
+        Ok(_) => panic!("a token was taken from an answer past the cap"),
+        Err(e) => assert!(e.to_string().contains("not a token"), "{e}"),
+    }
+}
