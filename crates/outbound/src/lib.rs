@@ -4,6 +4,7 @@
 //! retries only where they cannot duplicate an order, a client span per attempt with
 //! W3C trace context propagated, and metrics. It never looks inside a body.
 
+mod answer;
 mod breaker;
 mod client;
 mod error;
@@ -15,8 +16,9 @@ mod settings;
 mod token;
 mod trace;
 
+pub use answer::MAX_RESPONSE_BYTES;
 pub use breaker::{Breaker, State as BreakerState};
-pub use client::{Admission, ConnectionClient, MAX_RESPONSE_BYTES, PreviewRequest, Sent};
+pub use client::{Admission, ConnectionClient, PreviewRequest, Sent};
 pub use error::{BuildError, OutboundError};
 pub use fleet::{FleetLimit, FleetReply, FleetStore};
 pub use limiter::{Decision, LocalGcra, Rate};

@@ -222,7 +222,7 @@ impl TokenSource {
             ));
         }
         let not_a_token = || fail("the token endpoint's answer is not a token", Some(status));
-        let body = crate::client::read_capped(resp)
+        let body = crate::answer::read_capped(resp)
             .await
             .map_err(|_| not_a_token())?
             .ok_or_else(not_a_token)?;

@@ -37,6 +37,11 @@ async fn source(expires_in: u64, skew_secs: u64) -> (Arc<Endpoint>, Arc<TokenSou
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (e, token_source(addr, skew_secs))
+}
+
+/// A token source for the endpoint at `addr`.
+fn token_source(addr: std::net::SocketAddr, skew_secs: u64) -> Arc<TokenSource> {
     let spec = TokenSpec {
         token_url: format!("http://{addr}/token"),
         client_id: "cid".into(),
@@ -46,8 +51,7 @@ async fn source(expires_in: u64, skew_secs: u64) -> (Arc<Endpoint>, Arc<TokenSou
         default_lifetime: Duration::from_secs(3600),
         skew: Duration::from_secs(skew_secs),
     };
-    let src = Arc::new(TokenSource::new("test-conn", spec, reqwest::Client::new()));
-    (e, src)
+    Arc::new(TokenSource::new("test-conn", spec, reqwest::Client::new()))
 }
 
 #[tokio::test(start_paused = true)]
@@ -122,17 +126,7 @@ async fn a_token_answer_past_the_cap_is_not_a_token() {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    let spec = TokenSpec {
-        token_url: format!("http://{addr}/token"),
-        client_id: "cid".into(),
-        client_secret: SecretString::from("s3cret"),
-        scope: None,
-        basic: false,
-        default_lifetime: Duration::from_secs(3600),
-        skew: Duration::from_secs(60),
-    };
-    let src = Arc::new(TokenSource::new("test-conn", spec, reqwest::Client::new()));
-    match src.token().await {
+    match token_source(addr, 60).token().await {
         Ok(_) => panic!("a token was taken from an answer past the cap"),
         Err(e) => assert!(e.to_string().contains("not a token"), "{e}"),
     }
