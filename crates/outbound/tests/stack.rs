@@ -94,10 +94,15 @@ async fn start() -> (Arc<Server>, SocketAddr) {
         .route("/token", post(token))
         .route("/orders", post(create))
         .with_state(s.clone());
+    (s, serve(app).await)
+}
+
+/// Serves `app` on a port-0 loopback listener; its address.
+async fn serve(app: Router) -> SocketAddr {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    (s, addr)
+    addr
 }
 
 fn settings(addr: SocketAddr, extra: Value) -> ConnectionSettings {
@@ -767,9 +772,7 @@ async fn a_vendor_redirect_is_answered_back_not_followed_with_the_credentials() 
             StatusCode::CREATED
         }
     });
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let other = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let other = serve(app).await;
     let vendor = Router::new().route(
         "/orders",
         post(move || async move {
@@ -779,9 +782,7 @@ async fn a_vendor_redirect_is_answered_back_not_followed_with_the_credentials() 
             )
         }),
     );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, vendor).await.unwrap() });
+    let addr = serve(vendor).await;
     let c = client(
         addr,
         json!({"auth": {"kind": "staticHeader", "header": "accessToken", "token": "static-token-value"}}),
@@ -838,9 +839,7 @@ async fn an_answer_larger_than_the_cap_is_not_buffered_and_may_have_landed() {
                 }
             }),
         );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, vendor).await.unwrap() });
+    let addr = serve(vendor).await;
     let c = client(addr, json!({"auth": {"kind": "none"}}));
     for (i, path) in ["/orders", "/stream"].into_iter().enumerate() {
         let req = VendorRequest::post_json(path, b"{}".to_vec(), RetrySafety::NotAfterSend);
