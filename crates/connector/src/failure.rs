@@ -25,6 +25,23 @@ pub enum FailureClass {
     BadResponse { outcome: Outcome },
 }
 
+impl FailureClass {
+    /// A status the vendor does not document for a create. A 2xx or 3xx may follow an
+    /// order the vendor took (a 202, a 303 See Other to the new order), so the order may
+    /// exist: unknown, for reconciliation to settle. A 4xx refused the request: not
+    /// created. (Each connector reads 5xx itself: whether one is safe to retry is the
+    /// vendor's documented rule.) For a lookup neither settles anything.
+    pub fn undocumented_status(http_status: u16) -> Self {
+        FailureClass::BadResponse {
+            outcome: if http_status < 400 {
+                Outcome::Unknown
+            } else {
+                Outcome::NotCreated
+            },
+        }
+    }
+}
+
 /// Whether the vendor may hold an order after this failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -70,6 +87,11 @@ impl VendorFailure {
             },
             http_status,
         )
+    }
+
+    /// A status the vendor does not document for the call ([`FailureClass::undocumented_status`]).
+    pub fn undocumented_status(http_status: u16) -> Self {
+        VendorFailure::new(FailureClass::undocumented_status(http_status), http_status)
     }
 
     pub fn code(mut self, code: &'static str) -> Self {

@@ -81,6 +81,15 @@ pub enum Fault {
         #[serde(default)]
         path: Option<String>,
     },
+    /// Process the request (an order IS created), then answer `status` with an empty body:
+    /// an answer outside the vendor's documented statuses, such as a 303 See Other to the
+    /// new order (post/redirect/get) from the vendor or a proxy in front of it.
+    #[serde(rename_all = "camelCase")]
+    StatusAfter {
+        #[serde(default)]
+        path: Option<String>,
+        status: u16,
+    },
     /// Process the request (an order IS created), then answer a reshaped JSON body: the
     /// vendor changed its contract without notice. Keys are JSON Pointers into the answer:
     /// `add` sets fields, `drop` removes them, `rename` moves a field to a new pointer.
@@ -116,6 +125,7 @@ impl Fault {
             | Fault::DelayAfter { path, .. }
             | Fault::Abort { path }
             | Fault::AbortAfter { path }
+            | Fault::StatusAfter { path, .. }
             | Fault::Reshape { path, .. } => path.as_deref(),
         }
     }
@@ -275,6 +285,12 @@ async fn knobs_middleware(
         Some(Fault::AbortAfter { .. }) => {
             let _processed = next.run(req).await;
             aborted()
+        }
+        Some(Fault::StatusAfter { status, .. }) => {
+            let _processed = next.run(req).await;
+            StatusCode::from_u16(status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response()
         }
         Some(Fault::Reshape {
             add, drop, rename, ..

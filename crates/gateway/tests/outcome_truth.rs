@@ -597,8 +597,9 @@ fn check_config_warns_when_a_vendor_call_outlasts_the_grace() {
 }
 
 /// The fault matrix: every vendor connection through a timeout after sending, a
-/// connection cut after sending, a refusal on a resend after an attempt that may have
-/// landed, and a caller that disconnects mid-call. Afterwards, for every order, the
+/// connection cut after sending, an undocumented status after creating (a 303), a refusal
+/// on a resend after an attempt that may have landed, and a caller that disconnects
+/// mid-call. Afterwards, for every order, the
 /// caller's answer, the ledger record and the simulator's own count agree: no answer
 /// says "not sent" for an order the vendor holds, no order is held twice, and every
 /// order is either settled or `unknown` (which an operator can always resolve).
@@ -631,6 +632,14 @@ async fn every_vendor_under_every_fault_answers_what_happened() {
         ("timeout-after-send", vec![late()]),
         ("cut-after-send", vec![Fault::AbortAfter { path: None }]),
         ("refused-resend", vec![late(), refused()]),
+        // Created, then a status the vendor does not document (post/redirect/get).
+        (
+            "see-other",
+            vec![Fault::StatusAfter {
+                path: None,
+                status: 303,
+            }],
+        ),
         ("disconnect", vec![]),
     ];
     for vendor in common::vendors() {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use connector::{FailureClass, Outcome, VendorFailure, VendorResponse, redact_message};
+use connector::{FailureClass, VendorFailure, VendorResponse, redact_message};
 use order_model::{CanonicalOrder, FieldError, LineResult, OrderStatus, VendorOrder};
 
 use crate::KIND;
@@ -91,12 +91,7 @@ fn unreadable_error(resp: &VendorResponse) -> VendorFailure {
         401 | 403 => VendorFailure::new(FailureClass::Auth, status),
         429 => VendorFailure::new(FailureClass::RateLimited, status).retry_after(retry_after(resp)),
         500..=599 => VendorFailure::new(FailureClass::Unavailable, status),
-        _ => VendorFailure::new(
-            FailureClass::BadResponse {
-                outcome: Outcome::NotCreated,
-            },
-            status,
-        ),
+        _ => VendorFailure::undocumented_status(status),
     }
 }
 
@@ -237,9 +232,7 @@ pub fn interpret(
             401 | 403 => base(FailureClass::Auth),
             429 => base(FailureClass::RateLimited).retry_after(retry_after(resp)),
             500..=599 => base(FailureClass::Unavailable),
-            _ => base(FailureClass::BadResponse {
-                outcome: Outcome::NotCreated,
-            }),
+            _ => base(FailureClass::undocumented_status(status)),
         },
     })
 }

@@ -74,13 +74,7 @@ pub fn interpret(
             status,
         )
         .message(message)),
-        _ => Err(VendorFailure::new(
-            FailureClass::BadResponse {
-                outcome: Outcome::NotCreated,
-            },
-            status,
-        )
-        .message(message)),
+        _ => Err(VendorFailure::undocumented_status(status).message(message)),
     }
 }
 

@@ -182,16 +182,7 @@ pub fn interpret(
             },
             status,
         )),
-        _ => Err(VendorFailure::new(
-            FailureClass::BadResponse {
-                outcome: if status < 300 {
-                    Outcome::Unknown
-                } else {
-                    Outcome::NotCreated
-                },
-            },
-            status,
-        )),
+        _ => Err(VendorFailure::undocumented_status(status)),
     }
 }
 
