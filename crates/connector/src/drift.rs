@@ -9,7 +9,6 @@
 use order_model::VendorOrder;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 
 use crate::VendorFailure;
 
@@ -111,58 +110,11 @@ pub const fn opt(name: &'static str) -> Field {
     }
 }
 
-/// Compares `value` with `shape`: unknown and missing fields, by path.
-pub fn check(value: &Value, shape: &Shape) -> Vec<Drift> {
-    let mut out = Vec::new();
-    walk(value, shape, "", &mut out);
-    out
-}
-
 fn join(base: &str, name: &str) -> String {
     if base.is_empty() {
         name.to_owned()
     } else {
         format!("{base}.{name}")
-    }
-}
-
-fn walk(value: &Value, shape: &Shape, at: &str, out: &mut Vec<Drift>) {
-    match (shape, value) {
-        (Shape::Any, _) => {}
-        (Shape::Object(fields) | Shape::Open(fields), Value::Object(map)) => {
-            for f in *fields {
-                match map.get(f.name) {
-                    Some(v) => walk(v, &f.shape, &join(at, f.name), out),
-                    None if f.required => {
-                        out.push(Drift::new(DriftKind::MissingField, join(at, f.name)))
-                    }
-                    None => {}
-                }
-            }
-            let open = matches!(shape, Shape::Open(_));
-            for k in map.keys().filter(|_| !open) {
-                if !fields.iter().any(|f| f.name == k) {
-                    out.push(Drift::new(DriftKind::UnknownField, join(at, k)));
-                }
-            }
-        }
-        (Shape::OneOf(values), Value::String(v)) => {
-            if !values.contains(&v.as_str()) {
-                out.push(Drift::new(DriftKind::UnexpectedValue, at.to_owned()));
-            }
-        }
-        (Shape::OneOf(_), _) => out.push(Drift::new(DriftKind::UnexpectedValue, at.to_owned())),
-        (Shape::Array(item), Value::Array(items)) => {
-            let at = format!("{at}[]");
-            for v in items {
-                walk(v, item, &at, out);
-            }
-        }
-        // null where an object or list is expected: the vendor left it out.
-        (Shape::Object(_) | Shape::Open(_) | Shape::Array(_), Value::Null) => {}
-        (Shape::Object(_) | Shape::Open(_) | Shape::Array(_), _) => {
-            out.push(Drift::new(DriftKind::MissingField, at.to_owned()))
-        }
     }
 }
 
@@ -218,6 +170,16 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
             _ => d.deserialize_any(self),
         }
     }
+}
+
+/// `Visitor` methods for scalars that only report a mismatch.
+macro_rules! scalar_mismatch {
+    ($($name:ident: $ty:ty),*) => {$(
+        fn $name<E: serde::de::Error>(self, _: $ty) -> Result<(), E> {
+            self.mismatch();
+            Ok(())
+        }
+    )*};
 }
 
 impl<'de> Visitor<'de> for Walk<'_> {
@@ -299,25 +261,8 @@ impl<'de> Visitor<'de> for Walk<'_> {
         Ok(())
     }
 
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
-        self.mismatch();
-        Ok(())
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
-        self.mismatch();
-        Ok(())
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
-        self.mismatch();
-        Ok(())
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
-        self.mismatch();
-        Ok(())
-    }
+    // A bool or a number is never what a shape wants (unless it is `Any`).
+    scalar_mismatch!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
 }
 
 /// An object key, borrowed from the body unless it has escapes.
@@ -357,7 +302,55 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// The tree walk `check_body` replaced, kept as its oracle: compares a parsed `value`
+    /// with `shape` (unknown and missing fields, by path).
+    fn check(value: &Value, shape: &Shape) -> Vec<Drift> {
+        let mut out = Vec::new();
+        walk(value, shape, "", &mut out);
+        out
+    }
+
+    fn walk(value: &Value, shape: &Shape, at: &str, out: &mut Vec<Drift>) {
+        match (shape, value) {
+            (Shape::Any, _) => {}
+            (Shape::Object(fields) | Shape::Open(fields), Value::Object(map)) => {
+                for f in *fields {
+                    match map.get(f.name) {
+                        Some(v) => walk(v, &f.shape, &join(at, f.name), out),
+                        None if f.required => {
+                            out.push(Drift::new(DriftKind::MissingField, join(at, f.name)))
+                        }
+                        None => {}
+                    }
+                }
+                let open = matches!(shape, Shape::Open(_));
+                for k in map.keys().filter(|_| !open) {
+                    if !fields.iter().any(|f| f.name == k) {
+                        out.push(Drift::new(DriftKind::UnknownField, join(at, k)));
+                    }
+                }
+            }
+            (Shape::OneOf(values), Value::String(v)) => {
+                if !values.contains(&v.as_str()) {
+                    out.push(Drift::new(DriftKind::UnexpectedValue, at.to_owned()));
+                }
+            }
+            (Shape::OneOf(_), _) => out.push(Drift::new(DriftKind::UnexpectedValue, at.to_owned())),
+            (Shape::Array(item), Value::Array(items)) => {
+                let at = format!("{at}[]");
+                for v in items {
+                    walk(v, item, &at, out);
+                }
+            }
+            // null where an object or list is expected: the vendor left it out.
+            (Shape::Object(_) | Shape::Open(_) | Shape::Array(_), Value::Null) => {}
+            (Shape::Object(_) | Shape::Open(_) | Shape::Array(_), _) => {
+                out.push(Drift::new(DriftKind::MissingField, at.to_owned()))
+            }
+        }
+    }
 
     const LINE: Shape = Shape::Object(&[
         req("n"),
